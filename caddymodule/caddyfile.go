@@ -1,0 +1,133 @@
+package caddymodule
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/caddy-audiences/caddy-audiences/internal/membership"
+)
+
+func init() {
+	httpcaddyfile.RegisterHandlerDirective("audiences", parseCaddyfile)
+	httpcaddyfile.RegisterDirectiveOrder("audiences", httpcaddyfile.After, "encode")
+}
+
+func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
+	handler := new(Handler)
+	if err := handler.UnmarshalCaddyfile(h.Dispenser); err != nil {
+		return nil, err
+	}
+	return handler, nil
+}
+
+// UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:
+//
+//	audiences [<matcher>] {
+//	    source          header_then_cookie|header|cookie|union
+//	    honor_dnt       on|off
+//	    upstream_header <name>
+//	    strip_inbound
+//	    max_segments    <n>
+//	    max_bytes       <n>
+//	}
+//
+// Every subdirective is optional; the defaults are documented on the Handler fields.
+func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // consume directive name
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+	for d.NextBlock(0) {
+		switch d.Val() {
+		case "source":
+			v, err := oneArg(d)
+			if err != nil {
+				return err
+			}
+			if !membership.Source(v).Valid() {
+				return d.Errf("source: unknown value %q (want header_then_cookie, header, cookie or union)", v)
+			}
+			h.Source = v
+		case "honor_dnt":
+			v, err := oneArg(d)
+			if err != nil {
+				return err
+			}
+			on, err := parseSwitch(v)
+			if err != nil {
+				return d.Errf("honor_dnt: %v", err)
+			}
+			h.HonorDNT = &on
+		case "upstream_header":
+			v, err := oneArg(d)
+			if err != nil {
+				return err
+			}
+			h.UpstreamHeader = v
+		case "strip_inbound":
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+			h.StripInbound = true
+		case "max_segments":
+			n, err := positiveInt(d)
+			if err != nil {
+				return err
+			}
+			h.MaxSegments = n
+		case "max_bytes":
+			n, err := positiveInt(d)
+			if err != nil {
+				return err
+			}
+			h.MaxBytes = n
+		default:
+			return d.Errf("unrecognized subdirective %q", d.Val())
+		}
+	}
+	return nil
+}
+
+// oneArg returns the single argument of the current subdirective.
+func oneArg(d *caddyfile.Dispenser) (string, error) {
+	if !d.NextArg() {
+		return "", d.ArgErr()
+	}
+	v := d.Val()
+	if d.NextArg() {
+		return "", d.ArgErr()
+	}
+	return v, nil
+}
+
+// positiveInt returns the single positive integer argument of the current subdirective.
+func positiveInt(d *caddyfile.Dispenser) (int, error) {
+	name := d.Val()
+	v, err := oneArg(d)
+	if err != nil {
+		return 0, err
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		return 0, d.Errf("%s: want a positive integer, got %q", name, v)
+	}
+	return n, nil
+}
+
+// parseSwitch reads on/off style booleans.
+func parseSwitch(v string) (bool, error) {
+	switch v {
+	case "on", "true", "yes":
+		return true, nil
+	case "off", "false", "no":
+		return false, nil
+	}
+	return false, fmt.Errorf("want on or off, got %q", v)
+}
+
+// Interface guard
+var _ caddyfile.Unmarshaler = (*Handler)(nil)

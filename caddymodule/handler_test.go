@@ -1,0 +1,169 @@
+package caddymodule
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+)
+
+const (
+	segVIP  = "6f1d2c3a-0b7e-4a51-9f0e-2d9c8b7a1e01"
+	segBags = "0a7c44e1-3b2f-4c8d-8e15-71c2d9a0b302"
+)
+
+// provisioned returns h provisioned in a fresh Caddy context.
+func provisioned(t *testing.T, h *Handler) *Handler {
+	t.Helper()
+	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+	t.Cleanup(cancel)
+	if err := h.Provision(ctx); err != nil {
+		t.Fatalf("provision: %v", err)
+	}
+	if err := h.Validate(); err != nil {
+		t.Fatalf("validate: %v", err)
+	}
+	return h
+}
+
+// seen is what the fake next handler observed.
+type seen struct {
+	header   http.Header
+	segments string
+	count    string
+}
+
+// serve runs r through h with a fake next handler and returns what next saw.
+func serve(t *testing.T, h *Handler, r *http.Request) seen {
+	t.Helper()
+	repl := caddy.NewReplacer()
+	r = r.WithContext(context.WithValue(r.Context(), caddy.ReplacerCtxKey, repl))
+	var got seen
+	next := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		got.header = r.Header.Clone()
+		got.segments, _ = repl.GetString(PlaceholderSegments)
+		got.count, _ = repl.GetString(PlaceholderCount)
+		return nil
+	})
+	if err := h.ServeHTTP(httptest.NewRecorder(), r, next); err != nil {
+		t.Fatalf("ServeHTTP: %v", err)
+	}
+	return got
+}
+
+func TestServeHTTPForwardsNormalizedHeader(t *testing.T) {
+	off := false
+	tests := []struct {
+		name      string
+		handler   Handler
+		header    map[string]string
+		wantValue string
+		wantCount string
+	}{
+		{"header", Handler{}, map[string]string{"aep-segments-membership": segVIP + "%2C" + segBags}, segBags + "," + segVIP, "2"},
+		{"cookie", Handler{}, map[string]string{"Cookie": "aep-segments-membership=" + segVIP}, segVIP, "1"},
+		{"nothing", Handler{}, nil, "", "0"},
+		{"empty cookie", Handler{}, map[string]string{"Cookie": "aep-segments-membership="}, "", "0"},
+		{"dnt", Handler{}, map[string]string{"Cookie": "mg_dnt=1; aep-segments-membership=" + segVIP}, "", "0"},
+		{"dnt off", Handler{HonorDNT: &off}, map[string]string{"Cookie": "mg_dnt=1; aep-segments-membership=" + segVIP}, segVIP, "1"},
+		{"cookie source", Handler{Source: "cookie"}, map[string]string{"aep-segments-membership": segVIP, "Cookie": "aep-segments-membership=" + segBags}, segBags, "1"},
+		{"custom header name", Handler{UpstreamHeader: "X-Segs"}, map[string]string{"aep-segments-membership": segVIP}, segVIP, "1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := provisioned(t, &tt.handler)
+			r := httptest.NewRequest(http.MethodGet, "/graphql", nil)
+			for k, v := range tt.header {
+				r.Header.Set(k, v)
+			}
+			got := serve(t, h, r)
+			if v := got.header.Get(h.UpstreamHeader); v != tt.wantValue {
+				t.Errorf("%s = %q, want %q", h.UpstreamHeader, v, tt.wantValue)
+			}
+			if _, present := got.header[http.CanonicalHeaderKey(h.UpstreamHeader)]; present != (tt.wantValue != "") {
+				t.Errorf("header present = %v, want %v (an empty set is omitted)", present, tt.wantValue != "")
+			}
+			if got.segments != tt.wantValue || got.count != tt.wantCount {
+				t.Errorf("placeholders = %q/%q, want %q/%q", got.segments, got.count, tt.wantValue, tt.wantCount)
+			}
+		})
+	}
+}
+
+func TestServeHTTPRemovesSpoofedHeader(t *testing.T) {
+	for _, membership := range []string{"", segVIP} {
+		for _, name := range []string{"X-Audience-Segments", "x-audience-segments", "X-AUDIENCE-SEGMENTS", "X_Audience_Segments", "x_audience-segments"} {
+			h := provisioned(t, &Handler{})
+			r := httptest.NewRequest(http.MethodGet, "/graphql", nil)
+			r.Header[name] = []string{"spoofed-vip", "another"}
+			if membership != "" {
+				r.Header.Set("aep-segments-membership", membership)
+			}
+			got := serve(t, h, r)
+			for key, values := range got.header {
+				if key != "Aep-Segments-Membership" && (values[0] == "spoofed-vip" || values[0] == "another") {
+					t.Errorf("spoofed %q reached the backend as %q", name, key)
+				}
+			}
+			if v := got.header.Values("X-Audience-Segments"); len(v) > 1 || (membership != "" && v[0] != membership) {
+				t.Errorf("membership %q: upstream header = %q", membership, v)
+			}
+		}
+	}
+}
+
+func TestServeHTTPStripInbound(t *testing.T) {
+	for _, strip := range []bool{false, true} {
+		h := provisioned(t, &Handler{StripInbound: strip})
+		r := httptest.NewRequest(http.MethodGet, "/graphql", nil)
+		r.Header.Set("aep-segments-membership", segVIP)
+		r.Header.Set("Cookie", "PHPSESSID=abc; aep-segments-membership="+segBags)
+		got := serve(t, h, r)
+		rawKept := got.header.Get("aep-segments-membership") != ""
+		if rawKept == strip {
+			t.Errorf("strip_inbound %v: raw header kept = %v", strip, rawKept)
+		}
+		wantCookie := "PHPSESSID=abc; aep-segments-membership=" + segBags
+		if strip {
+			wantCookie = "PHPSESSID=abc"
+		}
+		if c := got.header.Get("Cookie"); c != wantCookie {
+			t.Errorf("strip_inbound %v: Cookie = %q, want %q", strip, c, wantCookie)
+		}
+		if v := got.header.Get("X-Audience-Segments"); v != segVIP {
+			t.Errorf("strip_inbound %v: forwarded %q", strip, v)
+		}
+	}
+}
+
+func TestValidate(t *testing.T) {
+	for _, h := range []Handler{
+		{Source: "both"},
+		{UpstreamHeader: "X Bad"},
+		{UpstreamHeader: "X-Bad:"},
+		{MaxSegments: -1},
+		{MaxBytes: -5},
+	} {
+		ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+		if err := h.Provision(ctx); err != nil {
+			t.Fatalf("provision: %v", err)
+		}
+		if err := h.Validate(); err == nil {
+			t.Errorf("Validate(%+v) = nil, want an error", h)
+		}
+		cancel()
+	}
+}
+
+func TestEveryMinute(t *testing.T) {
+	var e everyMinute
+	if !e.allow() {
+		t.Fatal("first event must pass")
+	}
+	if e.allow() {
+		t.Fatal("second event within a minute must not pass")
+	}
+}

@@ -1,0 +1,21 @@
+package caddymodule
+
+import (
+	"sync/atomic"
+	"time"
+)
+
+// everyMinute lets one event through per minute; it rate-limits repeated warnings.
+type everyMinute struct {
+	last atomic.Int64 // unix nanoseconds of the last event let through
+}
+
+// allow reports whether an event may be logged now.
+func (e *everyMinute) allow() bool {
+	now := time.Now().UnixNano()
+	last := e.last.Load()
+	if last != 0 && now-last < int64(time.Minute) {
+		return false
+	}
+	return e.last.CompareAndSwap(last, now)
+}
