@@ -1,0 +1,184 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/formatter"
+	"github.com/vektah/gqlparser/v2/parser"
+)
+
+// fixture is one GraphQL operation a real storefront sends.
+type fixture struct {
+	Client string `json:"client"`
+	Source string `json:"source"`
+	Query  string `json:"query"`
+}
+
+// loadFixtures reads ../shared/fixtures/clients/venia-cart-operations.json.
+func loadFixtures(t *testing.T) []fixture {
+	t.Helper()
+	path := filepath.Join("..", "..", "shared", "fixtures", "clients", "venia-cart-operations.json")
+	if dir := os.Getenv("SHARED_DIR"); dir != "" {
+		path = filepath.Join(dir, "fixtures", "clients", "venia-cart-operations.json")
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("fixtures: %v", err)
+	}
+	var fixtures []fixture
+	if err := json.Unmarshal(raw, &fixtures); err != nil {
+		t.Fatalf("fixtures: %v", err)
+	}
+	return fixtures
+}
+
+// apolloize does to a query what Apollo Client does before sending it: __typename is added to
+// every selection set but the operation's own, and the document is minified.
+func apolloize(t *testing.T, query string) string {
+	t.Helper()
+	doc, err := parser.ParseQuery(&ast.Source{Input: query})
+	if err != nil {
+		t.Fatalf("parse: %v", err)
+	}
+	for _, op := range doc.Operations {
+		for _, sel := range op.SelectionSet {
+			addTypename(sel)
+		}
+	}
+	for _, frag := range doc.Fragments {
+		frag.SelectionSet = withTypename(frag.SelectionSet)
+	}
+	var b strings.Builder
+	formatter.NewFormatter(&b, formatter.WithCompacted()).FormatQueryDocument(doc)
+	return b.String()
+}
+
+func addTypename(sel ast.Selection) {
+	switch s := sel.(type) {
+	case *ast.Field:
+		if len(s.SelectionSet) > 0 {
+			s.SelectionSet = withTypename(s.SelectionSet)
+		}
+	case *ast.InlineFragment:
+		for _, child := range s.SelectionSet {
+			addTypename(child)
+		}
+	}
+}
+
+func withTypename(set ast.SelectionSet) ast.SelectionSet {
+	for _, sel := range set {
+		addTypename(sel)
+	}
+	for _, sel := range set {
+		if f, ok := sel.(*ast.Field); ok && f.Name == "__typename" && f.Alias == "" {
+			return set
+		}
+	}
+	return append(set, &ast.Field{Name: "__typename", Alias: "__typename"})
+}
+
+// operationKind returns "mutation" or "query" for the first operation of query.
+func operationKind(t *testing.T, query string) string {
+	t.Helper()
+	doc, err := parser.ParseQuery(&ast.Source{Input: query})
+	if err != nil || len(doc.Operations) == 0 {
+		t.Fatalf("parse: %v", err)
+	}
+	return string(doc.Operations[0].Operation)
+}
+
+// response is what a GraphQL call returned.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// graphql sends an operation the way Venia does: queries as GET with the query in the URL,
+// mutations as POST JSON.
+func graphql(t *testing.T, base, query string, variables map[string]any, header map[string]string) response {
+	t.Helper()
+	vars, err := json.Marshal(variables)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var req *http.Request
+	if operationKind(t, query) == "mutation" {
+		body, _ := json.Marshal(map[string]any{"query": query, "variables": json.RawMessage(vars)})
+		req, err = http.NewRequest(http.MethodPost, base+"/graphql", bytes.NewReader(body))
+		if err == nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+	} else {
+		q := url.Values{"query": {query}, "variables": {string(vars)}}
+		req, err = http.NewRequest(http.MethodGet, base+"/graphql?"+q.Encode(), nil)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	return do(t, req)
+}
+
+func do(t *testing.T, req *http.Request) response {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("read body: %v", err)
+	}
+	return response{status: resp.StatusCode, header: resp.Header, body: body}
+}
+
+// data decodes the data member of a GraphQL response, failing on GraphQL errors.
+func data(t *testing.T, r response) map[string]any {
+	t.Helper()
+	var out struct {
+		Data   map[string]any   `json:"data"`
+		Errors []map[string]any `json:"errors"`
+	}
+	if err := json.Unmarshal(r.body, &out); err != nil {
+		t.Fatalf("decode %s: %v", r.body, err)
+	}
+	if len(out.Errors) > 0 {
+		t.Fatalf("graphql errors: %s", r.body)
+	}
+	return out.Data
+}
+
+// newCart creates a guest cart on base and adds the given sku → quantity lines.
+func newCart(t *testing.T, base string, lines ...line) string {
+	t.Helper()
+	d := data(t, graphql(t, base, `mutation { createEmptyCart }`, nil, nil))
+	cartID, _ := d["createEmptyCart"].(string)
+	if cartID == "" {
+		t.Fatalf("no cart id in %v", d)
+	}
+	for _, l := range lines {
+		data(t, graphql(t, base, `mutation($c: String!, $i: [CartItemInput!]!) { addProductsToCart(cartId: $c, cartItems: $i) { cart { id } } }`,
+			map[string]any{"c": cartID, "i": []map[string]any{{"sku": l.sku, "quantity": l.qty}}}, nil))
+	}
+	return cartID
+}
+
+// line is one cart line to add.
+type line struct {
+	sku string
+	qty float64
+}

@@ -1,0 +1,140 @@
+// Package e2e runs the real caddy binary with the audiences module in front of the real demo
+// store, both on loopback ports.
+package e2e
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Paths of the binaries under test, set by TestMain.
+var (
+	caddyBin string
+	storeBin string
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	caddyBin, storeBin = os.Getenv("CADDY_BIN"), os.Getenv("DEMOSTORE_BIN")
+	if caddyBin == "" || storeBin == "" {
+		dir, err := os.MkdirTemp("", "audiences-e2e-bin")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer os.RemoveAll(dir)
+		caddyBin, storeBin = filepath.Join(dir, "caddy"), filepath.Join(dir, "demostore")
+		for bin, pkg := range map[string]string{caddyBin: "../cmd/caddy", storeBin: "../cmd/demostore"} {
+			if out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput(); err != nil {
+				fmt.Fprintf(os.Stderr, "build %s: %v\n%s", pkg, err, out)
+				return 1
+			}
+		}
+	}
+	return m.Run()
+}
+
+// freeAddr returns a loopback address with a port that was free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// startProcess starts a binary that lives as long as the test and whose output is shown
+// when the test fails.
+func startProcess(t *testing.T, bin string, env []string, args ...string) {
+	t.Helper()
+	var out bytes.Buffer
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.Env = append(os.Environ(), env...)
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", bin, err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("output of %s:\n%s", filepath.Base(bin), lastLines(out.String(), 60))
+		}
+	})
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// waitReady polls url until it answers or the deadline passes.
+func waitReady(t *testing.T, url string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(url)
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s did not become ready", url)
+}
+
+// startStore starts the demo store and returns its host:port.
+func startStore(t *testing.T, args ...string) string {
+	t.Helper()
+	addr := freeAddr(t)
+	startProcess(t, storeBin, nil, append([]string{"-listen", addr}, args...)...)
+	waitReady(t, "http://"+addr+"/graphql?query=%7BstoreConfig%7Bstore_code%7D%7D")
+	return addr
+}
+
+// startSidecar runs bin/caddy with the site block body given (the audiences directive and
+// its options), proxying to upstream, and returns the sidecar's base URL.
+func startSidecar(t *testing.T, upstream, audiencesBlock string) string {
+	t.Helper()
+	dir := t.TempDir()
+	addr, admin := freeAddr(t), freeAddr(t)
+	caddyfile := fmt.Sprintf(`{
+	admin %s
+	auto_https off
+	persist_config off
+	storage file_system %s
+}
+
+http://%s {
+	%s
+	reverse_proxy %s
+}
+`, admin, filepath.Join(dir, "data"), addr, audiencesBlock, upstream)
+	path := filepath.Join(dir, "Caddyfile")
+	if err := os.WriteFile(path, []byte(caddyfile), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"HOME=" + dir, "XDG_DATA_HOME=" + dir, "XDG_CONFIG_HOME=" + dir}
+	startProcess(t, caddyBin, env, "run", "--config", path, "--adapter", "caddyfile")
+	base := "http://" + addr
+	waitReady(t, base+"/graphql?query=%7BstoreConfig%7Bstore_code%7D%7D")
+	return base
+}

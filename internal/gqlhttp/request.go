@@ -1,0 +1,188 @@
+// Package gqlhttp reads GraphQL-over-HTTP requests (GET query strings, POST JSON and
+// application/graphql bodies) and re-encodes them with a different query text.
+package gqlhttp
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+)
+
+// ErrNotGraphQL means the request is not a single GraphQL operation this package can read
+// (wrong method or content type, a batch, an empty query); the caller lets it pass.
+var ErrNotGraphQL = errors.New("not a single graphql operation")
+
+// Request is one GraphQL operation as the client sent it.
+type Request struct {
+	Query         string
+	OperationName string
+	// Variables are the raw JSON variables, or nil.
+	Variables json.RawMessage
+
+	encoding encoding
+	body     map[string]json.RawMessage // the POST JSON object, for re-encoding
+}
+
+type encoding int
+
+const (
+	encGET encoding = iota
+	encJSON
+	encGraphQL
+)
+
+// Read extracts the GraphQL operation of r. A POST body is read up to maxBody bytes and put
+// back, so r can still be forwarded whatever Read returns.
+func Read(r *http.Request, maxBody int64) (*Request, error) {
+	switch r.Method {
+	case http.MethodGet:
+		return readGET(r.URL.Query())
+	case http.MethodPost:
+		return readPOST(r, maxBody)
+	}
+	return nil, ErrNotGraphQL
+}
+
+func readGET(q url.Values) (*Request, error) {
+	query := q.Get("query")
+	if query == "" {
+		return nil, ErrNotGraphQL
+	}
+	req := &Request{Query: query, OperationName: q.Get("operationName"), encoding: encGET}
+	if v := q.Get("variables"); v != "" {
+		if !json.Valid([]byte(v)) {
+			return nil, fmt.Errorf("variables: invalid json")
+		}
+		req.Variables = json.RawMessage(v)
+	}
+	return req, nil
+}
+
+func readPOST(r *http.Request, maxBody int64) (*Request, error) {
+	mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mediaType != "application/json" && mediaType != "application/graphql" {
+		return nil, ErrNotGraphQL
+	}
+	if r.ContentLength > maxBody {
+		return nil, fmt.Errorf("request body of %d bytes is over the %d byte limit", r.ContentLength, maxBody)
+	}
+	body, err := peekBody(r, maxBody)
+	if err != nil {
+		return nil, err
+	}
+	if mediaType == "application/graphql" {
+		if len(bytes.TrimSpace(body)) == 0 {
+			return nil, ErrNotGraphQL
+		}
+		return &Request{Query: string(body), encoding: encGraphQL}, nil
+	}
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return nil, ErrNotGraphQL // batches and garbage pass through
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(trimmed, &fields); err != nil {
+		return nil, fmt.Errorf("request body: %w", err)
+	}
+	req := &Request{encoding: encJSON, body: fields}
+	if err := stringField(fields, "query", &req.Query); err != nil || req.Query == "" {
+		return nil, ErrNotGraphQL
+	}
+	if err := stringField(fields, "operationName", &req.OperationName); err != nil {
+		return nil, err
+	}
+	if v, ok := fields["variables"]; ok && string(v) != "null" {
+		req.Variables = v
+	}
+	return req, nil
+}
+
+// stringField decodes fields[name] into dst when present and not null.
+func stringField(fields map[string]json.RawMessage, name string, dst *string) error {
+	raw, ok := fields[name]
+	if !ok || string(raw) == "null" {
+		return nil
+	}
+	if err := json.Unmarshal(raw, dst); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return nil
+}
+
+// peekBody reads up to limit bytes of r's body and restores it for the next reader.
+func peekBody(r *http.Request, limit int64) ([]byte, error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, nil
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	rest := r.Body
+	r.Body = readCloser{io.MultiReader(bytes.NewReader(body), rest), rest}
+	if err != nil {
+		return nil, fmt.Errorf("read request body: %w", err)
+	}
+	if int64(len(body)) > limit {
+		return nil, fmt.Errorf("request body is over the %d byte limit", limit)
+	}
+	return body, nil
+}
+
+type readCloser struct {
+	io.Reader
+	io.Closer
+}
+
+// DecodeVariables decodes the operation's variables (nil when none).
+func (req *Request) DecodeVariables() (map[string]any, error) {
+	if len(req.Variables) == 0 {
+		return nil, nil
+	}
+	var vars map[string]any
+	if err := json.Unmarshal(req.Variables, &vars); err != nil {
+		return nil, fmt.Errorf("variables: %w", err)
+	}
+	return vars, nil
+}
+
+// Replace makes r carry query instead of the client's query, in the client's own encoding;
+// every other parameter and member is kept as it was.
+func (req *Request) Replace(r *http.Request, query string) error {
+	switch req.encoding {
+	case encGET:
+		q := r.URL.Query()
+		q.Set("query", query)
+		r.URL.RawQuery = q.Encode()
+		r.RequestURI = ""
+		return nil
+	case encGraphQL:
+		setBody(r, []byte(query))
+		return nil
+	}
+	encoded, err := json.Marshal(query)
+	if err != nil {
+		return fmt.Errorf("encode query: %w", err)
+	}
+	fields := make(map[string]json.RawMessage, len(req.body))
+	for k, v := range req.body {
+		fields[k] = v
+	}
+	fields["query"] = encoded
+	body, err := json.Marshal(fields)
+	if err != nil {
+		return fmt.Errorf("encode body: %w", err)
+	}
+	setBody(r, body)
+	return nil
+}
+
+func setBody(r *http.Request, body []byte) {
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.ContentLength = int64(len(body))
+	r.Header.Set("Content-Length", strconv.Itoa(len(body)))
+	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+}

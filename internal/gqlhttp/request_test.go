@@ -1,0 +1,125 @@
+package gqlhttp
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+func TestRead(t *testing.T) {
+	get := func(q url.Values) *http.Request {
+		return httptest.NewRequest(http.MethodGet, "/graphql?"+q.Encode(), nil)
+	}
+	post := func(ct, body string) *http.Request {
+		r := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(body))
+		r.Header.Set("Content-Type", ct)
+		return r
+	}
+	tests := []struct {
+		name    string
+		req     *http.Request
+		query   string
+		opName  string
+		vars    string
+		wantErr error
+	}{
+		{"get", get(url.Values{"query": {"{a}"}, "operationName": {"A"}, "variables": {`{"x":1}`}}), "{a}", "A", `{"x":1}`, nil},
+		{"get without query", get(url.Values{"x": {"1"}}), "", "", "", ErrNotGraphQL},
+		{"post json", post("application/json; charset=utf-8", `{"query":"{b}","operationName":"B","variables":{"y":2}}`), "{b}", "B", `{"y":2}`, nil},
+		{"post null members", post("application/json", `{"query":"{b}","operationName":null,"variables":null}`), "{b}", "", "", nil},
+		{"post graphql", post("application/graphql", `{c}`), "{c}", "", "", nil},
+		{"batch", post("application/json", `[{"query":"{a}"}]`), "", "", "", ErrNotGraphQL},
+		{"form", post("application/x-www-form-urlencoded", `query=x`), "", "", "", ErrNotGraphQL},
+		{"put", httptest.NewRequest(http.MethodPut, "/graphql", nil), "", "", "", ErrNotGraphQL},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Read(tt.req, 1<<20)
+			if tt.wantErr != nil {
+				if !errors.Is(err, tt.wantErr) {
+					t.Fatalf("err = %v, want %v", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Query != tt.query || got.OperationName != tt.opName || string(got.Variables) != tt.vars {
+				t.Fatalf("got %q %q %q", got.Query, got.OperationName, got.Variables)
+			}
+			if tt.req.Body != nil && tt.req.Method == http.MethodPost {
+				body, _ := io.ReadAll(tt.req.Body)
+				if len(body) == 0 {
+					t.Fatal("body was not restored")
+				}
+			}
+		})
+	}
+}
+
+func TestReadRejectsBadInput(t *testing.T) {
+	for _, body := range []string{`{"query":`, `{"query":"{a}","operationName":5}`} {
+		r := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		if _, err := Read(r, 1<<20); err == nil {
+			t.Errorf("Read(%s) = nil error", body)
+		}
+		rest, _ := io.ReadAll(r.Body)
+		if string(rest) != body {
+			t.Errorf("body after a failed read = %q, want it unchanged", rest)
+		}
+	}
+	r := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(`{"query":"`+strings.Repeat("a", 100)+`"}`))
+	r.Header.Set("Content-Type", "application/json")
+	if _, err := Read(r, 50); err == nil {
+		t.Error("an oversized body must be refused")
+	}
+	if bad := httptest.NewRequest(http.MethodGet, "/graphql?query=%7Ba%7D&variables=%7Bx", nil); true {
+		if _, err := Read(bad, 10); err == nil {
+			t.Error("invalid variables must be an error")
+		}
+	}
+}
+
+func TestReplace(t *testing.T) {
+	r := httptest.NewRequest(http.MethodGet, "/graphql?query=%7Ba%7D&operationName=A&variables=%7B%7D", nil)
+	req, err := Read(r, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := req.Replace(r, "{a _aud_x: b}"); err != nil {
+		t.Fatal(err)
+	}
+	if q := r.URL.Query(); q.Get("query") != "{a _aud_x: b}" || q.Get("operationName") != "A" || q.Get("variables") != "{}" {
+		t.Fatalf("GET after Replace: %v", q)
+	}
+
+	r = httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(`{"query":"{a}","variables":{"v":1},"extensions":{"persistedQuery":{"version":1}}}`))
+	r.Header.Set("Content-Type", "application/json")
+	if req, err = Read(r, 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	if err := req.Replace(r, "{a b}"); err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(r.Body)
+	var got map[string]json.RawMessage
+	if err := json.Unmarshal(body, &got); err != nil {
+		t.Fatal(err)
+	}
+	if string(got["query"]) != `"{a b}"` || string(got["variables"]) != `{"v":1}` || got["extensions"] == nil {
+		t.Fatalf("POST after Replace: %s", body)
+	}
+	if r.ContentLength != int64(len(body)) {
+		t.Fatalf("ContentLength %d, body %d", r.ContentLength, len(body))
+	}
+	vars, err := req.DecodeVariables()
+	if err != nil || vars["v"] != 1.0 {
+		t.Fatalf("variables %v %v", vars, err)
+	}
+}
