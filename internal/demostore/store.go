@@ -1,0 +1,178 @@
+// Package demostore is a Magento 2 (Adobe Commerce 2.4.7) compatible GraphQL backend used as a
+// test double by `make run`, the end-to-end tests and the benchmarks. It executes real GraphQL
+// (graph-gophers/graphql-go) against a schema whose names, types and error messages follow
+// Magento's QuoteGraphQl, and computes cart totals from scratch the way Magento does: a backend
+// coupon rule, an optional extra discount source, flat-rate shipping and tax after discount.
+//
+// It is never imported by the sidecar.
+package demostore
+
+import (
+	"crypto/rand"
+	_ "embed"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	graphql "github.com/graph-gophers/graphql-go"
+)
+
+//go:embed schema.graphql
+var schemaSDL string
+
+// Options configures a Store.
+type Options struct {
+	// AudienceRules is an optional extra discount source applied after the store's own coupon
+	// rule (see Discounter). Nil means none.
+	AudienceRules Discounter
+	// BaseURL is the store's public base URL, used in storeConfig and media URLs.
+	// Default "http://127.0.0.1:9080/".
+	BaseURL string
+	// Now returns the current time (order dates). Default time.Now.
+	Now func() time.Time
+}
+
+// The one demo customer, authenticated with "Authorization: Bearer demo-customer".
+const (
+	demoCustomerToken = "demo-customer"
+	demoCustomerID    = 1
+	demoCustomerEmail = "roni_cost@example.com"
+)
+
+// Store is the demo backend: an http.Handler serving /graphql. It keeps carts and orders in
+// memory and is safe for concurrent requests.
+type Store struct {
+	opts    Options
+	schema  *graphql.Schema
+	catalog *catalog
+
+	mu           sync.Mutex
+	carts        map[string]*cart // by masked id
+	customerCart string           // masked id of the demo customer's active cart, if any
+	orders       []*order
+	lastItemID   int
+	lastQuoteID  int
+}
+
+// New returns a ready Store.
+func New(opts Options) *Store {
+	if opts.BaseURL == "" {
+		opts.BaseURL = "http://127.0.0.1:9080/"
+	}
+	if !strings.HasSuffix(opts.BaseURL, "/") {
+		opts.BaseURL += "/"
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	s := &Store{
+		opts:    opts,
+		catalog: newCatalog(),
+		carts:   map[string]*cart{},
+	}
+	s.schema = graphql.MustParseSchema(schemaSDL, &rootResolver{s: s}, graphql.UseFieldResolvers())
+	return s
+}
+
+// ServeHTTP serves /graphql; every other path is 404.
+func (s *Store) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Demo-Received-Segments", r.Header.Get("X-Audience-Segments"))
+	if r.URL.Path != "/graphql" {
+		http.NotFound(w, r)
+		return
+	}
+	s.serveGraphQL(w, r)
+}
+
+// maskedIDAlphabet is the alphabet of Magento's 32-character masked quote ids.
+const maskedIDAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+func newMaskedID() string {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		// crypto/rand never fails on supported platforms; fall back to the clock anyway.
+		return fmt.Sprintf("%032d", time.Now().UnixNano())
+	}
+	for i := range b {
+		b[i] = maskedIDAlphabet[int(b[i])%len(maskedIDAlphabet)]
+	}
+	return string(b[:])
+}
+
+// newCartLocked creates and registers an empty active cart. s.mu must be held.
+func (s *Store) newCartLocked(maskedID string, customerID int) *cart {
+	if maskedID == "" {
+		maskedID = newMaskedID()
+	}
+	s.lastQuoteID++
+	c := &cart{maskedID: maskedID, quoteID: s.lastQuoteID, customerID: customerID, active: true}
+	if customerID == demoCustomerID {
+		c.email = demoCustomerEmail
+		s.customerCart = maskedID
+	}
+	s.carts[maskedID] = c
+	return c
+}
+
+// customerCartLocked returns the demo customer's active cart, creating it when needed, as
+// Magento's CustomerCartResolver does. s.mu must be held.
+func (s *Store) customerCartLocked() *cart {
+	if c, ok := s.carts[s.customerCart]; ok && c.active {
+		return c
+	}
+	return s.newCartLocked("", demoCustomerID)
+}
+
+// cartForUserLocked finds an active cart the requester may use, with Magento's
+// GetCartForUser checks and messages. s.mu must be held.
+func (s *Store) cartForUserLocked(maskedID string, req *requestInfo) (*cart, error) {
+	if strings.TrimSpace(maskedID) == "" {
+		return nil, missingParam("cart_id")
+	}
+	c, ok := s.carts[maskedID]
+	if !ok {
+		return nil, cartNotFound(maskedID)
+	}
+	if !c.active {
+		return nil, noSuchEntity(msgCartNotActive)
+	}
+	if c.customerID != req.customerID() {
+		return nil, cartForbidden(maskedID)
+	}
+	return c, nil
+}
+
+// readCart returns a snapshot of a cart for a query.
+func (s *Store) readCart(maskedID string, req *requestInfo) (*cart, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, err := s.cartForUserLocked(maskedID, req)
+	if err != nil {
+		return nil, err
+	}
+	return c.clone(), nil
+}
+
+// updateCart runs fn on a cart under the store lock and returns a snapshot of the result.
+func (s *Store) updateCart(maskedID string, req *requestInfo, fn func(c *cart) error) (*cart, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, err := s.cartForUserLocked(maskedID, req)
+	if err != nil {
+		return nil, err
+	}
+	if err := fn(c); err != nil {
+		return nil, err
+	}
+	return c.clone(), nil
+}
+
+// nextItemIDLocked allocates a quote item id. s.mu must be held.
+func (s *Store) nextItemIDLocked() int {
+	s.lastItemID++
+	return s.lastItemID
+}
+
+var _ http.Handler = (*Store)(nil)

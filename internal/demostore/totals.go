@@ -1,0 +1,240 @@
+package demostore
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/govalues/decimal"
+)
+
+// Tax of the demo store: one US rate applied to every item after discounts.
+const taxLabel = "US-CA-*-Rate 1"
+
+var taxRate = decimal.MustParse("0.0825")
+
+// appliedDiscount is one rule's share of a discount: on an item, or a cart-level total.
+type appliedDiscount struct {
+	label     string
+	amount    decimal.Decimal
+	appliedTo string // ITEM or SHIPPING
+	coupon    string // the coupon code of a coupon rule, "" otherwise
+}
+
+// lineTotals are the computed prices of one cart item.
+type lineTotals struct {
+	price           decimal.Decimal
+	priceInclTax    decimal.Decimal
+	rowTotal        decimal.Decimal
+	rowTotalInclTax decimal.Decimal
+	discount        decimal.Decimal // total_item_discount
+	discountPercent decimal.Decimal // Magento's item discount_percent
+	tax             decimal.Decimal // after discount
+	discounts       []appliedDiscount
+}
+
+// totals are the computed prices of a cart, Magento's quote totals.
+type totals struct {
+	lines            []lineTotals // parallel to cart.items
+	subtotal         decimal.Decimal
+	subtotalInclTax  decimal.Decimal
+	discount         decimal.Decimal // items and shipping, positive
+	shipping         decimal.Decimal
+	shippingDiscount decimal.Decimal
+	hasShipping      bool // a shipping method is selected on a non-virtual cart
+	tax              decimal.Decimal
+	grandTotal       decimal.Decimal
+	discounts        []appliedDiscount // per rule, in application order
+}
+
+func (t *totals) subtotalWithDiscount() decimal.Decimal {
+	var a arith
+	return a.sub(t.subtotal, t.discount)
+}
+
+func (t *totals) grandTotalExclTax() decimal.Decimal {
+	var a arith
+	return a.sub(t.grandTotal, t.tax)
+}
+
+// discountLabels is the label list of the deprecated CartPrices.discount.
+func (t *totals) discountLabels() []string {
+	labels := make([]string, 0, len(t.discounts))
+	for _, d := range t.discounts {
+		labels = append(labels, d.label)
+	}
+	return labels
+}
+
+// shippingAmount is the flat-rate amount for the cart's non-virtual units.
+func shippingAmount(c *cart) decimal.Decimal {
+	var a arith
+	units := zero
+	for _, it := range c.items {
+		if !it.isVirtual() {
+			units = a.add(units, it.qty)
+		}
+	}
+	return a.mul(units, flatRatePerUnit)
+}
+
+// collectTotals computes a cart's totals from scratch, in Magento's order: item prices, the
+// backend coupon rule, the extra discount source, shipping, then tax on the discounted amounts.
+func (s *Store) collectTotals(ctx context.Context, c *cart, req *requestInfo) (*totals, error) {
+	var a arith
+	t := &totals{lines: make([]lineTotals, len(c.items))}
+
+	// Step 1: prices and row totals.
+	for i, it := range c.items {
+		price := it.priced().price
+		row := round2(a.mul(price, it.qty))
+		t.lines[i] = lineTotals{
+			price:           price,
+			priceInclTax:    a.add(price, round2(a.mul(price, taxRate))),
+			rowTotal:        row,
+			rowTotalInclTax: a.add(row, round2(a.mul(row, taxRate))),
+			discount:        zero,
+			discountPercent: zero,
+		}
+		t.subtotal = a.add(t.subtotal, row)
+		t.subtotalInclTax = a.add(t.subtotalInclTax, t.lines[i].rowTotalInclTax)
+	}
+
+	// Step 2: shipping, needed by discount rules that apply to it.
+	if c.shippingMethod != nil && !c.isVirtual() && len(c.items) > 0 {
+		t.hasShipping = true
+		t.shipping = shippingAmount(c)
+	}
+
+	// Step 3: the backend coupon rule (by_percent on every item).
+	if c.coupon != "" {
+		s.applyCouponRule(&a, t)
+	}
+
+	// Step 4: the extra discount source (audience rules), after the backend's own rules.
+	if s.opts.AudienceRules != nil && len(c.items) > 0 {
+		if err := s.applyExtraDiscounts(ctx, &a, c, t, req); err != nil {
+			return nil, err
+		}
+	}
+
+	// Step 5: tax after discount, rounded per item.
+	for i := range t.lines {
+		l := &t.lines[i]
+		l.tax = round2(a.mul(a.sub(l.rowTotal, l.discount), taxRate))
+		t.tax = a.add(t.tax, l.tax)
+		t.discount = a.add(t.discount, l.discount)
+	}
+	t.discount = a.add(t.discount, t.shippingDiscount)
+
+	// Step 6: grand total.
+	t.grandTotal = a.add(a.add(a.sub(t.subtotal, t.discount), t.tax), t.shipping)
+	if a.err != nil {
+		return nil, fmt.Errorf("collect totals of cart %s: %w", c.maskedID, a.err)
+	}
+	return t, nil
+}
+
+// applyCouponRule applies WELCOME10: 10% of each item's remaining row, with Magento's
+// by_percent rounding delta carried across items and keyed by the item's discount percent
+// (Validator::deltaRoundingFix).
+func (s *Store) applyCouponRule(a *arith, t *totals) {
+	deltas := map[string]decimal.Decimal{}
+	ruleTotal := zero
+	for i := range t.lines {
+		l := &t.lines[i]
+		remaining := a.sub(l.rowTotal, l.discount)
+		if !remaining.IsPos() {
+			continue
+		}
+		raw := a.quo(a.mul(remaining, couponPercent), hundred)
+		l.discountPercent = a.add(l.discountPercent, couponPercent).Min(hundred)
+		key := l.discountPercent.Trim(0).String()
+		raw = a.add(raw, deltas[key])
+		amount := round2(raw)
+		deltas[key] = a.sub(raw, amount)
+		amount = amount.Min(remaining)
+		if !amount.IsPos() {
+			continue
+		}
+		l.discount = a.add(l.discount, amount)
+		l.discounts = append(l.discounts, appliedDiscount{label: couponLabel, amount: amount, appliedTo: "ITEM", coupon: couponCode})
+		ruleTotal = a.add(ruleTotal, amount)
+	}
+	if ruleTotal.IsPos() {
+		t.discounts = append(t.discounts, appliedDiscount{label: couponLabel, amount: ruleTotal, appliedTo: "ITEM", coupon: couponCode})
+	}
+}
+
+// applyExtraDiscounts asks the Discounter for further discounts on the cart as discounted so
+// far and folds them in. Amounts are clamped so no item and no shipping goes below zero.
+func (s *Store) applyExtraDiscounts(ctx context.Context, a *arith, c *cart, t *totals, req *requestInfo) error {
+	in := DiscountInput{
+		Segments:       req.segments,
+		Store:          req.store,
+		Currency:       currencyUSD,
+		Subtotal:       t.subtotal,
+		TotalQty:       c.totalQty(),
+		ShippingAmount: t.shipping,
+	}
+	if c.coupon != "" {
+		in.Coupons = []string{c.coupon}
+	}
+	byID := map[int]int{}
+	for i, it := range c.items {
+		l := t.lines[i]
+		line := DiscountLine{
+			ItemID:          it.id,
+			SKU:             it.priced().sku,
+			ProductType:     string(it.product.typ),
+			Qty:             it.qty,
+			Price:           l.price,
+			RowTotal:        l.rowTotal,
+			Discount:        l.discount,
+			DiscountPercent: l.discountPercent,
+		}
+		if it.child != nil {
+			line.ParentSKU = it.product.sku
+		}
+		in.Lines = append(in.Lines, line)
+		byID[it.id] = i
+	}
+	out, err := s.opts.AudienceRules.Discount(ctx, in)
+	if err != nil {
+		return fmt.Errorf("audience rules: %w", err)
+	}
+	for _, ld := range out.Items {
+		i, ok := byID[ld.ItemID]
+		if !ok {
+			return fmt.Errorf("audience rules: discount for unknown cart item %d", ld.ItemID)
+		}
+		l := &t.lines[i]
+		for _, r := range ld.Rules {
+			amount := round2(r.Amount).Min(a.sub(l.rowTotal, l.discount))
+			if !amount.IsPos() {
+				continue
+			}
+			l.discount = a.add(l.discount, amount)
+			l.discounts = append(l.discounts, appliedDiscount{label: labelOrDefault(r.Label), amount: amount, appliedTo: "ITEM"})
+		}
+	}
+	t.shippingDiscount = round2(out.Shipping).Min(t.shipping).Max(zero)
+	for _, r := range out.Cart {
+		if !r.Amount.IsPos() {
+			continue
+		}
+		to := r.AppliedTo
+		if to == "" {
+			to = "ITEM"
+		}
+		t.discounts = append(t.discounts, appliedDiscount{label: labelOrDefault(r.Label), amount: round2(r.Amount), appliedTo: to})
+	}
+	return nil
+}
+
+// labelOrDefault is Magento's rule label fallback.
+func labelOrDefault(label string) string {
+	if label == "" {
+		return "Discount"
+	}
+	return label
+}
