@@ -23,12 +23,16 @@ type fixture struct {
 	Query  string `json:"query"`
 }
 
-// loadFixtures reads ../shared/fixtures/clients/venia-cart-operations.json.
+// fixturePath is where the shared fixtures live relative to a shared/ folder.
+var fixturePath = filepath.Join("fixtures", "clients", "venia-cart-operations.json")
+
+// loadFixtures reads the Venia operations from $SHARED_DIR, or from the shared/ folder that
+// sits beside the repository (or any folder above it).
 func loadFixtures(t *testing.T) []fixture {
 	t.Helper()
-	path := filepath.Join("..", "..", "shared", "fixtures", "clients", "venia-cart-operations.json")
-	if dir := os.Getenv("SHARED_DIR"); dir != "" {
-		path = filepath.Join(dir, "fixtures", "clients", "venia-cart-operations.json")
+	path := filepath.Join(os.Getenv("SHARED_DIR"), fixturePath)
+	if os.Getenv("SHARED_DIR") == "" {
+		path = findShared(fixturePath)
 	}
 	raw, err := os.ReadFile(path)
 	if err != nil {
@@ -39,6 +43,22 @@ func loadFixtures(t *testing.T) []fixture {
 		t.Fatalf("fixtures: %v", err)
 	}
 	return fixtures
+}
+
+// findShared looks for shared/<rel> in the working directory and every directory above it.
+func findShared(rel string) string {
+	dir, _ := os.Getwd()
+	for {
+		candidate := filepath.Join(dir, "shared", rel)
+		if _, err := os.Stat(candidate); err == nil {
+			return candidate
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return filepath.Join("..", "..", "shared", rel)
+		}
+		dir = parent
+	}
 }
 
 // apolloize does to a query what Apollo Client does before sending it: __typename is added to
