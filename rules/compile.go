@@ -1,0 +1,176 @@
+package rules
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"hash/maphash"
+	"slices"
+	"time"
+
+	"github.com/govalues/decimal"
+	lru "github.com/hashicorp/golang-lru/v2"
+)
+
+// audience modes, compiled
+type audMode uint8
+
+const (
+	audEveryone audMode = iota
+	audAny
+	audAll
+	audNone
+)
+
+// rule is a validated rule with everything evaluation needs precomputed.
+type rule struct {
+	Rule
+	pos       int       // index in the file
+	from, to  time.Time // zero when open; to is exclusive
+	cond      *node     // cart conditions; nil is true
+	items     *node     // item filter; nil matches every item
+	aud       audMode
+	pctRatio  decimal.Decimal // by_percent: amount / 100
+	stoppedBy string          // trace reason for items this rule stopped
+}
+
+// RuleSet is a compiled, immutable rule file. It is safe for concurrent use.
+type RuleSet struct {
+	rules     []*rule // evaluation order: priority, then id
+	version   string
+	tz        *time.Location
+	bySegment map[string][]int32 // segment → rules that can only match shoppers in it
+	always    []int32            // rules without audiences or with "none"
+	cache     *lru.Cache[uint64, *candidates]
+	seed      maphash.Seed
+}
+
+func compile(data []byte, tz *time.Location, rules []*rule, cfg config) (*RuleSet, error) {
+	slices.SortStableFunc(rules, func(a, b *rule) int {
+		return cmp.Or(cmp.Compare(a.Priority, b.Priority), cmp.Compare(a.ID, b.ID))
+	})
+	cache, err := lru.New[uint64, *candidates](cfg.cacheSize)
+	if err != nil {
+		return nil, fmt.Errorf("candidate cache: %w", err)
+	}
+	sum := sha256.Sum256(data)
+	rs := &RuleSet{
+		rules:     rules,
+		version:   hex.EncodeToString(sum[:8]),
+		tz:        tz,
+		bySegment: make(map[string][]int32),
+		cache:     cache,
+		seed:      maphash.MakeSeed(),
+	}
+	for i, r := range rules {
+		idx := int32(i)
+		r.stoppedBy = ReasonStoppedBy + r.ID
+		if r.Action != nil && r.Action.Type == ByPercent {
+			var c calc
+			r.pctRatio = c.quo(r.Action.Amount, hundred)
+		}
+		switch r.Audiences.Mode {
+		case "any":
+			r.aud = audAny
+			for _, id := range r.Audiences.IDs {
+				rs.bySegment[id] = append(rs.bySegment[id], idx)
+			}
+		case "all":
+			// A shopper must be in every segment, so indexing by one of them is enough.
+			r.aud = audAll
+			first := r.Audiences.IDs[0]
+			rs.bySegment[first] = append(rs.bySegment[first], idx)
+		case "none":
+			r.aud = audNone
+			rs.always = append(rs.always, idx)
+		default:
+			rs.always = append(rs.always, idx)
+		}
+	}
+	return rs, nil
+}
+
+// Len returns the number of rules.
+func (rs *RuleSet) Len() int { return len(rs.rules) }
+
+// Version returns a short content hash of the rule file the set was decoded from.
+func (rs *RuleSet) Version() string { return rs.version }
+
+// Timezone returns the zone the rule dates are read in.
+func (rs *RuleSet) Timezone() *time.Location { return rs.tz }
+
+// Rules returns copies of the rules in evaluation order (priority, then id).
+func (rs *RuleSet) Rules() []Rule {
+	out := make([]Rule, len(rs.rules))
+	for i, r := range rs.rules {
+		out[i] = r.Rule.clone()
+	}
+	return out
+}
+
+// Audiences maps every segment id named by a rule to the ids of those rules, in evaluation
+// order.
+func (rs *RuleSet) Audiences() map[string][]string {
+	out := make(map[string][]string)
+	for _, r := range rs.rules {
+		for _, id := range r.Audiences.IDs {
+			out[id] = append(out[id], r.ID)
+		}
+	}
+	return out
+}
+
+// Enforced returns every enforced rule, in evaluation order.
+func (rs *RuleSet) Enforced() []EnforcedRule {
+	var out []EnforcedRule
+	for _, r := range rs.rules {
+		if r.Enforce != nil {
+			out = append(out, r.enforced())
+		}
+	}
+	return out
+}
+
+func (r *rule) enforced() EnforcedRule {
+	return EnforcedRule{RuleID: r.ID, Coupon: r.Enforce.Coupon, CouponsFile: r.Enforce.CouponsFile}
+}
+
+// audienceMatch reports whether a shopper in the sorted segment set matches the rule.
+func (r *rule) audienceMatch(segs []string) bool {
+	switch r.aud {
+	case audAny:
+		for _, id := range r.Audiences.IDs {
+			if _, ok := slices.BinarySearch(segs, id); ok {
+				return true
+			}
+		}
+		return false
+	case audAll:
+		for _, id := range r.Audiences.IDs {
+			if _, ok := slices.BinarySearch(segs, id); !ok {
+				return false
+			}
+		}
+		return true
+	case audNone:
+		for _, id := range r.Audiences.IDs {
+			if _, ok := slices.BinarySearch(segs, id); ok {
+				return false
+			}
+		}
+		return true
+	}
+	return true
+}
+
+// label returns what shoppers of the store see for this rule.
+func (r *rule) label(store string) string {
+	if l := r.Labels[store]; l != "" {
+		return l
+	}
+	if r.Label != "" {
+		return r.Label
+	}
+	return "Discount"
+}

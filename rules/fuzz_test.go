@@ -1,0 +1,91 @@
+package rules
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// fuzzCart is evaluated against every rule file the fuzzer manages to decode.
+const fuzzCart = `{"currency": "USD", "store": "default", "coupons": ["WELCOME10"], "shipping_amount": 7.5,
+  "items": [{"sku": "24-MB01", "qty": 3, "price": 34, "discount": 6.8}, {"sku": "24-WG02", "qty": 1, "price": 0.15},
+            {"sku": "MH01", "qty": 2, "price": 52, "product_type": "configurable"}]}`
+
+func FuzzDecode(f *testing.F) {
+	seeds, _ := filepath.Glob(filepath.Join("testdata", "golden", "*.json"))
+	for _, path := range seeds {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			f.Fatal(err)
+		}
+		var gc goldenCase
+		if err := json.Unmarshal(data, &gc); err != nil {
+			f.Fatal(err)
+		}
+		f.Add([]byte(gc.Rules))
+	}
+	if data, err := os.ReadFile(filepath.Join("..", "examples", "rules.json")); err == nil {
+		f.Add(data)
+	}
+	for _, s := range []string{
+		``, `{}`, `{"rules": []}`, `{"rules": [{}]}`, `{"rules": [null]}`, `[`, `{"rules": [{"id": "x"}]}`,
+		`{"timezone": "Europe/Paris", "rules": [{"id": "a", "from": "2026-01-01", "to": "2026-01-01T10:00:00Z", "action": {"type": "by_fixed", "amount": 1e2}}]}`,
+		`{"rules": [{"id": "a", "conditions": {"subselect": {"items": {"not": {"field": "sku", "op": "matches", "value": "*?*"}}, "field": "qty", "op": "in", "value": [1, 2.5]}}, "action": {"type": "cart_fixed", "amount": 10, "apply_to_shipping": true}}]}`,
+		`{"rules": [{"id": "a", "enforce": {"coupon": "X"}}, {"id": "b", "enforce": {"coupon": "x"}}]}`,
+		`{"rules": [{"id": "a", "audiences": {"all": ["s1", "s2"]}, "stop_further_rules": true, "action": {"type": "buy_x_get_y", "amount": 1, "step": 2, "max_qty": 3}}]}`,
+		`{"rules": [{"id": "\u00e9", "action": {"type": "by_percent", "amount": 100.00001}}]}`,
+	} {
+		f.Add([]byte(s))
+	}
+	cart, err := DecodeCart([]byte(fuzzCart))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		rs, err := Decode(data)
+		if err != nil {
+			if err.Error() == "" {
+				t.Fatal("empty error")
+			}
+			if _, err2 := Decode(data); err2 == nil || err2.Error() != err.Error() {
+				t.Fatalf("decoding is not deterministic: %v vs %v", err, err2)
+			}
+			return
+		}
+		for _, segs := range [][]string{nil, {"s1", "s2"}, {"6f1d2c3a-0b7e-4a51-9f0e-2d9c8b7a1e01"}} {
+			res := rs.Evaluate(cart, segs, noon)
+			checkInvariants(t, rs, cart, res)
+			if out, err := json.Marshal(res); err != nil || !json.Valid(out) {
+				t.Fatalf("result JSON %s: %v", out, err)
+			}
+			rs.Qualifying(cart, segs, noon)
+		}
+		for _, r := range rs.Rules() {
+			if out, err := json.Marshal(r); err != nil || !json.Valid(out) {
+				t.Fatalf("rule JSON %s: %v", out, err)
+			}
+		}
+	})
+}
+
+func FuzzDecodeCart(f *testing.F) {
+	f.Add([]byte(fuzzCart))
+	f.Add([]byte(`{"items": [{"qty": 1e5, "price": 99999999999}]}`))
+	f.Add([]byte(`{"items": [{"qty": 0.0000000000000000001, "price": 1}]}`))
+	rs, err := Decode([]byte(`{"rules": [
+	  {"id": "p", "action": {"type": "by_percent", "amount": 33.3333, "apply_to_shipping": true}},
+	  {"id": "c", "action": {"type": "cart_fixed", "amount": 99.99, "apply_to_shipping": true}},
+	  {"id": "x", "action": {"type": "buy_x_get_y", "amount": 1, "step": 1}}]}`))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cart, err := DecodeCart(data)
+		if err != nil {
+			return
+		}
+		res := rs.Evaluate(cart, nil, noon)
+		checkInvariants(t, rs, cart, res)
+	})
+}

@@ -1,0 +1,209 @@
+package rules
+
+import (
+	"fmt"
+	"math"
+	"math/bits"
+
+	"github.com/govalues/decimal"
+)
+
+// Money and quantity limits. They keep every intermediate product of the engine far inside
+// the 19 digits a decimal.Decimal holds, so arithmetic never overflows.
+var (
+	maxAmount = decimal.MustNew(100_000_000_000, 0) // prices, rows, discounts, shipping, rule amounts
+	maxQty    = decimal.MustNew(1_000_000, 0)       // quantities, max_qty, step
+)
+
+// maxInputScale is the number of decimals accepted in inputs (Magento stores 4).
+const maxInputScale = 4
+
+var (
+	zero     = decimal.Zero
+	hundred  = decimal.Hundred
+	halfCent = decimal.MustNew(5, 3)
+	cent     = decimal.MustNew(1, 2)
+)
+
+// pow10 holds the powers of ten that fit in a uint64.
+var pow10 = [20]uint64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12,
+	1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19}
+
+// round2 rounds to 2 decimals, half away from zero, as PHP's round() and Magento do.
+// (decimal.Decimal.Round rounds half to even.)
+func round2(d decimal.Decimal) decimal.Decimal {
+	if d.Scale() <= 2 {
+		return d
+	}
+	if coef := d.Coef(); coef <= math.MaxInt64 {
+		p := pow10[d.Scale()-2]
+		q, rem := coef/p, coef%p
+		if rem >= p-rem {
+			q++
+		}
+		v := int64(q)
+		if d.IsNeg() {
+			v = -v
+		}
+		if r, err := decimal.New(v, 2); err == nil {
+			return r
+		}
+	}
+	t := d.Trunc(2)
+	rem, err := d.Sub(t)
+	if err != nil {
+		return d.Round(2)
+	}
+	if rem.Abs().Cmp(halfCent) < 0 {
+		return t
+	}
+	if d.IsNeg() {
+		t, err = t.Sub(cent)
+	} else {
+		t, err = t.Add(cent)
+	}
+	if err != nil {
+		return d.Round(2)
+	}
+	return t
+}
+
+// calc performs decimal arithmetic and remembers the first error, so the engine can be
+// written as plain expressions and checked once at the end. With the input limits above an
+// error cannot happen; the check is a guard, not a code path.
+type calc struct {
+	err error
+}
+
+func (c *calc) add(a, b decimal.Decimal) decimal.Decimal {
+	r, err := a.Add(b)
+	return c.keep(r, err)
+}
+
+func (c *calc) sub(a, b decimal.Decimal) decimal.Decimal {
+	r, err := a.Sub(b)
+	return c.keep(r, err)
+}
+
+func (c *calc) mul(a, b decimal.Decimal) decimal.Decimal {
+	r, err := a.Mul(b)
+	return c.keep(r, err)
+}
+
+// quo divides a by b; dividing by zero yields zero, as Magento's ratio helpers do.
+func (c *calc) quo(a, b decimal.Decimal) decimal.Decimal {
+	if b.IsZero() {
+		return zero
+	}
+	r, err := a.Quo(b)
+	return c.keep(r, err)
+}
+
+// ratioScale is the number of decimals of proportional shares (a × b / c).
+const ratioScale = 12
+
+// mulDiv returns a × b / c, truncated to ratioScale decimals, for proportional shares. It
+// uses 128-bit integer arithmetic and falls back to decimal division for huge operands.
+// Dividing by zero yields zero.
+func (c *calc) mulDiv(a, b, d decimal.Decimal) decimal.Decimal {
+	if d.IsZero() || a.IsZero() || b.IsZero() {
+		return zero
+	}
+	if r, ok := mulDiv128(a, b, d); ok {
+		return r
+	}
+	return c.mul(a, c.quo(b, d)).Trunc(ratioScale)
+}
+
+func mulDiv128(a, b, d decimal.Decimal) (decimal.Decimal, bool) {
+	if a.IsNeg() || b.IsNeg() || d.IsNeg() {
+		return zero, false
+	}
+	hi, lo := bits.Mul64(a.Coef(), b.Coef())
+	div := d.Coef()
+	// a×b/d = ca×cb / cd × 10^(sd−sa−sb); scale the result to ratioScale decimals.
+	switch k := ratioScale + d.Scale() - a.Scale() - b.Scale(); {
+	case k > 19 || k < -19:
+		return zero, false
+	case k > 0:
+		h1, l1 := bits.Mul64(lo, pow10[k])
+		h2, l2 := bits.Mul64(hi, pow10[k])
+		var carry uint64
+		hi, carry = bits.Add64(h1, l2, 0)
+		if h2 != 0 || carry != 0 {
+			return zero, false
+		}
+		lo = l1
+	case k < 0:
+		h, l := bits.Mul64(div, pow10[-k])
+		if h != 0 {
+			return zero, false
+		}
+		div = l
+	}
+	if hi >= div {
+		return zero, false
+	}
+	q, _ := bits.Div64(hi, lo, div)
+	if q > math.MaxInt64 {
+		return zero, false
+	}
+	r, err := decimal.New(int64(q), ratioScale)
+	return r, err == nil
+}
+
+// floor returns the whole number of times b fits in a (a, b ≥ 0).
+func (c *calc) floorDiv(a, b decimal.Decimal) decimal.Decimal {
+	if b.IsZero() {
+		return zero
+	}
+	q, _, err := a.QuoRem(b)
+	return c.keep(q, err)
+}
+
+func (c *calc) keep(r decimal.Decimal, err error) decimal.Decimal {
+	if err != nil {
+		if c.err == nil {
+			c.err = err
+		}
+		return zero
+	}
+	return r
+}
+
+// clampZero returns d, or zero when d is negative.
+func clampZero(d decimal.Decimal) decimal.Decimal {
+	if d.IsNeg() {
+		return zero
+	}
+	return d
+}
+
+// parseAmount parses a JSON number into a decimal within [0, limit] with at most
+// maxInputScale decimals.
+func parseAmount(s string, limit decimal.Decimal) (decimal.Decimal, error) {
+	d, err := decimal.Parse(s)
+	if err != nil {
+		return zero, fmt.Errorf("invalid number %s", s)
+	}
+	if d.IsNeg() {
+		return zero, fmt.Errorf("must not be negative, got %s", s)
+	}
+	if d.Cmp(limit) > 0 {
+		return zero, fmt.Errorf("must be at most %s, got %s", limit, s)
+	}
+	if d.Trim(0).Scale() > maxInputScale {
+		return zero, fmt.Errorf("must have at most %d decimals, got %s", maxInputScale, s)
+	}
+	return d.Trim(0), nil
+}
+
+// appendMoney appends d as a JSON number with at most 2 decimals and no trailing zeros.
+func appendMoney(b []byte, d decimal.Decimal) []byte {
+	d = round2(d).Trim(0)
+	out, err := d.AppendText(b)
+	if err != nil {
+		return append(b, '0')
+	}
+	return out
+}

@@ -1,0 +1,127 @@
+package rules
+
+// Reasons a rule did not apply, as they appear in TraceEntry.Reason.
+const (
+	ReasonInactive         = "inactive"
+	ReasonNotStarted       = "not_started"
+	ReasonExpired          = "expired"
+	ReasonAudienceMismatch = "audience_mismatch"
+	ReasonStoreMismatch    = "store_mismatch" // stores or websites scope
+	ReasonCurrencyMismatch = "currency_mismatch"
+	ReasonConditionsFalse  = "conditions_false"
+	ReasonNoEligibleItems  = "no_eligible_items"
+	ReasonStoppedBy        = "stopped_by:" // followed by the id of the rule that stopped the items
+	ReasonBudgetExhausted  = "budget_exhausted"
+	ReasonZeroDiscount     = "zero_discount"
+)
+
+// TraceMode says which rules an evaluation's trace lists.
+type TraceMode uint8
+
+const (
+	// TraceAll lists every rule of the set, in evaluation order (the default).
+	TraceAll TraceMode = iota
+	// TraceCandidates lists only the rules whose audience matches the segments.
+	TraceCandidates
+	// TraceOff leaves the trace empty; the fastest choice for serving traffic.
+	TraceOff
+)
+
+// EvalOptions tunes an evaluation.
+type EvalOptions struct {
+	Trace TraceMode
+}
+
+// timeReason checks a rule's switch and dates.
+func (r *rule) timeReason(e *evaluator) string {
+	switch {
+	case !r.Active:
+		return ReasonInactive
+	case !r.from.IsZero() && e.at.Before(r.from):
+		return ReasonNotStarted
+	case !r.to.IsZero() && !e.at.Before(r.to):
+		return ReasonExpired
+	}
+	return ""
+}
+
+// scopeReason checks a rule's store, website and currency scopes.
+func (r *rule) scopeReason(c *Cart) string {
+	if len(r.Stores) > 0 && !containsString(r.Stores, c.Store) {
+		return ReasonStoreMismatch
+	}
+	if len(r.Websites) > 0 && !containsString(r.Websites, c.Website) {
+		return ReasonStoreMismatch
+	}
+	if len(r.Currencies) > 0 && !containsFoldString(r.Currencies, c.Currency) {
+		return ReasonCurrencyMismatch
+	}
+	return ""
+}
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func containsFoldString(list []string, s string) bool {
+	for _, x := range list {
+		if len(x) == len(s) && equalFoldASCII(x, s) {
+			return true
+		}
+	}
+	return false
+}
+
+func equalFoldASCII(a, b string) bool {
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'a' <= x && x <= 'z' {
+			x -= 'a' - 'A'
+		}
+		if 'a' <= y && y <= 'z' {
+			y -= 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// buildTrace lists the outcome of every rule the mode asks for.
+func (e *evaluator) buildTrace(cands []int32, mode TraceMode) []TraceEntry {
+	switch mode {
+	case TraceOff:
+		return nil
+	case TraceCandidates:
+		out := make([]TraceEntry, len(cands))
+		for k, ri := range cands {
+			out[k] = e.s.outcomes[k].entry(e.rs.rules[ri])
+		}
+		return out
+	}
+	out := make([]TraceEntry, len(e.rs.rules))
+	k := 0
+	for i, r := range e.rs.rules {
+		if k < len(cands) && cands[k] == int32(i) {
+			out[i] = e.s.outcomes[k].entry(r)
+			k++
+			continue
+		}
+		reason := r.timeReason(e)
+		if reason == "" {
+			reason = ReasonAudienceMismatch
+		}
+		out[i] = TraceEntry{RuleID: r.ID, Reason: reason, Enforce: r.Enforce != nil}
+	}
+	return out
+}
+
+func (o *outcome) entry(r *rule) TraceEntry {
+	return TraceEntry{RuleID: r.ID, Applied: o.applied, Reason: o.reason, Enforce: r.Enforce != nil}
+}
