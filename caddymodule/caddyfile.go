@@ -3,6 +3,9 @@ package caddymodule
 import (
 	"fmt"
 	"strconv"
+	"strings"
+
+	"github.com/dustin/go-humanize"
 
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
@@ -33,6 +36,12 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    strip_inbound
 //	    max_segments    <n>
 //	    max_bytes       <n>
+//	    rules           <file>
+//	    graphql_path    <path>
+//	    max_body        <size>
+//	    tax_after_discount on|off
+//	    tax_rate        <applied_taxes label> <percent>
+//	    cart_fields     <Type.field...>
 //	}
 //
 // Every subdirective is optional; the defaults are documented on the Handler fields.
@@ -85,6 +94,56 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return err
 			}
 			h.MaxBytes = n
+		case "rules":
+			v, err := oneArg(d)
+			if err != nil {
+				return err
+			}
+			h.Rules = v
+		case "graphql_path":
+			v, err := oneArg(d)
+			if err != nil {
+				return err
+			}
+			if !strings.HasPrefix(v, "/") {
+				return d.Errf("graphql_path: must start with /, got %q", v)
+			}
+			h.GraphQLPath = v
+		case "max_body":
+			v, err := oneArg(d)
+			if err != nil {
+				return err
+			}
+			size, err := humanize.ParseBytes(v)
+			if err != nil || size == 0 || size > 1<<30 {
+				return d.Errf("max_body: want a size such as 4MiB (at most 1GiB), got %q", v)
+			}
+			h.MaxBody = int64(size)
+		case "tax_after_discount":
+			v, err := oneArg(d)
+			if err != nil {
+				return err
+			}
+			on, err := parseSwitch(v)
+			if err != nil {
+				return d.Errf("tax_after_discount: %v", err)
+			}
+			h.TaxAfterDiscount = &on
+		case "tax_rate":
+			args := d.RemainingArgs()
+			if len(args) != 2 {
+				return d.ArgErr()
+			}
+			if h.TaxRates == nil {
+				h.TaxRates = map[string]string{}
+			}
+			h.TaxRates[args[0]] = args[1]
+		case "cart_fields":
+			args := d.RemainingArgs()
+			if len(args) == 0 {
+				return d.ArgErr()
+			}
+			h.CartFields = append(h.CartFields, args...)
 		default:
 			return d.Errf("unrecognized subdirective %q", d.Val())
 		}

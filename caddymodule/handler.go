@@ -6,21 +6,34 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/govalues/decimal"
+
+	"github.com/caddy-audiences/caddy-audiences/internal/cartql"
 	"github.com/caddy-audiences/caddy-audiences/internal/membership"
+	"github.com/caddy-audiences/caddy-audiences/rules"
 )
 
 func init() {
 	caddy.RegisterModule(Handler{})
 }
 
-// DefaultUpstreamHeader is the request header the normalized membership is forwarded in.
-const DefaultUpstreamHeader = "X-Audience-Segments"
+// Defaults of the handler's options.
+const (
+	// DefaultUpstreamHeader is the request header the normalized membership is forwarded in.
+	DefaultUpstreamHeader = "X-Audience-Segments"
+	DefaultGraphQLPath    = "/graphql"
+	DefaultMaxBody        = 4 << 20
+	DefaultPlanCacheSize  = 1024
+	// DefaultStoreCode is the store view assumed when a request has no Store header.
+	DefaultStoreCode = "default"
+)
 
 // Placeholders set on every request for logs and later handlers.
 const (
@@ -57,9 +70,37 @@ type Handler struct {
 	// ignored. Default: 8192.
 	MaxBytes int `json:"max_bytes,omitempty"`
 
+	// Rules is the path of the audience cart price rule file (see rules.schema.json).
+	// Without rules, responses are never rewritten.
+	Rules string `json:"rules,omitempty"`
+
+	// GraphQLPath is the request path of the store's GraphQL endpoint. Default: /graphql.
+	GraphQLPath string `json:"graphql_path,omitempty"`
+
+	// MaxBody is the largest GraphQL request or response body, in bytes, that is read for
+	// rewriting; larger ones pass through untouched. Default: 4 MiB.
+	MaxBody int64 `json:"max_body,omitempty"`
+
+	// TaxAfterDiscount recomputes applied_taxes on the discounted amounts, as a store that
+	// applies tax after discount does. Default: true.
+	TaxAfterDiscount *bool `json:"tax_after_discount,omitempty"`
+
+	// TaxRates are the store's tax rates in percent by applied_taxes label (for example
+	// "US-CA-*-Rate 1": "8.25"), used to recompute tax exactly; a rate not listed is derived
+	// from the backend's own tax and taxable amount.
+	TaxRates map[string]string `json:"tax_rates,omitempty"`
+
+	// CartFields are extra fields that return a Cart, beyond Magento's own: "Query.x" or
+	// "Mutation.x" for a root field returning a Cart, "Mutation.x.cart" for a mutation whose
+	// output has a cart field.
+	CartFields []string `json:"cart_fields,omitempty"`
+
 	membership membership.Config
 	logger     *zap.Logger
 	overCap    *everyMinute
+	planner    *cartql.Planner
+	rules      *ruleHolder
+	taxRates   map[string]decimal.Decimal
 }
 
 // CaddyModule returns the Caddy module information.
@@ -96,7 +137,70 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		MaxSegments: h.MaxSegments,
 		MaxBytes:    h.MaxBytes,
 	}
+	return h.provisionRewrite()
+}
+
+// provisionRewrite loads the rules and prepares the GraphQL planner.
+func (h *Handler) provisionRewrite() error {
+	if h.GraphQLPath == "" {
+		h.GraphQLPath = DefaultGraphQLPath
+	}
+	if h.MaxBody == 0 {
+		h.MaxBody = DefaultMaxBody
+	}
+	if h.TaxAfterDiscount == nil {
+		on := true
+		h.TaxAfterDiscount = &on
+	}
+	rates, err := parseTaxRates(h.TaxRates)
+	if err != nil {
+		return err
+	}
+	h.taxRates = rates
+	planner, err := cartql.NewPlanner(cartql.Options{CacheSize: DefaultPlanCacheSize, CartFields: h.CartFields})
+	if err != nil {
+		return fmt.Errorf("cart_fields: %w", err)
+	}
+	h.planner = planner
+	if h.Rules == "" {
+		return nil
+	}
+	rs, err := rules.LoadFile(h.Rules)
+	if err != nil {
+		return fmt.Errorf("rules %s: %w", h.Rules, err)
+	}
+	h.rules = new(ruleHolder)
+	h.rules.current.Store(rs)
 	return nil
+}
+
+// ruleHolder holds the rule set in force; requests load it once and keep what they loaded.
+type ruleHolder struct {
+	current atomic.Pointer[rules.RuleSet]
+}
+
+// ruleSet returns the rule set in force, or nil.
+func (h *Handler) ruleSet() *rules.RuleSet {
+	if h.rules == nil {
+		return nil
+	}
+	return h.rules.current.Load()
+}
+
+// parseTaxRates reads label → percent pairs.
+func parseTaxRates(in map[string]string) (map[string]decimal.Decimal, error) {
+	if len(in) == 0 {
+		return nil, nil
+	}
+	out := make(map[string]decimal.Decimal, len(in))
+	for label, v := range in {
+		d, err := decimal.Parse(v)
+		if err != nil || d.Sign() < 0 || d.Cmp(decimal.Hundred) > 0 {
+			return nil, fmt.Errorf("tax_rates %q: want a percent between 0 and 100, got %q", label, v)
+		}
+		out[label] = d
+	}
+	return out, nil
 }
 
 // Validate checks the configuration for combinations that cannot work.
@@ -110,6 +214,9 @@ func (h *Handler) Validate() error {
 	if h.MaxBytes < 0 {
 		return fmt.Errorf("max_bytes: must be positive, got %d", h.MaxBytes)
 	}
+	if h.MaxBody < 0 {
+		return fmt.Errorf("max_body: must be positive, got %d", h.MaxBody)
+	}
 	if !validHeaderName(h.UpstreamHeader) {
 		return fmt.Errorf("upstream_header: %q is not a valid header name", h.UpstreamHeader)
 	}
@@ -121,6 +228,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	m := h.readMembership(r)
 	forwardMembership(r.Header, h.UpstreamHeader, m, h.StripInbound)
 	setPlaceholders(r, m)
+	if job := h.prepareRewrite(r, m); job != nil {
+		return h.serveRewrite(w, r, next, job)
+	}
 	return next.ServeHTTP(w, r)
 }
 

@@ -1,7 +1,11 @@
 // Command demostore runs the Magento-compatible demo GraphQL backend used by `make run`, the
 // end-to-end tests and the benchmarks.
 //
-//	demostore [-listen 127.0.0.1:9080]
+//	demostore [-listen 127.0.0.1:9080] [-audience-rules rules.json]
+//
+// With -audience-rules the store applies that audience rule file itself, from the
+// X-Audience-Segments request header, inside its own totals and after its own coupon rule: a
+// reference to check the sidecar's rewritten responses against.
 //
 // It logs "demostore: listening on ADDR" once it accepts connections (with -listen
 // 127.0.0.1:0 the kernel picks the port and ADDR shows it) and stops gracefully on SIGINT or
@@ -22,23 +26,34 @@ import (
 	"time"
 
 	"github.com/caddy-audiences/caddy-audiences/internal/demostore"
+	"github.com/caddy-audiences/caddy-audiences/rules"
 )
 
 func main() {
 	listen := flag.String("listen", "127.0.0.1:9080", "address to serve /graphql on")
+	audienceRules := flag.String("audience-rules", "", "apply this audience rule file inside the store's own totals")
 	flag.Parse()
 	log.SetFlags(0)
-	if err := run(*listen); err != nil {
+	if err := run(*listen, *audienceRules); err != nil {
 		log.Fatalf("demostore: %v", err)
 	}
 }
 
-func run(listen string) error {
+func run(listen, audienceRules string) error {
+	opts := demostore.Options{}
+	if audienceRules != "" {
+		rs, err := rules.LoadFile(audienceRules)
+		if err != nil {
+			return fmt.Errorf("audience rules: %w", err)
+		}
+		opts.AudienceRules = demostore.RuleDiscounter{RuleSet: rs}
+	}
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	store := demostore.New(demostore.Options{BaseURL: baseURL(ln.Addr())})
+	opts.BaseURL = baseURL(ln.Addr())
+	store := demostore.New(opts)
 	srv := &http.Server{Handler: store, ReadHeaderTimeout: 10 * time.Second}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -1,0 +1,283 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+const (
+	segLapsed = "3b8f6e21-7c4d-4e9a-b1f2-5a6d7c8e9f03"
+	segBOGO   = "0c3e9a57-5d21-4f7b-8a64-93e1b0c2d4f5"
+	segClub   = "free-ship-club"
+)
+
+// pair is a sidecar in front of a plain demo store and a reference demo store that applies
+// the same audience rules itself. Every cart exists on both, built by the same operations.
+type pair struct {
+	sidecar, reference string // base URLs
+	hosts              [2]string // host:port of the store behind the sidecar, of the reference
+}
+
+// cartPair is one cart, by its id on each side.
+type cartPair struct {
+	sidecar, reference string
+}
+
+// TestDifferentialVenia is the reference check of issue 4: every Venia operation, through the
+// sidecar in front of a plain store, must answer exactly what a store computing the same
+// audience rules itself answers — for shoppers in and out of the audiences, with and without
+// the backend coupon, for carts of 1, 5 and 50 lines, over GET and POST.
+func TestDifferentialVenia(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	plain, reference := startStore(t), startStore(t, "-audience-rules", "testdata/rules.json")
+	p := pair{
+		sidecar: startSidecar(t, plain, `audiences {
+		rules testdata/rules.json
+		tax_rate "US-CA-*-Rate 1" 8.25
+	}`),
+		reference: "http://" + reference,
+		hosts:     [2]string{plain, reference},
+	}
+	fixtures := loadFixtures(t)
+	shoppers := map[string][]string{
+		"outsider":  nil,
+		"vip":       {segVIP},
+		"bags+back": {segBOGO, segLapsed},
+		"everyone":  {segVIP, segBOGO, segLapsed, segClub},
+	}
+	carts := map[string][]line{
+		"1 line":   {{"24-MB01", 2}},
+		"5 lines":  {{"24-MB01", 3}, {"24-UG06", 3}, {"24-WG02", 3}, {"MH01-XS-Black", 1}, {"VGC-50", 1}},
+		"50 lines": fiftyLines(),
+	}
+	discounted := 0
+	for cartName, lines := range carts {
+		for _, coupon := range []bool{false, true} {
+			for shopper, segments := range shoppers {
+				name := fmt.Sprintf("%s/coupon=%v/%s", cartName, coupon, shopper)
+				t.Run(name, func(t *testing.T) {
+					cart := p.newCart(t, lines, coupon)
+					discounted += p.runFixtures(t, fixtures, cart, segments)
+				})
+			}
+		}
+	}
+	if discounted == 0 {
+		t.Fatal("no response carried an audience discount: the comparison proved nothing")
+	}
+}
+
+func fiftyLines() []line {
+	lines := make([]line, 50)
+	for i := range lines {
+		lines[i] = line{fmt.Sprintf("DEMO-%03d", i+1), float64(i%3 + 1)}
+	}
+	return lines
+}
+
+// newCart builds the same cart on both sides: lines, a shipping address and method, and
+// optionally the backend coupon.
+func (p pair) newCart(t *testing.T, lines []line, coupon bool) cartPair {
+	t.Helper()
+	ids := [2]string{}
+	for i, base := range []string{p.sidecar, p.reference} {
+		ids[i] = newCart(t, base, lines...)
+		setup := []struct {
+			query string
+			vars  map[string]any
+		}{
+			{`mutation($c: String!) { setShippingAddressesOnCart(input: {cart_id: $c, shipping_addresses: [{address: {firstname: "Veronica", lastname: "Costello", street: ["6146 Honey Bluff Parkway"], city: "Calder", region: "MI", region_id: 33, postcode: "49628", country_code: "US", telephone: "5555550100", save_in_address_book: false}}]}) { cart { id } } }`, nil},
+			{`mutation($c: String!) { setShippingMethodsOnCart(input: {cart_id: $c, shipping_methods: [{carrier_code: "flatrate", method_code: "flatrate"}]}) { cart { id } } }`, nil},
+		}
+		if coupon {
+			setup = append(setup, struct {
+				query string
+				vars  map[string]any
+			}{`mutation($c: String!) { applyCouponToCart(input: {cart_id: $c, coupon_code: "welcome10"}) { cart { id } } }`, nil})
+		}
+		for _, s := range setup {
+			r := graphql(t, base, s.query, map[string]any{"c": ids[i]}, nil)
+			if !strings.Contains(string(r.body), `"virtual"`) && strings.Contains(string(r.body), `"errors"`) && !strings.Contains(string(r.body), "shipping") {
+				t.Fatalf("setup: %s", r.body)
+			}
+		}
+	}
+	return cartPair{sidecar: ids[0], reference: ids[1]}
+}
+
+// runFixtures sends every fixture operation to both sides and compares the answers. It
+// returns how many answers carried an audience discount.
+func (p pair) runFixtures(t *testing.T, fixtures []fixture, cart cartPair, segments []string) int {
+	discounted := 0
+	queries, mutations := splitFixtures(t, fixtures)
+	run := func(f fixture, vars func(cartID string) map[string]any, post bool) {
+		t.Helper()
+		query := apolloize(t, f.Query)
+		side := p.send(t, p.sidecar, query, vars(cart.sidecar), map[string]string{
+			"aep-segments-membership": url.QueryEscape(strings.Join(segments, ",")),
+			"Store":                   "default",
+		}, post)
+		ref := p.send(t, p.reference, query, vars(cart.reference), map[string]string{
+			"X-Audience-Segments": strings.Join(segments, ","),
+			"Store":               "default",
+		}, post)
+		if side.status != ref.status {
+			t.Fatalf("%s: status sidecar %d, reference %d\nsidecar: %s\nreference: %s", f.Source, side.status, ref.status, side.body, ref.body)
+		}
+		got, want := normalize(t, side.body, cart.sidecar, p.hosts[0]), normalize(t, ref.body, cart.reference, p.hosts[1])
+		if path := firstDifference("", got, want); path != "" {
+			t.Fatalf("%s (post=%v): answers differ at %s\nsidecar:   %.3000s\nreference: %.3000s", f.Source, post, path, side.body, ref.body)
+		}
+		if bytes.Contains(side.body, []byte("_aud_")) {
+			t.Fatalf("%s: hidden field leaked: %s", f.Source, side.body)
+		}
+		if audienceDiscount(ref.body) {
+			discounted++
+		}
+	}
+	cartVars := func(id string) map[string]any { return map[string]any{"cartId": id} }
+	for _, post := range []bool{false, true} {
+		for _, f := range queries {
+			run(f, cartVars, post)
+		}
+	}
+	// Mutations change both carts the same way; the queries then run again on the result.
+	firstItem := p.firstItemUID(t, cart)
+	for _, f := range mutations {
+		vars := cartVars
+		switch {
+		case strings.Contains(f.Source, "ADD_ITEM"):
+			vars = func(id string) map[string]any {
+				return map[string]any{"cartId": id, "cartItem": map[string]any{"sku": "24-WB04", "quantity": 2}}
+			}
+		case strings.Contains(f.Source, "SET_SHIPPING_METHOD"):
+			vars = func(id string) map[string]any {
+				return map[string]any{"cartId": id, "shippingMethod": map[string]any{"carrier_code": "flatrate", "method_code": "flatrate"}}
+			}
+		case strings.Contains(f.Source, "applyCoupon"):
+			vars = func(id string) map[string]any { return map[string]any{"cartId": id, "couponCode": "WELCOME10"} }
+		case strings.Contains(f.Source, "updateQuantity"):
+			vars = func(id string) map[string]any { return map[string]any{"cartId": id, "cartItemId": firstItem, "quantity": 4} }
+		case strings.Contains(f.Source, "REMOVE_ITEM"):
+			vars = func(id string) map[string]any { return map[string]any{"cartId": id, "itemId": firstItem} }
+		case strings.Contains(f.Source, "MERGE_CARTS"):
+			vars = func(id string) map[string]any { return map[string]any{"sourceCartId": id, "destinationCartId": id} }
+		}
+		run(f, vars, true)
+	}
+	for _, f := range queries {
+		run(f, cartVars, false)
+	}
+	return discounted
+}
+
+// splitFixtures orders the fixtures: queries, then mutations with the item removal last.
+func splitFixtures(t *testing.T, fixtures []fixture) (queries, mutations []fixture) {
+	var last []fixture
+	for _, f := range fixtures {
+		switch {
+		case operationKind(t, f.Query) == "query":
+			queries = append(queries, f)
+		case strings.Contains(f.Source, "REMOVE_ITEM") || strings.Contains(f.Source, "MERGE_CARTS"):
+			last = append(last, f)
+		default:
+			mutations = append(mutations, f)
+		}
+	}
+	return queries, append(mutations, last...)
+}
+
+// send is graphql with the transport chosen: queries may go as POST JSON too.
+func (p pair) send(t *testing.T, base, query string, vars map[string]any, header map[string]string, post bool) response {
+	t.Helper()
+	if !post {
+		return graphql(t, base, query, vars, header)
+	}
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, err := http.NewRequest(http.MethodPost, base+"/graphql", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	return do(t, req)
+}
+
+// firstItemUID returns the uid of the cart's first item (the same on both sides).
+func (p pair) firstItemUID(t *testing.T, cart cartPair) string {
+	t.Helper()
+	uids := [2]string{}
+	for i, c := range []struct{ base, id string }{{p.sidecar, cart.sidecar}, {p.reference, cart.reference}} {
+		d := data(t, graphql(t, c.base, `query($c: String!) { cart(cart_id: $c) { items { uid } } }`, map[string]any{"c": c.id}, nil))
+		items := d["cart"].(map[string]any)["items"].([]any)
+		uids[i] = items[0].(map[string]any)["uid"].(string)
+	}
+	if uids[0] != uids[1] {
+		t.Fatalf("the two stores disagree on item uids: %q vs %q", uids[0], uids[1])
+	}
+	return uids[0]
+}
+
+// normalize decodes a body with the side's cart id and host replaced, so the sides compare.
+func normalize(t *testing.T, body []byte, cartID, host string) any {
+	t.Helper()
+	body = bytes.ReplaceAll(body, []byte(cartID), []byte("CART"))
+	body = bytes.ReplaceAll(body, []byte(host), []byte("STORE"))
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		t.Fatalf("invalid json %s: %v", body, err)
+	}
+	return v
+}
+
+// firstDifference returns the JSON path where got and want first differ, or "".
+func firstDifference(path string, got, want any) string {
+	switch w := want.(type) {
+	case map[string]any:
+		g, ok := got.(map[string]any)
+		if !ok || len(g) != len(w) {
+			return path + " (object members)"
+		}
+		for k := range w {
+			if d := firstDifference(path+"."+k, g[k], w[k]); d != "" {
+				return d
+			}
+		}
+		return ""
+	case []any:
+		g, ok := got.([]any)
+		if !ok || len(g) != len(w) {
+			return path + " (list length)"
+		}
+		for i := range w {
+			if d := firstDifference(fmt.Sprintf("%s[%d]", path, i), g[i], w[i]); d != "" {
+				return d
+			}
+		}
+		return ""
+	}
+	if !reflect.DeepEqual(got, want) {
+		return fmt.Sprintf("%s: %v != %v", path, got, want)
+	}
+	return ""
+}
+
+// audienceDiscount reports whether a reference answer shows one of the audience rules' labels.
+func audienceDiscount(body []byte) bool {
+	for _, label := range []string{"VIP 20%", "Bags: buy 1 get 1", "Welcome back", `"Discount"`, "Club"} {
+		if bytes.Contains(body, []byte(label)) {
+			return true
+		}
+	}
+	return false
+}

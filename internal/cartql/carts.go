@@ -1,0 +1,129 @@
+package cartql
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// defaultCartFields are Magento's cart entry points (QuoteGraphQl, SPEC §3): "Type.field" for a
+// root field that returns a Cart, "Type.field.cart" for one whose output holds it.
+var defaultCartFields = []string{
+	"Query.cart",
+	"Query.customerCart",
+	"Mutation.mergeCarts",
+	"Mutation.assignCustomerToGuestCart",
+	"Mutation.addProductsToCart.cart",
+	"Mutation.addSimpleProductsToCart.cart",
+	"Mutation.addVirtualProductsToCart.cart",
+	"Mutation.addConfigurableProductsToCart.cart",
+	"Mutation.addBundleProductsToCart.cart",
+	"Mutation.addDownloadableProductsToCart.cart",
+	"Mutation.updateCartItems.cart",
+	"Mutation.removeItemFromCart.cart",
+	"Mutation.applyCouponToCart.cart",
+	"Mutation.applyCouponsToCart.cart",
+	"Mutation.removeCouponFromCart.cart",
+	"Mutation.removeCouponsFromCart.cart",
+	"Mutation.setShippingAddressesOnCart.cart",
+	"Mutation.setBillingAddressOnCart.cart",
+	"Mutation.setShippingMethodsOnCart.cart",
+	"Mutation.setPaymentMethodOnCart.cart",
+	"Mutation.setGuestEmailOnCart.cart",
+	"Mutation.createGuestCart.cart",
+	"Mutation.estimateTotals.cart",
+	"Mutation.clearCart.cart",
+}
+
+// DefaultCartFields returns the built-in cart entry points, in the syntax of
+// Options.CartFields.
+func DefaultCartFields() []string { return append([]string(nil), defaultCartFields...) }
+
+var graphQLName = regexp.MustCompile(`^[_A-Za-z][_0-9A-Za-z]*$`)
+
+// entries maps "Query.field" / "Mutation.field" to the name of the output field that holds
+// the Cart, or "" when the root field returns the Cart itself.
+type entries map[string]string
+
+func parseEntries(specs []string) (entries, error) {
+	e := make(entries, len(specs))
+	for _, spec := range specs {
+		parts := strings.Split(spec, ".")
+		if len(parts) < 2 || len(parts) > 3 || (parts[0] != "Query" && parts[0] != "Mutation") {
+			return nil, fmt.Errorf("cart field %q: want Query.field, Mutation.field or Mutation.field.cart", spec)
+		}
+		for _, p := range parts[1:] {
+			if !graphQLName.MatchString(p) {
+				return nil, fmt.Errorf("cart field %q: %q is not a GraphQL name", spec, p)
+			}
+		}
+		via := ""
+		if len(parts) == 3 {
+			via = parts[2]
+		}
+		e[parts[0]+"."+parts[1]] = via
+	}
+	return e, nil
+}
+
+// Site is a place in the response where the operation returns a Cart.
+type Site struct {
+	// Path is the response keys (client aliases) from "data" to the cart, e.g.
+	// ["addProductsToCart", "cart"]. A key whose value is a list is walked element by element.
+	Path []string
+	// Field is the entry point, e.g. "Mutation.addProductsToCart.cart".
+	Field string
+}
+
+// site is a Site with the occurrences of its cart field in the document.
+type site struct {
+	Site
+	fields   []occ // the cart field, once per occurrence (fragments may repeat it)
+	optional bool  // every occurrence is under @skip/@include: the key may be absent
+	prog     *cartProg
+}
+
+// findSites returns the cart sites of the operation's root selection.
+func findSites(col *collector, op *ast.OperationDefinition, e entries) []*site {
+	root := "Query"
+	switch op.Operation {
+	case ast.Mutation:
+		root = "Mutation"
+	case ast.Subscription:
+		return nil
+	}
+	var sites []*site
+	add := func(path []string, field string, o occ, conditional bool) {
+		if len(o.f.SelectionSet) == 0 {
+			return
+		}
+		for _, s := range sites {
+			if slices.Equal(s.Path, path) {
+				s.fields = append(s.fields, o)
+				s.optional = s.optional && conditional
+				return
+			}
+		}
+		sites = append(sites, &site{Site: Site{Path: path, Field: field}, fields: []occ{o}, optional: conditional})
+	}
+	for _, o := range col.collect(op.SelectionSet) {
+		name := root + "." + o.f.Name
+		via, ok := e[name]
+		if !ok {
+			continue
+		}
+		if via == "" {
+			add([]string{o.key}, name, o, len(o.conds) > 0)
+			continue
+		}
+		for _, c := range col.collect(o.f.SelectionSet) {
+			if c.f.Name == via {
+				add([]string{o.key, c.key}, name+"."+via, c, len(o.conds)+len(c.conds) > 0)
+			}
+		}
+	}
+	return sites
+}

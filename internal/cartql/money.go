@@ -1,0 +1,101 @@
+package cartql
+
+import (
+	"fmt"
+	"unsafe"
+
+	"github.com/govalues/decimal"
+)
+
+var (
+	zero     = decimal.Zero
+	hundred  = decimal.Hundred
+	cent     = decimal.MustNew(1, 2)
+	halfCent = decimal.MustNew(5, 3)
+)
+
+// maxInputScale is the number of decimals kept from backend amounts (Magento stores 4); more
+// digits are float noise of the backend's JSON encoder.
+const maxInputScale = 4
+
+// round2 rounds to 2 decimals, half away from zero, as Magento's PriceCurrency does.
+// (decimal.Decimal.Round rounds half to even.)
+func round2(d decimal.Decimal) decimal.Decimal { return roundAway(d, 2) }
+
+// roundAway rounds d to scale decimals, half away from zero.
+func roundAway(d decimal.Decimal, scale int) decimal.Decimal {
+	if d.Scale() <= scale {
+		return d
+	}
+	t := d.Trunc(scale)
+	rem, err := d.Sub(t)
+	if err != nil {
+		return d.Round(scale)
+	}
+	half := decimal.MustNew(5, scale+1)
+	if rem.Abs().Cmp(half) < 0 {
+		return t
+	}
+	ulp := decimal.MustNew(1, scale)
+	if d.IsNeg() {
+		t, err = t.Sub(ulp)
+	} else {
+		t, err = t.Add(ulp)
+	}
+	if err != nil {
+		return d.Round(scale)
+	}
+	return t
+}
+
+// parseNumber parses the JSON number node n of t.
+func parseNumber(t *tape, n int32) (decimal.Decimal, error) {
+	if t.kind(n) != kindNumber {
+		return zero, fmt.Errorf("expected a number at offset %d", t.offset(n))
+	}
+	raw := t.raw(n)
+	d, err := decimal.Parse(unsafe.String(unsafe.SliceData(raw), len(raw)))
+	if err != nil {
+		return zero, fmt.Errorf("number at offset %d: %w", t.offset(n), err)
+	}
+	return roundAway(d, maxInputScale), nil
+}
+
+// appendMoney appends d rounded to cents in the backend's shortest form: 34, 34.5, 34.25.
+func appendMoney(b []byte, d decimal.Decimal) []byte {
+	d = round2(d).Trim(0)
+	if d.IsZero() {
+		return append(b, '0')
+	}
+	out, err := d.AppendText(b)
+	if err != nil {
+		return append(b, '0')
+	}
+	return out
+}
+
+// calc performs decimal arithmetic and keeps the first error, so a computation reads as plain
+// expressions and is checked once.
+type calc struct{ err error }
+
+func (c *calc) keep(r decimal.Decimal, err error) decimal.Decimal {
+	if err != nil {
+		if c.err == nil {
+			c.err = fmt.Errorf("decimal arithmetic: %w", err)
+		}
+		return zero
+	}
+	return r
+}
+
+func (c *calc) add(a, b decimal.Decimal) decimal.Decimal { return c.keep(a.Add(b)) }
+func (c *calc) sub(a, b decimal.Decimal) decimal.Decimal { return c.keep(a.Sub(b)) }
+func (c *calc) mul(a, b decimal.Decimal) decimal.Decimal { return c.keep(a.Mul(b)) }
+
+// quo divides a by b; b must not be zero.
+func (c *calc) quo(a, b decimal.Decimal) decimal.Decimal {
+	if b.IsZero() {
+		return c.keep(zero, fmt.Errorf("division by zero"))
+	}
+	return c.keep(a.Quo(b))
+}

@@ -1,0 +1,222 @@
+package cartql
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/parser"
+)
+
+// DefaultCacheSize is the number of plans a Planner keeps when Options.CacheSize is 0.
+const DefaultCacheSize = 1000
+
+// Options configure a Planner.
+type Options struct {
+	// CacheSize is the number of plans kept in the LRU (0: DefaultCacheSize, negative: none).
+	CacheSize int
+	// CartFields adds cart entry points to the built-in ones: "Query.x" or "Mutation.x" for a
+	// root field that returns a Cart, "Mutation.x.cart" for one whose output's cart field does.
+	CartFields []string
+}
+
+// Planner analyses GraphQL operations and caches the plans. It is safe for concurrent use.
+type Planner struct {
+	entries entries
+	cache   *lru.Cache[planKey, *Plan]
+}
+
+type planKey struct{ query, operationName string }
+
+// NewPlanner returns a Planner for the built-in cart entry points plus opt.CartFields.
+func NewPlanner(opt Options) (*Planner, error) {
+	e, err := parseEntries(append(DefaultCartFields(), opt.CartFields...))
+	if err != nil {
+		return nil, err
+	}
+	p := &Planner{entries: e}
+	size := opt.CacheSize
+	if size == 0 {
+		size = DefaultCacheSize
+	}
+	if size > 0 {
+		if p.cache, err = lru.New[planKey, *Plan](size); err != nil {
+			return nil, fmt.Errorf("plan cache: %w", err)
+		}
+	}
+	return p, nil
+}
+
+// Plan analyses the operation operationName ("" for a document with a single operation) of
+// query. An error (syntax, unknown or ambiguous operation) means the request should pass
+// through untouched; so does a plan without carts.
+func (pl *Planner) Plan(query, operationName string) (*Plan, error) {
+	k := planKey{query, operationName}
+	if pl.cache != nil {
+		if p, ok := pl.cache.Get(k); ok {
+			return p.result()
+		}
+	}
+	p := pl.plan(query, operationName)
+	if pl.cache != nil {
+		pl.cache.Add(k, p)
+	}
+	return p.result()
+}
+
+// Plan is the analysis of one operation: where its carts are, the augmented query to send
+// upstream and how to rewrite the response. A Plan is immutable and safe for concurrent use.
+type Plan struct {
+	query, operationName string
+	err                  error
+
+	augmented string
+	mutation  bool
+	sites     []*site
+	ins       []insertion
+
+	// The compiled programs, one per site; nil when @skip/@include depend on variables and
+	// programs are compiled per request from the fields below.
+	progs    []*cartProg
+	frags    map[string]*ast.FragmentDefinition
+	defaults map[string]bool
+	v2alias  map[string]string
+}
+
+func (p *Plan) result() (*Plan, error) {
+	if p.err != nil {
+		return nil, p.err
+	}
+	return p, nil
+}
+
+// HasCart reports whether the operation returns a cart; without one the request and the
+// response pass through untouched.
+func (p *Plan) HasCart() bool { return len(p.sites) > 0 }
+
+// Query returns the document to send upstream: the client's query with the hidden fields
+// inserted, or the client's query as it is when the operation has no cart.
+func (p *Plan) Query() string {
+	if !p.HasCart() {
+		return p.query
+	}
+	return p.augmented
+}
+
+// OperationName returns the operation name the plan was made for.
+func (p *Plan) OperationName() string { return p.operationName }
+
+// IsMutation reports whether the operation is a mutation.
+func (p *Plan) IsMutation() bool { return p.mutation }
+
+// Sites returns where the operation's carts are in the response.
+func (p *Plan) Sites() []Site {
+	out := make([]Site, len(p.sites))
+	for i, s := range p.sites {
+		out[i] = Site{Path: append([]string(nil), s.Path...), Field: s.Field}
+	}
+	return out
+}
+
+func (pl *Planner) plan(query, operationName string) *Plan {
+	p := &Plan{query: query, operationName: operationName}
+	if strings.Contains(query, HiddenPrefix) {
+		return p // never strip what the client asked for itself
+	}
+	doc, err := parser.ParseQuery(&ast.Source{Input: query})
+	if err != nil {
+		p.err = fmt.Errorf("parse query: %w", err)
+		return p
+	}
+	op, err := operation(doc, operationName)
+	if err != nil {
+		p.err = err
+		return p
+	}
+	p.mutation = op.Operation == ast.Mutation
+	p.frags = make(map[string]*ast.FragmentDefinition, len(doc.Fragments))
+	for _, f := range doc.Fragments {
+		if _, dup := p.frags[f.Name]; !dup {
+			p.frags[f.Name] = f
+		}
+	}
+	col := &collector{frags: p.frags}
+	sites := findSites(col, op, pl.entries)
+	if col.err != nil {
+		p.err = fmt.Errorf("plan: %w", col.err)
+		return p
+	}
+	if len(sites) == 0 {
+		return p
+	}
+	p.v2alias = map[string]string{}
+	if p.ins, err = augment(query, col, sites, p.v2alias); err != nil {
+		p.err = fmt.Errorf("augment: %w", err)
+		return p
+	}
+	p.defaults = booleanDefaults(op)
+	v := &vars{probe: true}
+	c := compiler{col: col, v: v, v2alias: p.v2alias}
+	progs := make([]*cartProg, len(sites))
+	for i, s := range sites {
+		progs[i] = c.cart(s.fields)
+	}
+	if col.err != nil {
+		p.err = fmt.Errorf("plan: %w", col.err)
+		return p
+	}
+	if !v.dynamic {
+		p.progs = progs
+	}
+	p.sites = sites
+	p.augmented = applyInsertions(query, p.ins)
+	return p
+}
+
+// operation selects the operation to execute, as a GraphQL server does.
+func operation(doc *ast.QueryDocument, name string) (*ast.OperationDefinition, error) {
+	if name == "" {
+		if len(doc.Operations) != 1 {
+			return nil, fmt.Errorf("operation name required: the document has %d operations", len(doc.Operations))
+		}
+		return doc.Operations[0], nil
+	}
+	op := doc.Operations.ForName(name)
+	if op == nil {
+		return nil, fmt.Errorf("unknown operation %q", name)
+	}
+	return op, nil
+}
+
+// booleanDefaults returns the literal Boolean defaults of the operation's variables.
+func booleanDefaults(op *ast.OperationDefinition) map[string]bool {
+	var m map[string]bool
+	for _, v := range op.VariableDefinitions {
+		if v.DefaultValue != nil && v.DefaultValue.Kind == ast.BooleanValue {
+			if m == nil {
+				m = map[string]bool{}
+			}
+			m[v.Variable] = v.DefaultValue.Raw == "true"
+		}
+	}
+	return m
+}
+
+// programs returns the rewrite programs of the sites for these variables.
+func (p *Plan) programs(variables map[string]any) ([]*cartProg, error) {
+	if p.progs != nil {
+		return p.progs, nil
+	}
+	col := &collector{frags: p.frags}
+	c := compiler{col: col, v: &vars{values: variables, defaults: p.defaults}, v2alias: p.v2alias}
+	progs := make([]*cartProg, len(p.sites))
+	for i, s := range p.sites {
+		progs[i] = c.cart(s.fields)
+	}
+	if col.err != nil {
+		return nil, errors.Join(errors.New("compile"), col.err)
+	}
+	return progs, nil
+}

@@ -1,0 +1,370 @@
+package cartql
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/govalues/decimal"
+
+	"github.com/caddy-audiences/caddy-audiences/rules"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files of testdata/rewrite")
+
+// rewriteCase is one file of testdata/rewrite: a query, the backend's response to the
+// augmented query and the shopper's segments. The expected output is NAME.golden.json: the
+// rewritten body, or Strip's output when the case expects an error.
+type rewriteCase struct {
+	Description   string          `json:"description"`
+	Query         string          `json:"query"`
+	OperationName string          `json:"operationName"`
+	Variables     map[string]any  `json:"variables"`
+	Segments      []string        `json:"segments"`
+	Options       caseOptions     `json:"options"`
+	Response      json.RawMessage `json:"response"`
+	ResponseText  string          `json:"response_text"`
+	Error         string          `json:"error"`
+	StripError    string          `json:"strip_error"`
+}
+
+type caseOptions struct {
+	Store            string            `json:"store"`
+	TaxAfterDiscount bool              `json:"tax_after_discount"`
+	TaxRates         map[string]string `json:"tax_rates"`
+}
+
+func (o caseOptions) rewrite(t testing.TB) RewriteOptions {
+	opt := RewriteOptions{Store: o.Store, TaxAfterDiscount: o.TaxAfterDiscount}
+	for label, pct := range o.TaxRates {
+		if opt.TaxRates == nil {
+			opt.TaxRates = map[string]decimal.Decimal{}
+		}
+		opt.TaxRates[label] = decimal.MustParse(pct)
+	}
+	return opt
+}
+
+// augColumn is replaced in responses by the column of a field in the augmented query, for
+// error locations that point into it.
+var augColumn = regexp.MustCompile(`"@aug-column:(\w+)"`)
+
+func loadCases(t testing.TB) map[string]*rewriteCase {
+	t.Helper()
+	files, err := filepath.Glob("testdata/rewrite/*.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := map[string]*rewriteCase{}
+	for _, f := range files {
+		if strings.HasSuffix(f, ".golden.json") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := &rewriteCase{}
+		d := json.NewDecoder(bytes.NewReader(b))
+		d.UseNumber()
+		d.DisallowUnknownFields()
+		if err := d.Decode(c); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		cases[strings.TrimSuffix(filepath.Base(f), ".json")] = c
+	}
+	return cases
+}
+
+// body returns the backend's response: compact, as Magento sends it.
+func (c *rewriteCase) body(t testing.TB, p *Plan) []byte {
+	t.Helper()
+	if c.ResponseText != "" {
+		return []byte(c.ResponseText)
+	}
+	var b bytes.Buffer
+	if err := json.Compact(&b, c.Response); err != nil {
+		t.Fatal(err)
+	}
+	return augColumn.ReplaceAllFunc(b.Bytes(), func(m []byte) []byte {
+		field := string(augColumn.FindSubmatch(m)[1])
+		return []byte(strconv.Itoa(strings.Index(p.Query(), field) + 1))
+	})
+}
+
+func TestRewriteGolden(t *testing.T) {
+	pl := newPlanner(t)
+	rs := testRules(t)
+	for name, c := range loadCases(t) {
+		t.Run(name, func(t *testing.T) {
+			p := mustPlan(t, pl, c.Query, c.OperationName)
+			body := c.body(t, p)
+			got, out, err := p.Rewrite(body, c.Variables, evaluator(rs, c.Segments...), c.Options.rewrite(t))
+			if c.Error != "" {
+				if err == nil || !strings.Contains(err.Error(), c.Error) {
+					t.Fatalf("err = %v, want %q", err, c.Error)
+				}
+				got, err = p.Strip(body)
+				if c.StripError != "" {
+					if err == nil || !strings.Contains(err.Error(), c.StripError) {
+						t.Fatalf("strip err = %v, want %q", err, c.StripError)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatalf("strip: %v", err)
+				}
+			} else if err != nil {
+				t.Fatalf("rewrite: %v", err)
+			}
+			if keys := hiddenKeys(t, got); len(keys) > 0 {
+				t.Errorf("hidden keys left: %v", keys)
+			}
+			checkGolden(t, "testdata/rewrite/"+name+".golden.json", got)
+			if c.Error != "" {
+				return
+			}
+			if len(c.Segments) == 0 && out.Rewritten != 0 {
+				t.Errorf("outcome %+v without segments", out)
+			}
+			// Without audiences: exactly the body without the hidden fields.
+			same, _, err := p.Rewrite(body, c.Variables, evaluator(rs), c.Options.rewrite(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			stripped, err := p.Strip(body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(same, stripped) {
+				t.Errorf("no audience: rewrite differs from strip:\n%s\n%s", same, stripped)
+			}
+			if !jsonEqual(t, stripped, withoutHidden(t, body)) && !strings.Contains(string(body), `"errors"`) {
+				t.Errorf("strip differs from the reference:\n%s", stripped)
+			}
+		})
+	}
+}
+
+// checkGolden compares got with the indented golden file, or writes it with -update.
+func checkGolden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		var b bytes.Buffer
+		if err := json.Indent(&b, got, "", "  "); err != nil {
+			t.Fatalf("indent: %v\n%s", err, got)
+		}
+		b.WriteByte('\n')
+		if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update)", err)
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, want); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, compact.Bytes()) {
+		t.Errorf("output differs from %s:\n got %s\nwant %s", path, got, compact.Bytes())
+	}
+}
+
+func TestRewriteOutcome(t *testing.T) {
+	pl := newPlanner(t)
+	c := loadCases(t)["partial_errors"]
+	p := mustPlan(t, pl, c.Query, "")
+	_, out, err := p.Rewrite(c.body(t, p), nil, evaluator(testRules(t), "vip"), RewriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Carts != 1 || out.Rewritten != 1 || out.Incomplete != 0 || out.Discount.Cmp(decimal.MustNew(10, 0)) != 0 {
+		t.Errorf("outcome %+v", out)
+	}
+	c = loadCases(t)["hidden_error_dropped"]
+	_, out, err = p.Rewrite(c.body(t, p), nil, evaluator(testRules(t), "vip"), RewriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Carts != 1 || out.Rewritten != 0 || out.Incomplete != 1 {
+		t.Errorf("outcome %+v", out)
+	}
+}
+
+func TestRewriteErrors(t *testing.T) {
+	pl := newPlanner(t)
+	p := mustPlan(t, pl, `{ cart(cart_id: "x") { prices { grand_total { value } } } }`, "")
+	eval := evaluator(testRules(t), "vip")
+	tests := []struct {
+		name, body, err string
+	}{
+		{"not an object", `[1]`, "not an object"},
+		{"no data", `{}`, ""},
+		{"null data with errors", `{"errors":[{"message":"x"}],"data":null}`, ""},
+		{"data not an object", `{"data":[]}`, "data is not an object"},
+		{"cart missing", `{"data":{}}`, `missing "cart"`},
+		{"cart a string", `{"data":{"cart":"x"}}`, "unexpected value"},
+		{"trailing garbage", `{"data":null} x`, "invalid json"},
+		{"deep", strings.Repeat("[", 600) + strings.Repeat("]", 600), "too deeply"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := p.Rewrite([]byte(tt.body), nil, eval, RewriteOptions{})
+			if err == nil {
+				t.Fatal("want an error")
+			}
+			if tt.err != "" && !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("err = %v, want %q", err, tt.err)
+			}
+		})
+	}
+	_, _, err := p.Rewrite([]byte(`{"errors":[{"message":"x"}],"data":null}`), nil, eval, RewriteOptions{})
+	if !errors.Is(err, ErrNullData) {
+		t.Errorf("err = %v, want ErrNullData", err)
+	}
+	_, _, err = p.Rewrite([]byte(`{"data":null}`), nil, eval, RewriteOptions{})
+	if !errors.Is(err, ErrNoData) {
+		t.Errorf("err = %v, want ErrNoData", err)
+	}
+	// A cart that is null is not an error: there is nothing to rewrite.
+	got, out, err := p.Rewrite([]byte(`{"data":{"cart":null}}`), nil, eval, RewriteOptions{})
+	if err != nil || out.Carts != 0 || string(got) != `{"data":{"cart":null}}` {
+		t.Errorf("null cart: %s %+v %v", got, out, err)
+	}
+}
+
+// TestRewriteListSite covers a configured entry point that returns a list of carts.
+func TestRewriteListSite(t *testing.T) {
+	pl, err := NewPlanner(Options{CartFields: []string{"Query.carts"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := mustPlan(t, pl, `{ carts { prices { grand_total { value } } } }`, "")
+	cart := mockCart{lines: 2}.model()
+	model := map[string]any{"carts": []any{cart, nil, cart}}
+	body := executeRoot(t, p.Query(), model)
+	got, out, err := p.Rewrite(body, nil, evaluator(testRules(t), "vip"), RewriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Carts != 2 || out.Rewritten != 2 {
+		t.Errorf("outcome %+v", out)
+	}
+	if keys := hiddenKeys(t, got); len(keys) > 0 {
+		t.Errorf("hidden keys left: %v\n%s", keys, got)
+	}
+}
+
+func TestDeriveRate(t *testing.T) {
+	items := func(rows ...string) []rules.Item {
+		var out []rules.Item
+		for _, r := range rows {
+			out = append(out, rules.Item{RowTotal: decimal.MustParse(r)})
+		}
+		return out
+	}
+	tests := []struct {
+		name   string
+		items  []rules.Item
+		amount string
+		want   string // percent
+		ok     bool
+	}{
+		{"one item", items("100"), "8.25", "8.25", true},
+		{"fewest decimals win", items("68", "32"), "8.25", "8.25", true},
+		{"not the nearest 2-decimal neighbour", items("61.2", "28.8"), "7.43", "8.25", true},
+		{"three decimals", items("1000", "3000"), "275.04", "6.876", true},
+		{"fewest decimals first", items("200", "300"), "34.38", "6.875", true},
+		{"ambiguous small row takes the simplest", items("10"), "0.83", "8.3", true},
+		{"a rate ending in 5 beats a closer one", items("34"), "2.81", "8.25", true},
+		{"three decimals ending in 5", items("400", "240"), "56.8", "8.875", true},
+		{"no taxable amount", items("0"), "1", "", false},
+		{"no tax", items("10"), "0", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var c calc
+			rate, ok := deriveRate(decimal.MustParse(tt.amount), tt.items, &c)
+			if ok != tt.ok {
+				t.Fatalf("ok = %v", ok)
+			}
+			if !ok {
+				return
+			}
+			pct, _ := rate.Mul(hundred)
+			if got := pct.Trim(0).String(); got != tt.want {
+				t.Errorf("rate = %s %%, want %s %%", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestAppendMoney(t *testing.T) {
+	tests := map[string]string{
+		"34": "34", "34.00": "34", "34.50": "34.5", "0.005": "0.01", "-0.005": "-0.01",
+		"2.675": "2.68", "-10": "-10", "0": "0", "-0.001": "0", "1234567.891": "1234567.89",
+	}
+	for in, want := range tests {
+		if got := string(appendMoney(nil, decimal.MustParse(in))); got != want {
+			t.Errorf("appendMoney(%s) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+func TestAppendJSONString(t *testing.T) {
+	for _, s := range []string{"plain", `q"uote\`, "tab\tnl\ncr\r\x01", "ünï / <b>", ""} {
+		b := appendJSONString(nil, s)
+		var back string
+		if err := json.Unmarshal(b, &back); err != nil || back != s {
+			t.Errorf("%q → %s → %q %v", s, b, back, err)
+		}
+	}
+}
+
+func TestSnapshots(t *testing.T) {
+	pl := newPlanner(t)
+	cases := loadCases(t)
+	c := cases["mutation_configurable"]
+	p := mustPlan(t, pl, c.Query, "")
+	snaps, err := p.Snapshots(c.body(t, p), RewriteOptions{Store: "fr", Website: "base"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(snaps) != 1 {
+		t.Fatalf("%d snapshots", len(snaps))
+	}
+	got := snaps[0].Cart
+	if got.Store != "fr" || got.Website != "base" || got.Currency != "USD" || len(got.Items) != 1 ||
+		got.Items[0].SKU != "MH01" || got.Items[0].ProductType != "configurable" ||
+		got.Items[0].Price.Cmp(decimal.MustNew(52, 0)) != 0 || len(got.Coupons) != 0 {
+		t.Errorf("snapshot %+v", got)
+	}
+
+	c = cases["coupon_plus_audience"]
+	p = mustPlan(t, pl, c.Query, "")
+	snaps, err = p.Snapshots(c.body(t, p), RewriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = snaps[0].Cart
+	if len(got.Coupons) != 1 || got.Coupons[0] != "WELCOME10" || got.ShippingAmount.Cmp(decimal.MustNew(10, 0)) != 0 ||
+		got.Items[1].Discount.Cmp(decimal.MustParse("3.2")) != 0 || got.Items[0].Qty.Cmp(decimal.MustNew(2, 0)) != 0 {
+		t.Errorf("snapshot %+v", got)
+	}
+
+	c = cases["hidden_error_dropped"]
+	p = mustPlan(t, pl, c.Query, "")
+	if snaps, err = p.Snapshots(c.body(t, p), RewriteOptions{}); err != nil || len(snaps) != 0 {
+		t.Errorf("incomplete cart: %v %v", snaps, err)
+	}
+}
