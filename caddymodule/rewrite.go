@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"errors"
+	"maps"
 	"net/http"
 	"time"
 
@@ -101,7 +102,13 @@ func (h *Handler) rewrite(job *rewriteJob, body []byte) ([]byte, bool) {
 // fails nothing is written, so Caddy's error handling answers as it would without us.
 func (h *Handler) serveRewrite(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, job *rewriteJob) error {
 	bw := newBufferWriter(w, int(h.MaxBody))
-	if err := next.ServeHTTP(bw, r); err != nil {
+	before := w.Header().Clone()
+	if err := serveAbortable(next, bw, r); err != nil {
+		if !bw.sent() {
+			// The upstream's headers describe a body that will not be sent.
+			clear(w.Header())
+			maps.Copy(w.Header(), before)
+		}
 		return err
 	}
 	if !bw.buffered() {
@@ -123,4 +130,21 @@ func storeCode(r *http.Request) string {
 		return code
 	}
 	return DefaultStoreCode
+}
+
+// serveAbortable runs next. reverse_proxy aborts the connection (panics with
+// http.ErrAbortHandler) when the upstream dies mid-body; while the response is still held
+// back nothing has reached the client, so it becomes a clean 502 instead.
+func serveAbortable(next caddyhttp.Handler, bw *bufferWriter, r *http.Request) (err error) {
+	defer func() {
+		rec := recover()
+		if rec == nil {
+			return
+		}
+		if rec != http.ErrAbortHandler || !bw.buffered() {
+			panic(rec)
+		}
+		err = caddyhttp.Error(http.StatusBadGateway, errors.New("upstream response ended early"))
+	}()
+	return next.ServeHTTP(bw, r)
 }

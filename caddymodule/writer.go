@@ -91,6 +91,11 @@ func (bw *bufferWriter) buffered() bool {
 	return bw.wroteHeader && bw.buffering
 }
 
+// sent reports whether anything has been written to the client.
+func (bw *bufferWriter) sent() bool {
+	return bw.wroteHeader && !bw.buffering
+}
+
 // send writes the held-back response with body in place of what the upstream sent, fixing
 // the headers that described the original body.
 func (bw *bufferWriter) send(body []byte, changed bool) error {
