@@ -20,7 +20,7 @@ const (
 // pair is a sidecar in front of a plain demo store and a reference demo store that applies
 // the same audience rules itself. Every cart exists on both, built by the same operations.
 type pair struct {
-	sidecar, reference string // base URLs
+	sidecar, reference string    // base URLs
 	hosts              [2]string // host:port of the store behind the sidecar, of the reference
 }
 
@@ -165,7 +165,9 @@ func (p pair) runFixtures(t *testing.T, fixtures []fixture, cart cartPair, segme
 		case strings.Contains(f.Source, "applyCoupon"):
 			vars = func(id string) map[string]any { return map[string]any{"cartId": id, "couponCode": "WELCOME10"} }
 		case strings.Contains(f.Source, "updateQuantity"):
-			vars = func(id string) map[string]any { return map[string]any{"cartId": id, "cartItemId": firstItem, "quantity": 4} }
+			vars = func(id string) map[string]any {
+				return map[string]any{"cartId": id, "cartItemId": firstItem, "quantity": 4}
+			}
 		case strings.Contains(f.Source, "REMOVE_ITEM"):
 			vars = func(id string) map[string]any { return map[string]any{"cartId": id, "itemId": firstItem} }
 		case strings.Contains(f.Source, "MERGE_CARTS"):
