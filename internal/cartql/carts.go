@@ -81,7 +81,7 @@ type Site struct {
 // site is a Site with the occurrences of its cart field in the document.
 type site struct {
 	Site
-	fields   []occ // the cart field, once per occurrence (fragments may repeat it)
+	fields   []occ // the cart field per occurrence; nil once programs are compiled statically
 	optional bool  // every occurrence is under @skip/@include: the key may be absent
 	prog     *cartProg
 }

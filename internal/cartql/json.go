@@ -9,7 +9,7 @@ import (
 	"math/bits"
 )
 
-// maxJSONDepth bounds nesting so that hostile bodies cannot exhaust the stack.
+// maxJSONDepth bounds nesting: deeper bodies are refused (they fail open).
 const maxJSONDepth = 512
 
 // Node kinds of a tape.

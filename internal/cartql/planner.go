@@ -168,7 +168,11 @@ func (pl *Planner) plan(query, operationName string) *Plan {
 		return p
 	}
 	if !v.dynamic {
-		p.progs = progs
+		// Static programs: the syntax tree is no longer needed.
+		p.progs, p.frags = progs, nil
+		for _, s := range sites {
+			s.fields = nil
+		}
 	}
 	p.sites = sites
 	p.augmented = applyInsertions(query, p.ins)

@@ -121,9 +121,11 @@ func (p *Plan) Rewrite(body []byte, variables map[string]any, eval Evaluator, op
 	for i, s := range p.sites {
 		err := rw.visit(data, s.Path, s.optional, func(cart int32) error {
 			out.Carts++
+			edits, scratch := len(rw.ed.edits), len(rw.ed.scratch)
 			changed, d, err := rw.cart(cart, progs[i], eval, &opt)
 			switch {
 			case errors.Is(err, errIncomplete) && rw.partial:
+				rw.ed.edits, rw.ed.scratch = rw.ed.edits[:edits], rw.ed.scratch[:scratch]
 				out.Incomplete++
 				return nil
 			case err != nil:
@@ -207,7 +209,10 @@ func (rw *rewriter) cart(cart int32, prog *cartProg, eval Evaluator, opt *Rewrit
 	if err != nil {
 		return false, zero, err
 	}
-	res := eval(snap)
+	var res *rules.Result
+	if eval != nil {
+		res = eval(snap)
+	}
 	if res == nil || res.Error != "" {
 		return false, zero, nil
 	}

@@ -236,6 +236,11 @@ func TestRewriteErrors(t *testing.T) {
 	if !errors.Is(err, ErrNoData) {
 		t.Errorf("err = %v, want ErrNoData", err)
 	}
+	// Without an evaluator nothing changes.
+	body := []byte(`{"data":{"cart":{"prices":{"grand_total":{"value":1}},"_aud_items":[],"_aud_prices":{},"_aud_coupons":null,"_aud_ship":[]}}}`)
+	if got, _, err := p.Rewrite(body, nil, nil, RewriteOptions{}); err != nil || string(got) != `{"data":{"cart":{"prices":{"grand_total":{"value":1}}}}}` {
+		t.Errorf("nil evaluator: %s %v", got, err)
+	}
 	// A cart that is null is not an error: there is nothing to rewrite.
 	got, out, err := p.Rewrite([]byte(`{"data":{"cart":null}}`), nil, eval, RewriteOptions{})
 	if err != nil || out.Carts != 0 || string(got) != `{"data":{"cart":null}}` {
@@ -366,5 +371,35 @@ func TestSnapshots(t *testing.T) {
 	p = mustPlan(t, pl, c.Query, "")
 	if snaps, err = p.Snapshots(c.body(t, p), RewriteOptions{}); err != nil || len(snaps) != 0 {
 		t.Errorf("incomplete cart: %v %v", snaps, err)
+	}
+}
+
+// TestConcurrent shares planner and plans between goroutines (run with -race).
+func TestConcurrent(t *testing.T) {
+	pl := newPlanner(t)
+	rs := testRules(t)
+	cases := loadCases(t)
+	done := make(chan struct{})
+	for g := 0; g < 4; g++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := 0; i < 20; i++ {
+				for _, name := range []string{"coupon_plus_audience", "include_default_true", "itemsv2_paging"} {
+					c := cases[name]
+					p, err := pl.Plan(c.Query, c.OperationName)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if _, _, err := p.Rewrite(c.body(t, p), c.Variables, evaluator(rs, c.Segments...), c.Options.rewrite(t)); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		<-done
 	}
 }

@@ -16,8 +16,11 @@ func (rw *rewriter) apply(cart int32, prog *cartProg, d *totals) error {
 	for i := range prog.prices {
 		pp := &prog.prices[i]
 		n, err := rw.client(cart, pp.key, kindObject)
-		if err != nil || n < 0 {
+		if err != nil {
 			return err
+		}
+		if n < 0 {
+			continue
 		}
 		if err := rw.prices(n, pp, d); err != nil {
 			return err
@@ -26,10 +29,10 @@ func (rw *rewriter) apply(cart int32, prog *cartProg, d *totals) error {
 	for i := range prog.items {
 		ip := &prog.items[i]
 		list, err := rw.client(cart, ip.key, kindArray)
-		if err != nil || list < 0 {
-			if err != nil {
-				return err
-			}
+		if err != nil {
+			return err
+		}
+		if list < 0 {
 			continue
 		}
 		if t.nodes[list].kids != int32(len(rw.items)) {
@@ -265,7 +268,7 @@ func (rw *rewriter) appliedTaxes(obj int32, tp *taxProg) error {
 	t := &rw.t
 	n, err := rw.client(obj, tp.key, kindArray)
 	if err != nil || n < 0 || len(rw.taxes) == 0 {
-		return err // without tax rescaling rw.taxes is empty and taxes stay
+		return err // null, or no rescaled taxes: the taxes stay
 	}
 	if t.nodes[n].kids != int32(len(rw.taxes)) {
 		return fmt.Errorf("%q has %d entries, the hidden list %d", tp.key, t.nodes[n].kids, len(rw.taxes))
