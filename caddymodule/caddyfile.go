@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/caddyserver/caddy/v2"
 	"github.com/dustin/go-humanize"
 
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
@@ -42,6 +43,13 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    tax_after_discount on|off
 //	    tax_rate        <applied_taxes label> <percent>
 //	    cart_fields     <Type.field...>
+//	    name            <name>
+//	    audiences       <file|url>
+//	    allow_unknown_audiences
+//	    reload_interval <duration>
+//	    candidate_cache_size <n>
+//	    preview_time_header <header>    # staging only
+//	    server_timing   on|off
 //	}
 //
 // Every subdirective is optional; the defaults are documented on the Handler fields.
@@ -144,6 +152,55 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.ArgErr()
 			}
 			h.CartFields = append(h.CartFields, args...)
+		case "name":
+			v, err := oneArg(d)
+			if err != nil {
+				return err
+			}
+			h.Name = v
+		case "audiences":
+			v, err := oneArg(d)
+			if err != nil {
+				return err
+			}
+			h.Audiences = v
+		case "allow_unknown_audiences":
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+			h.AllowUnknownAudiences = true
+		case "reload_interval":
+			v, err := oneArg(d)
+			if err != nil {
+				return err
+			}
+			dur, err := caddy.ParseDuration(v)
+			if err != nil || dur <= 0 {
+				return d.Errf("reload_interval: want a duration such as 5s, got %q", v)
+			}
+			h.ReloadInterval = caddy.Duration(dur)
+		case "candidate_cache_size":
+			n, err := positiveInt(d)
+			if err != nil {
+				return err
+			}
+			h.CandidateCacheSize = n
+		case "preview_time_header":
+			v, err := oneArg(d)
+			if err != nil {
+				return err
+			}
+			h.PreviewTimeHeader = v
+		case "server_timing":
+			v, err := oneArg(d)
+			if err != nil {
+				return err
+			}
+			on, err := parseSwitch(v)
+			if err != nil {
+				return d.Errf("server_timing: %v", err)
+			}
+			h.ServerTiming = &on
 		default:
 			return d.Errf("unrecognized subdirective %q", d.Val())
 		}

@@ -3,10 +3,12 @@
 package caddymodule
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
-	"sync/atomic"
+	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/caddy-audiences/caddy-audiences/internal/cartql"
 	"github.com/caddy-audiences/caddy-audiences/internal/membership"
+	"github.com/caddy-audiences/caddy-audiences/internal/sources"
 	"github.com/caddy-audiences/caddy-audiences/rules"
 )
 
@@ -33,6 +36,8 @@ const (
 	DefaultPlanCacheSize  = 1024
 	// DefaultStoreCode is the store view assumed when a request has no Store header.
 	DefaultStoreCode = "default"
+	// DefaultName is the handler name when none is configured.
+	DefaultName = "default"
 )
 
 // Placeholders set on every request for logs and later handlers.
@@ -70,9 +75,44 @@ type Handler struct {
 	// ignored. Default: 8192.
 	MaxBytes int `json:"max_bytes,omitempty"`
 
-	// Rules is the path of the audience cart price rule file (see rules.schema.json).
-	// Without rules, responses are never rewritten.
+	// Name identifies this handler in the admin API, logs and metrics; give each website's
+	// handler its own. Default: "default".
+	Name string `json:"name,omitempty"`
+
+	// Rules is the audience cart price rule file (see rules.schema.json): a file path,
+	// re-read when it changes, or an http(s) URL, polled with If-None-Match. Without rules,
+	// responses are never rewritten.
 	Rules string `json:"rules,omitempty"`
+
+	// RulesJSON is the rule file inline, for JSON configs; used when Rules is empty.
+	RulesJSON json.RawMessage `json:"rules_json,omitempty"`
+
+	// Audiences is the audience catalog ({"audiences": [...]}), a file path or URL like
+	// Rules. With a catalog, membership IDs not in it are dropped.
+	Audiences string `json:"audiences,omitempty"`
+
+	// AudiencesJSON is the catalog inline; used when Audiences is empty.
+	AudiencesJSON json.RawMessage `json:"audiences_json,omitempty"`
+
+	// AllowUnknownAudiences keeps membership IDs that are not in the catalog.
+	AllowUnknownAudiences bool `json:"allow_unknown_audiences,omitempty"`
+
+	// ReloadInterval is how often rule and catalog sources are checked. Default: 5s.
+	ReloadInterval caddy.Duration `json:"reload_interval,omitempty"`
+
+	// CandidateCacheSize is how many distinct segment sets keep their candidate rule list
+	// cached. Default: 4096.
+	CandidateCacheSize int `json:"candidate_cache_size,omitempty"`
+
+	// PreviewTimeHeader names a request header whose RFC 3339 time rules are evaluated at,
+	// so a merchandiser can click through next week's promotion. Staging only: anyone who
+	// can send the header sees future prices. Off by default; the header is always removed
+	// before proxying.
+	PreviewTimeHeader string `json:"preview_time_header,omitempty"`
+
+	// ServerTiming adds "Server-Timing: audiences;dur=<ms>" to rewritten responses.
+	// Default: true.
+	ServerTiming *bool `json:"server_timing,omitempty"`
 
 	// GraphQLPath is the request path of the store's GraphQL endpoint. Default: /graphql.
 	GraphQLPath string `json:"graphql_path,omitempty"`
@@ -99,7 +139,8 @@ type Handler struct {
 	logger     *zap.Logger
 	overCap    *everyMinute
 	planner    *cartql.Planner
-	rules      *ruleHolder
+	state      *handlerState
+	stateKey   stateKey
 	taxRates   map[string]decimal.Decimal
 }
 
@@ -137,7 +178,58 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		MaxSegments: h.MaxSegments,
 		MaxBytes:    h.MaxBytes,
 	}
-	return h.provisionRewrite()
+	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	if err := h.provisionRewrite(); err != nil {
+		return err
+	}
+	return h.provisionState()
+}
+
+// provisionState loads rules and catalog, or reuses them from before a config reload.
+func (h *Handler) provisionState() error {
+	if h.Name == "" {
+		h.Name = DefaultName
+	}
+	if h.ReloadInterval == 0 {
+		h.ReloadInterval = caddy.Duration(sources.DefaultInterval)
+	}
+	if h.CandidateCacheSize == 0 {
+		h.CandidateCacheSize = rules.DefaultCacheSize
+	}
+	if h.ServerTiming == nil {
+		on := true
+		h.ServerTiming = &on
+	}
+	cfg := stateConfig{
+		name:           h.Name,
+		rules:          h.Rules,
+		rulesInline:    h.RulesJSON,
+		audiences:      h.Audiences,
+		audInline:      h.AudiencesJSON,
+		interval:       time.Duration(h.ReloadInterval),
+		candidateCache: h.CandidateCacheSize,
+		logger:         h.logger,
+	}
+	state, err := loadState(cfg)
+	if err != nil {
+		return err
+	}
+	h.state, h.stateKey = state, cfg.key()
+	if state.catalog != nil && !h.AllowUnknownAudiences {
+		h.membership.Allow = func(id string) bool { return state.audienceCatalog().Has(id) }
+	}
+	return nil
+}
+
+// Cleanup releases this config's hold on the shared state.
+func (h *Handler) Cleanup() error {
+	if h.state == nil {
+		return nil
+	}
+	_, err := statePool.Delete(h.stateKey)
+	return err
 }
 
 // provisionRewrite loads the rules and prepares the GraphQL planner.
@@ -162,29 +254,12 @@ func (h *Handler) provisionRewrite() error {
 		return fmt.Errorf("cart_fields: %w", err)
 	}
 	h.planner = planner
-	if h.Rules == "" {
-		return nil
-	}
-	rs, err := rules.LoadFile(h.Rules)
-	if err != nil {
-		return fmt.Errorf("rules %s: %w", h.Rules, err)
-	}
-	h.rules = new(ruleHolder)
-	h.rules.current.Store(rs)
 	return nil
 }
 
-// ruleHolder holds the rule set in force; requests load it once and keep what they loaded.
-type ruleHolder struct {
-	current atomic.Pointer[rules.RuleSet]
-}
-
-// ruleSet returns the rule set in force, or nil.
+// ruleSet returns the rule set in force, or nil. A request loads it once and keeps it.
 func (h *Handler) ruleSet() *rules.RuleSet {
-	if h.rules == nil {
-		return nil
-	}
-	return h.rules.current.Load()
+	return h.state.ruleSet()
 }
 
 // parseTaxRates reads label → percent pairs.
@@ -214,6 +289,15 @@ func (h *Handler) Validate() error {
 	if h.MaxBytes < 0 {
 		return fmt.Errorf("max_bytes: must be positive, got %d", h.MaxBytes)
 	}
+	if h.Rules != "" && h.RulesJSON != nil {
+		return errors.New("rules and rules_json: set one, not both")
+	}
+	if h.Audiences != "" && h.AudiencesJSON != nil {
+		return errors.New("audiences and audiences_json: set one, not both")
+	}
+	if h.PreviewTimeHeader != "" && !validHeaderName(h.PreviewTimeHeader) {
+		return fmt.Errorf("preview_time_header: %q is not a valid header name", h.PreviewTimeHeader)
+	}
 	if h.MaxBody < 0 {
 		return fmt.Errorf("max_body: must be positive, got %d", h.MaxBody)
 	}
@@ -228,6 +312,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	m := h.readMembership(r)
 	forwardMembership(r.Header, h.UpstreamHeader, m, h.StripInbound)
 	setPlaceholders(r, m)
+	h.count(m)
 	if job := h.prepareRewrite(r, m); job != nil {
 		return h.serveRewrite(w, r, next, job)
 	}
@@ -243,12 +328,24 @@ func (h *Handler) readMembership(r *http.Request) membership.Membership {
 			zap.Int("max_bytes", h.MaxBytes),
 			zap.String("origin", string(m.Origin)))
 	}
+	if m.Truncated {
+		metrics.truncatedRequests.Inc()
+	}
 	if m.Invalid > 0 {
+		metrics.invalidSegments.Add(float64(m.Invalid))
 		if ce := h.logger.Check(zapcore.DebugLevel, "dropped invalid audience ids"); ce != nil {
 			ce.Write(zap.Int("invalid", m.Invalid), zap.String("origin", string(m.Origin)))
 		}
 	}
 	return m
+}
+
+// count records the request in the metrics and the per-audience hit counters.
+func (h *Handler) count(m membership.Membership) {
+	metrics.requests.WithLabelValues(string(m.Origin)).Inc()
+	if len(m.Segments) > 0 {
+		h.state.hits.add(m.Segments, h.state.knownAudience, time.Now())
+	}
 }
 
 // forwardMembership replaces every client copy of the upstream header with the normalized
@@ -293,6 +390,7 @@ func validHeaderName(name string) bool {
 // Interface guards
 var (
 	_ caddy.Provisioner           = (*Handler)(nil)
+	_ caddy.CleanerUpper          = (*Handler)(nil)
 	_ caddy.Validator             = (*Handler)(nil)
 	_ caddyhttp.MiddlewareHandler = (*Handler)(nil)
 )

@@ -26,6 +26,7 @@ func provisioned(t *testing.T, h *Handler) *Handler {
 	if err := h.Validate(); err != nil {
 		t.Fatalf("validate: %v", err)
 	}
+	t.Cleanup(func() { _ = h.Cleanup() })
 	return h
 }
 
@@ -165,5 +166,37 @@ func TestEveryMinute(t *testing.T) {
 	}
 	if e.allow() {
 		t.Fatal("second event within a minute must not pass")
+	}
+}
+
+func TestPreviewHeaderNeverReachesBackend(t *testing.T) {
+	for _, h := range []*Handler{{}, {PreviewTimeHeader: "X-Preview-Time"}} {
+		h = provisioned(t, h)
+		r := httptest.NewRequest(http.MethodGet, "/graphql", nil)
+		r.Header.Set("X-Preview-Time", "2030-01-01T00:00:00Z")
+		r.Header.Set(PreviewResponseHeader, "2030-01-01T00:00:00Z")
+		got := serve(t, h, r)
+		if h.PreviewTimeHeader != "" && got.header.Get("X-Preview-Time") != "" {
+			t.Errorf("the configured preview header reached the backend")
+		}
+		if got.header.Get(PreviewResponseHeader) != "" {
+			t.Errorf("%s reached the backend", PreviewResponseHeader)
+		}
+	}
+}
+
+func TestUnknownAudiencesDropped(t *testing.T) {
+	catalog := []byte(`{"audiences":[{"id":"` + segVIP + `","name":"VIP"}]}`)
+	for _, allow := range []bool{false, true} {
+		h := provisioned(t, &Handler{Name: "catalog-test", AudiencesJSON: catalog, AllowUnknownAudiences: allow})
+		r := httptest.NewRequest(http.MethodGet, "/graphql", nil)
+		r.Header.Set("aep-segments-membership", segVIP+","+segBags)
+		want := segVIP
+		if allow {
+			want = segBags + "," + segVIP
+		}
+		if got := serve(t, h, r).header.Get("X-Audience-Segments"); got != want {
+			t.Errorf("allow_unknown_audiences %v: forwarded %q, want %q", allow, got, want)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"maps"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -16,6 +17,9 @@ import (
 	"github.com/caddy-audiences/caddy-audiences/rules"
 )
 
+// PreviewResponseHeader marks a response rewritten at a preview time.
+const PreviewResponseHeader = "X-Audiences-Preview-Time"
+
 // rewriteJob is what one request needs to rewrite its response: the plan of its operation,
 // its variables and how to evaluate the rules for this shopper.
 type rewriteJob struct {
@@ -25,11 +29,20 @@ type rewriteJob struct {
 	segments  []string
 	store     string
 	at        time.Time
+	preview   bool
+	results   []evaluation // one per cart evaluated
+}
+
+// evaluation is one cart's rule result with the cart's currency.
+type evaluation struct {
+	currency string
+	result   *rules.Result
 }
 
 // prepareRewrite decides whether the response to r may need rewriting and, if so, sends the
 // augmented operation upstream. It returns nil for everything that must pass untouched.
 func (h *Handler) prepareRewrite(r *http.Request, m membership.Membership) *rewriteJob {
+	at, preview := h.evaluationTime(r)
 	rs := h.ruleSet()
 	if rs == nil || rs.Len() == 0 || r.URL.Path != h.GraphQLPath {
 		return nil
@@ -71,31 +84,58 @@ func (h *Handler) prepareRewrite(r *http.Request, m membership.Membership) *rewr
 		ruleSet:   rs,
 		segments:  m.Segments,
 		store:     storeCode(r),
-		at:        time.Now(),
+		at:        at,
+		preview:   preview,
 	}
 }
 
-// rewrite returns the body to send to the client and whether it differs from upstream's.
-// It fails open: on any problem the backend's body is returned without the hidden fields.
-func (h *Handler) rewrite(job *rewriteJob, body []byte) ([]byte, bool) {
-	eval := func(c *rules.Cart) *rules.Result {
-		return job.ruleSet.EvaluateWith(c, job.segments, job.at, rules.EvalOptions{Trace: rules.TraceOff})
+// evaluationTime is now, or the preview time a staging request asks for. The preview header
+// never reaches the backend.
+func (h *Handler) evaluationTime(r *http.Request) (time.Time, bool) {
+	r.Header.Del(PreviewResponseHeader)
+	name := h.PreviewTimeHeader
+	if name == "" {
+		return time.Now(), false
 	}
-	out, _, err := job.plan.Rewrite(body, job.variables, eval, cartql.RewriteOptions{
+	v := r.Header.Get(name)
+	r.Header.Del(name)
+	if v == "" {
+		return time.Now(), false
+	}
+	at, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		h.debug("preview time ignored", zap.String("value", v), zap.Error(err))
+		return time.Now(), false
+	}
+	return at, true
+}
+
+// rewrite returns the body to send to the client and its outcome. It fails open: on any
+// problem the backend's body is returned without the hidden fields.
+func (h *Handler) rewrite(job *rewriteJob, body []byte) ([]byte, string) {
+	eval := func(c *rules.Cart) *rules.Result {
+		res := job.ruleSet.EvaluateWith(c, job.segments, job.at, rules.EvalOptions{Trace: rules.TraceOff})
+		job.results = append(job.results, evaluation{currency: c.Currency, result: res})
+		return res
+	}
+	out, outcome, err := job.plan.Rewrite(body, job.variables, eval, cartql.RewriteOptions{
 		Store:            job.store,
 		TaxAfterDiscount: *h.TaxAfterDiscount,
 		TaxRates:         h.taxRates,
 	})
 	if err == nil {
-		return out, true
+		if outcome.Rewritten == 0 {
+			return out, outcomeUnchanged
+		}
+		return out, outcomeRewritten
 	}
 	h.logger.Warn("cart response not rewritten; failing open", zap.Error(err))
 	stripped, stripErr := job.plan.Strip(body)
 	if stripErr != nil {
 		h.logger.Warn("hidden fields not stripped; passing the backend body", zap.Error(stripErr))
-		return body, false
+		return body, outcomeFailedOpen
 	}
-	return stripped, true
+	return stripped, outcomeFailedOpen
 }
 
 // serveRewrite runs next with the response held back, then rewrites and sends it. When next
@@ -112,24 +152,52 @@ func (h *Handler) serveRewrite(w http.ResponseWriter, r *http.Request, next cadd
 		return err
 	}
 	if !bw.buffered() {
+		if bw.overflowed {
+			metrics.rewrites.WithLabelValues(outcomeTooLarge).Inc()
+		} else {
+			metrics.rewrites.WithLabelValues(outcomePassthrough).Inc()
+		}
 		return nil
 	}
-	body, changed := h.rewrite(job, bw.buf.Bytes())
-	return bw.send(body, changed)
+	start := time.Now()
+	body, outcome := h.rewrite(job, bw.buf.Bytes())
+	elapsed := time.Since(start)
+	h.record(job, outcome, elapsed)
+	if outcome == outcomeRewritten {
+		if *h.ServerTiming {
+			w.Header().Add("Server-Timing", "audiences;dur="+strconv.FormatFloat(float64(elapsed.Microseconds())/1000, 'f', 3, 64))
+		}
+		if job.preview {
+			w.Header().Set(PreviewResponseHeader, job.at.Format(time.RFC3339))
+		}
+	}
+	return bw.send(body, true)
 }
 
-func (h *Handler) debug(msg string, fields ...zap.Field) {
-	if ce := h.logger.Check(zapcore.DebugLevel, msg); ce != nil {
-		ce.Write(fields...)
+// record counts a rewrite in the metrics and logs it at debug level.
+func (h *Handler) record(job *rewriteJob, outcome string, elapsed time.Duration) {
+	metrics.rewrites.WithLabelValues(outcome).Inc()
+	metrics.rewriteDuration.Observe(elapsed.Seconds())
+	if outcome != outcomeRewritten {
+		return
 	}
-}
-
-// storeCode is the store view of r: its Store header, or Magento's default store view.
-func storeCode(r *http.Request) string {
-	if code := r.Header.Get("Store"); code != "" {
-		return code
+	var applied []string
+	for _, ev := range job.results {
+		res := ev.result
+		if res == nil {
+			continue
+		}
+		for _, d := range res.Discounts {
+			metrics.ruleApplications.WithLabelValues(d.RuleID).Inc()
+			applied = append(applied, d.RuleID)
+		}
+		if f, ok := res.TotalDiscount.Float64(); ok && f > 0 {
+			metrics.discountAmount.WithLabelValues(currencyLabel(ev.currency)).Add(f)
+		}
 	}
-	return DefaultStoreCode
+	if ce := h.logger.Check(zapcore.DebugLevel, "cart response rewritten"); ce != nil {
+		ce.Write(zap.Strings("rules", applied), zap.Duration("duration", elapsed), zap.Int("carts", len(job.results)))
+	}
 }
 
 // serveAbortable runs next. reverse_proxy aborts the connection (panics with
@@ -147,4 +215,18 @@ func serveAbortable(next caddyhttp.Handler, bw *bufferWriter, r *http.Request) (
 		err = caddyhttp.Error(http.StatusBadGateway, errors.New("upstream response ended early"))
 	}()
 	return next.ServeHTTP(bw, r)
+}
+
+func (h *Handler) debug(msg string, fields ...zap.Field) {
+	if ce := h.logger.Check(zapcore.DebugLevel, msg); ce != nil {
+		ce.Write(fields...)
+	}
+}
+
+// storeCode is the store view of r: its Store header, or Magento's default store view.
+func storeCode(r *http.Request) string {
+	if code := r.Header.Get("Store"); code != "" {
+		return code
+	}
+	return DefaultStoreCode
 }

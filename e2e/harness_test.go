@@ -114,6 +114,17 @@ func startStore(t *testing.T, args ...string) string {
 // its options), proxying to upstream, and returns the sidecar's base URL.
 func startSidecar(t *testing.T, upstream, audiencesBlock string) string {
 	t.Helper()
+	return launchSidecar(t, upstream, audiencesBlock).base
+}
+
+// sidecar is a running bin/caddy: its site's base URL, its admin address and Caddyfile.
+type sidecar struct {
+	base, admin, caddyfile string
+}
+
+// launchSidecar is startSidecar returning everything about the running sidecar.
+func launchSidecar(t *testing.T, upstream, audiencesBlock string) sidecar {
+	t.Helper()
 	dir := t.TempDir()
 	addr, admin := freeAddr(t), freeAddr(t)
 	caddyfile := fmt.Sprintf(`{
@@ -136,5 +147,5 @@ http://%s {
 	startProcess(t, caddyBin, env, "run", "--config", path, "--adapter", "caddyfile")
 	base := "http://" + addr
 	waitReady(t, base+"/graphql?query=%7BstoreConfig%7Bstore_code%7D%7D")
-	return base
+	return sidecar{base: base, admin: admin, caddyfile: path}
 }

@@ -40,8 +40,9 @@ type RuleSet struct {
 	rules     []*rule // evaluation order: priority, then id
 	version   string
 	tz        *time.Location
-	bySegment map[string][]int32 // segment → rules that can only match shoppers in it
-	always    []int32            // rules without audiences or with "none"
+	bySegment map[string][]int32  // segment → rules that can only match shoppers in it
+	always    []int32             // rules without audiences or with "none"
+	named     map[string]struct{} // every audience some rule names
 	cache     *lru.Cache[uint64, *candidates]
 	seed      maphash.Seed
 }
@@ -60,12 +61,16 @@ func compile(data []byte, tz *time.Location, rules []*rule, cfg config) (*RuleSe
 		version:   hex.EncodeToString(sum[:8]),
 		tz:        tz,
 		bySegment: make(map[string][]int32),
+		named:     make(map[string]struct{}),
 		cache:     cache,
 		seed:      maphash.MakeSeed(),
 	}
 	for i, r := range rules {
 		idx := int32(i)
 		r.stoppedBy = ReasonStoppedBy + r.ID
+		for _, id := range r.Audiences.IDs {
+			rs.named[id] = struct{}{}
+		}
 		if r.Action != nil && r.Action.Type == ByPercent {
 			var c calc
 			r.pctRatio = c.quo(r.Action.Amount, hundred)
@@ -119,6 +124,12 @@ func (rs *RuleSet) Audiences() map[string][]string {
 		}
 	}
 	return out
+}
+
+// UsesAudience reports whether any rule names the audience id.
+func (rs *RuleSet) UsesAudience(id string) bool {
+	_, ok := rs.named[id]
+	return ok
 }
 
 // Enforced returns every enforced rule, in evaluation order.

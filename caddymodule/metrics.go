@@ -1,0 +1,110 @@
+package caddymodule
+
+import (
+	"errors"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics are created once and registered into Caddy's registry on every Provision, so they
+// keep counting across config reloads. Labels are low-cardinality: rule ids come from the
+// operator's rule file, currencies are checked to be ISO codes.
+var metrics = struct {
+	once               sync.Once
+	requests           *prometheus.CounterVec
+	rewrites           *prometheus.CounterVec
+	ruleApplications   *prometheus.CounterVec
+	discountAmount     *prometheus.CounterVec
+	rewriteDuration    prometheus.Histogram
+	rulesLoaded        *prometheus.GaugeVec
+	reloadErrors       *prometheus.CounterVec
+	invalidSegments    prometheus.Counter
+	truncatedRequests  prometheus.Counter
+	collectorsInternal []prometheus.Collector
+}{}
+
+// Rewrite outcomes, the values of the outcome label.
+const (
+	outcomeRewritten   = "rewritten"
+	outcomeUnchanged   = "unchanged"
+	outcomePassthrough = "passthrough"
+	outcomeTooLarge    = "too_large"
+	outcomeFailedOpen  = "failed_open"
+)
+
+func initMetrics() {
+	const ns, sub = "caddy", "audiences"
+	metrics.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: ns, Subsystem: sub, Name: "requests_total",
+		Help: "Requests seen by the audiences handler, by where membership came from.",
+	}, []string{"membership"})
+	metrics.rewrites = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: ns, Subsystem: sub, Name: "rewrites_total",
+		Help: "Cart responses handled, by outcome.",
+	}, []string{"outcome"})
+	metrics.ruleApplications = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: ns, Subsystem: sub, Name: "rule_applications_total",
+		Help: "Carts an audience rule gave a discount to.",
+	}, []string{"rule"})
+	metrics.discountAmount = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: ns, Subsystem: sub, Name: "discount_amount_total",
+		Help: "Audience discount written into cart responses, in currency units.",
+	}, []string{"currency"})
+	metrics.rewriteDuration = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Namespace: ns, Subsystem: sub, Name: "rewrite_duration_seconds",
+		Help:    "Time spent evaluating rules and rewriting one cart response.",
+		Buckets: []float64{0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05},
+	})
+	metrics.rulesLoaded = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Namespace: ns, Subsystem: sub, Name: "rules_loaded",
+		Help: "Rules in the rule set in force, per handler.",
+	}, []string{"handler"})
+	metrics.reloadErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: ns, Subsystem: sub, Name: "reload_errors_total",
+		Help: "Failed loads of rules or audiences (each distinct error once), per handler.",
+	}, []string{"handler"})
+	metrics.invalidSegments = prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: ns, Subsystem: sub, Name: "invalid_segments_total",
+		Help: "Segment IDs dropped because they did not match the ID pattern.",
+	})
+	metrics.truncatedRequests = prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: ns, Subsystem: sub, Name: "truncated_membership_total",
+		Help: "Requests whose membership was over the caps.",
+	})
+	metrics.collectorsInternal = []prometheus.Collector{
+		metrics.requests, metrics.rewrites, metrics.ruleApplications, metrics.discountAmount,
+		metrics.rewriteDuration, metrics.rulesLoaded, metrics.reloadErrors,
+		metrics.invalidSegments, metrics.truncatedRequests,
+	}
+}
+
+// registerMetrics creates the collectors once and registers them into registry.
+func registerMetrics(registry prometheus.Registerer) error {
+	metrics.once.Do(initMetrics)
+	if registry == nil {
+		return nil
+	}
+	for _, c := range metrics.collectorsInternal {
+		if err := registry.Register(c); err != nil {
+			var already prometheus.AlreadyRegisteredError
+			if !errors.As(err, &already) {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// currencyLabel keeps the currency label to ISO-4217-shaped codes.
+func currencyLabel(code string) string {
+	if len(code) != 3 {
+		return "other"
+	}
+	for i := 0; i < 3; i++ {
+		if code[i] < 'A' || code[i] > 'Z' {
+			return "other"
+		}
+	}
+	return code
+}

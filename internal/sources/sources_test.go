@@ -1,0 +1,229 @@
+package sources
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// compileDoc accepts documents that start with "ok" and compiles them to their text.
+func compileDoc(data []byte) (string, error) {
+	if !strings.HasPrefix(string(data), "ok") {
+		return "", fmt.Errorf("invalid document %q", data)
+	}
+	return string(data), nil
+}
+
+func writeFile(t *testing.T, path, content string, mod time.Time) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(path, mod, mod); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestFileReload(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "rules.json")
+	base := time.Now().Add(-time.Hour)
+	writeFile(t, path, "ok v1", base)
+	var errorsSeen []string
+	w, err := New(Options{Location: path, OnError: func(err error) { errorsSeen = append(errorsSeen, err.Error()) }}, compileDoc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.Current() != "ok v1" {
+		t.Fatalf("current %q", w.Current())
+	}
+	v1 := w.Status().Version
+	ctx := context.Background()
+
+	if changed, err := w.Reload(ctx); changed || err != nil {
+		t.Fatalf("unchanged file: changed=%v err=%v", changed, err)
+	}
+
+	writeFile(t, path, "ok v2", base.Add(time.Minute))
+	if changed, err := w.Reload(ctx); !changed || err != nil || w.Current() != "ok v2" {
+		t.Fatalf("valid change: changed=%v err=%v current=%q", changed, err, w.Current())
+	}
+	if w.Status().Version == v1 || w.Status().Loads != 2 {
+		t.Fatalf("status after change: %+v", w.Status())
+	}
+
+	writeFile(t, path, "broken", base.Add(2*time.Minute))
+	for range 3 {
+		if _, err := w.Reload(ctx); err == nil {
+			t.Fatal("an invalid document must be an error")
+		}
+	}
+	if w.Current() != "ok v2" {
+		t.Fatalf("the last good version must stay, got %q", w.Current())
+	}
+	st := w.Status()
+	if st.LastError == "" || st.Failures != 3 || len(errorsSeen) != 1 {
+		t.Fatalf("after failures: %+v, OnError called %d times (want once per distinct error)", st, len(errorsSeen))
+	}
+
+	writeFile(t, path, "ok v3", base.Add(3*time.Minute))
+	if changed, err := w.Reload(ctx); !changed || err != nil || w.Current() != "ok v3" || w.Status().LastError != "" {
+		t.Fatalf("recovery: changed=%v err=%v %+v", changed, err, w.Status())
+	}
+
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Reload(ctx); err == nil || w.Current() != "ok v3" {
+		t.Fatalf("a missing file keeps the last good version: %v %q", err, w.Current())
+	}
+}
+
+func TestFileTooLarge(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "big.json")
+	writeFile(t, path, "ok "+strings.Repeat("x", 100), time.Now())
+	if _, err := New(Options{Location: path, MaxBytes: 50}, compileDoc); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("err = %v, want ErrTooLarge", err)
+	}
+}
+
+func TestFirstLoadMustSucceed(t *testing.T) {
+	if _, err := New(Options{Location: filepath.Join(t.TempDir(), "missing.json")}, compileDoc); err == nil {
+		t.Fatal("a missing file on the first load must be an error")
+	}
+	if _, err := New(Options{Inline: []byte("bad")}, compileDoc); err == nil {
+		t.Fatal("invalid inline must be an error")
+	}
+	if _, err := New(Options{}, compileDoc); err == nil {
+		t.Fatal("no source must be an error")
+	}
+	w, err := New(Options{Inline: []byte("ok inline")}, compileDoc)
+	if err != nil || w.Current() != "ok inline" || w.Status().Source != "inline" {
+		t.Fatalf("inline: %v %+v", err, w.Status())
+	}
+	w.Start() // inline documents are not polled
+	w.Stop()
+}
+
+func TestPolling(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "rules.json")
+	writeFile(t, path, "ok v1", time.Now().Add(-time.Hour))
+	loaded := make(chan Status, 4)
+	w, err := New(Options{Location: path, Interval: 20 * time.Millisecond, OnLoad: func(s Status) { loaded <- s }}, compileDoc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-loaded
+	w.Start()
+	defer w.Stop()
+	writeFile(t, path, "ok v2", time.Now())
+	select {
+	case <-loaded:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the change was not picked up by polling")
+	}
+	if w.Current() != "ok v2" {
+		t.Fatalf("current %q", w.Current())
+	}
+}
+
+// docServer serves a document with an ETag and can misbehave on demand.
+type docServer struct {
+	mu       sync.Mutex
+	body     string
+	mode     string // "", "500", "slow", "huge", "no-length-huge"
+	requests atomic.Int64
+	notMod   atomic.Int64
+}
+
+func (s *docServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.requests.Add(1)
+	s.mu.Lock()
+	body, mode := s.body, s.mode
+	s.mu.Unlock()
+	etag := `"` + Version([]byte(body)) + `"`
+	switch mode {
+	case "500":
+		http.Error(w, "boom", http.StatusInternalServerError)
+		return
+	case "slow":
+		time.Sleep(300 * time.Millisecond)
+	case "huge":
+		w.Header().Set("Content-Length", strconv.Itoa(20<<20))
+		_, _ = w.Write([]byte(strings.Repeat("x", 20<<20)))
+		return
+	case "no-length-huge":
+		for range 20 {
+			_, _ = w.Write([]byte(strings.Repeat("x", 1<<20)))
+		}
+		return
+	}
+	if r.Header.Get("If-None-Match") == etag {
+		s.notMod.Add(1)
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	w.Header().Set("ETag", etag)
+	_, _ = w.Write([]byte(body))
+}
+
+func (s *docServer) set(body, mode string) {
+	s.mu.Lock()
+	s.body, s.mode = body, mode
+	s.mu.Unlock()
+}
+
+func TestURLSource(t *testing.T) {
+	srv := &docServer{body: "ok v1"}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	w, err := New(Options{Location: ts.URL, Timeout: 100 * time.Millisecond}, compileDoc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if changed, err := w.Reload(ctx); changed || err != nil || srv.notMod.Load() != 1 {
+		t.Fatalf("ETag: changed=%v err=%v 304s=%d", changed, err, srv.notMod.Load())
+	}
+	srv.set("ok v2", "")
+	if changed, err := w.Reload(ctx); !changed || err != nil || w.Current() != "ok v2" {
+		t.Fatalf("change: changed=%v err=%v", changed, err)
+	}
+	for _, mode := range []string{"500", "slow", "huge", "no-length-huge"} {
+		srv.set("ok v3", mode)
+		rctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+		_, err := w.Reload(rctx)
+		cancel()
+		if err == nil {
+			t.Fatalf("%s: want an error", mode)
+		}
+		if w.Current() != "ok v2" {
+			t.Fatalf("%s: last good version lost, got %q", mode, w.Current())
+		}
+		if mode == "huge" || mode == "no-length-huge" {
+			if !errors.Is(err, ErrTooLarge) {
+				t.Fatalf("%s: err = %v, want ErrTooLarge", mode, err)
+			}
+		}
+	}
+	srv.set("broken", "")
+	if _, err := w.Reload(ctx); err == nil || w.Current() != "ok v2" {
+		t.Fatalf("invalid document over HTTP: %v %q", err, w.Current())
+	}
+	srv.set("ok v3", "")
+	if changed, err := w.Reload(ctx); !changed || err != nil || w.Current() != "ok v3" {
+		t.Fatalf("recovery: changed=%v err=%v", changed, err)
+	}
+	if st := w.Status(); st.Failures != 5 || st.LastError != "" {
+		t.Fatalf("status %+v", st)
+	}
+}
