@@ -5,7 +5,7 @@ CADDY    := $(BIN)/caddy
 DEMO     := $(BIN)/demostore
 UPSTREAM ?=
 
-.PHONY: all build run test vet fmt-check bench clean
+.PHONY: all build run test vet fmt-check bench soak clean
 
 all: build
 
@@ -26,10 +26,16 @@ vet:
 
 # End-to-end tests use the binaries built here instead of building their own.
 test: build fmt-check vet
+	./scripts/ensure-chromium.sh
 	CADDY_BIN=$(CADDY) DEMOSTORE_BIN=$(DEMO) $(GO) test -count=1 -timeout 30m ./...
 
-bench: build
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+# Go benchmarks and the load comparison of plain Caddy and the sidecar; writes BENCHMARKS.md.
+# QUICK=1 keeps it under a minute. `make soak` is the 5-minute memory soak (QUICK=1: 30 s).
+bench:
+	GO="$(GO)" QUICK="$(QUICK)" ./scripts/bench.sh bench
+
+soak:
+	GO="$(GO)" QUICK="$(QUICK)" ./scripts/bench.sh soak
 
 clean:
 	rm -rf $(BIN)

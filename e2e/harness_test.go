@@ -125,6 +125,13 @@ type sidecar struct {
 // launchSidecar is startSidecar returning everything about the running sidecar.
 func launchSidecar(t *testing.T, upstream, audiencesBlock string) sidecar {
 	t.Helper()
+	return launchSidecarWithSites(t, upstream, audiencesBlock, nil)
+}
+
+// launchSidecarWithSites is launchSidecar with more site blocks, written by extraSites from
+// the admin address.
+func launchSidecarWithSites(t *testing.T, upstream, audiencesBlock string, extraSites func(admin string) string) sidecar {
+	t.Helper()
 	dir := t.TempDir()
 	addr, admin := freeAddr(t), freeAddr(t)
 	caddyfile := fmt.Sprintf(`{
@@ -139,6 +146,9 @@ http://%s {
 	reverse_proxy %s
 }
 `, admin, filepath.Join(dir, "data"), addr, audiencesBlock, upstream)
+	if extraSites != nil {
+		caddyfile += "\n" + extraSites(admin)
+	}
 	path := filepath.Join(dir, "Caddyfile")
 	if err := os.WriteFile(path, []byte(caddyfile), 0o644); err != nil {
 		t.Fatal(err)
