@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/govalues/decimal"
@@ -43,6 +44,7 @@ type RuleSet struct {
 	bySegment map[string][]int32  // segment → rules that can only match shoppers in it
 	always    []int32             // rules without audiences or with "none"
 	named     map[string]struct{} // every audience some rule names
+	coupons   map[string]string   // lower-case coupon code → id of the rule with that coupon
 	cache     *lru.Cache[uint64, *candidates]
 	seed      maphash.Seed
 }
@@ -62,6 +64,7 @@ func compile(data []byte, tz *time.Location, rules []*rule, cfg config) (*RuleSe
 		tz:        tz,
 		bySegment: make(map[string][]int32),
 		named:     make(map[string]struct{}),
+		coupons:   make(map[string]string),
 		cache:     cache,
 		seed:      maphash.MakeSeed(),
 	}
@@ -70,6 +73,9 @@ func compile(data []byte, tz *time.Location, rules []*rule, cfg config) (*RuleSe
 		r.stoppedBy = ReasonStoppedBy + r.ID
 		for _, id := range r.Audiences.IDs {
 			rs.named[id] = struct{}{}
+		}
+		if r.Coupon != "" {
+			rs.coupons[strings.ToLower(r.Coupon)] = r.ID
 		}
 		if r.Action != nil && r.Action.Type == ByPercent {
 			var c calc
@@ -132,6 +138,13 @@ func (rs *RuleSet) UsesAudience(id string) bool {
 	return ok
 }
 
+// CouponRule returns the id of the rule whose coupon is code (case-insensitive, as Magento
+// matches codes). Enforced rules' secret coupons are not listed here.
+func (rs *RuleSet) CouponRule(code string) (ruleID string, ok bool) {
+	ruleID, ok = rs.coupons[strings.ToLower(code)]
+	return ruleID, ok
+}
+
 // Enforced returns every enforced rule, in evaluation order.
 func (rs *RuleSet) Enforced() []EnforcedRule {
 	var out []EnforcedRule
@@ -175,13 +188,17 @@ func (r *rule) audienceMatch(segs []string) bool {
 	return true
 }
 
-// label returns what shoppers of the store see for this rule.
+// label returns what shoppers of the store see for this rule: the store label, the default
+// label, then, as Magento does for a coupon rule without labels, the coupon code.
 func (r *rule) label(store string) string {
 	if l := r.Labels[store]; l != "" {
 		return l
 	}
 	if r.Label != "" {
 		return r.Label
+	}
+	if r.Coupon != "" {
+		return r.Coupon
 	}
 	return "Discount"
 }

@@ -303,7 +303,7 @@ func jsonType(v any) string {
 
 var ruleFields = []string{
 	"id", "name", "label", "labels", "active", "from", "to", "priority", "stop_further_rules",
-	"audiences", "stores", "websites", "currencies", "conditions", "items", "action", "enforce",
+	"audiences", "stores", "websites", "currencies", "conditions", "items", "coupon", "action", "enforce",
 }
 
 // parseRule validates and compiles one rule, reporting every problem. It returns nil only
@@ -344,8 +344,29 @@ func parseRule(raw json.RawMessage, i int, tz *time.Location, probs *[]string) *
 			r.items = &n
 		}
 	}
+	r.parseCoupon(obj, ck)
 	r.parseOutcome(obj, ck)
 	return r
+}
+
+// parseCoupon reads Magento's "Specific coupon": the rule applies only to carts carrying the
+// code. An enforced rule keeps its coupon in enforce instead.
+func (r *rule) parseCoupon(obj map[string]any, ck checker) {
+	v, ok := obj["coupon"]
+	if !ok {
+		return
+	}
+	s, ok := v.(string)
+	switch {
+	case !ok:
+		ck.errf("coupon", "must be a string, got %s", jsonType(v))
+	case strings.TrimSpace(s) == "":
+		ck.errf("coupon", "must not be empty")
+	case hasKey(obj, "enforce"):
+		ck.errf("coupon", "an enforced rule names its coupon in enforce.coupon")
+	default:
+		r.Coupon = s
+	}
 }
 
 func (r *rule) parseIdentity(obj map[string]any, ck checker) {
@@ -406,6 +427,11 @@ func (r *rule) parseIdentity(obj map[string]any, ck checker) {
 		}
 		r.StopFurtherRules = b
 	}
+}
+
+func hasKey(obj map[string]any, key string) bool {
+	_, ok := obj[key]
+	return ok
 }
 
 func optString(obj map[string]any, key string, ck checker) string {
@@ -621,10 +647,15 @@ func (r *rule) parseEnforce(v any, ck checker) {
 	}
 }
 
-// checkUnique reports duplicate rule ids and coupon codes shared by two rules.
+// checkUnique reports duplicate rule ids and coupon codes used by two rules (case-insensitive,
+// as Magento matches codes), whether as a rule's coupon or as its enforce.coupon.
 func checkUnique(rules []*rule, probs *[]string) {
+	type owner struct {
+		r     *rule
+		field string
+	}
 	ids := make(map[string]*rule, len(rules))
-	coupons := make(map[string]*rule)
+	coupons := make(map[string]owner)
 	for _, r := range rules {
 		ck := checker{prefix: fmt.Sprintf("rules[%d] %q", r.pos, r.ID), probs: probs}
 		if first, dup := ids[r.ID]; dup {
@@ -632,14 +663,22 @@ func checkUnique(rules []*rule, probs *[]string) {
 		} else {
 			ids[r.ID] = r
 		}
-		if r.Enforce == nil || r.Enforce.Coupon == "" {
+		code, field := r.Coupon, "coupon"
+		if r.Enforce != nil {
+			code, field = r.Enforce.Coupon, "enforce.coupon"
+		}
+		if code == "" {
 			continue
 		}
-		code := strings.ToLower(r.Enforce.Coupon)
-		if first, dup := coupons[code]; dup {
-			ck.errf("enforce.coupon", "%q is already used by rule %q", r.Enforce.Coupon, first.ID)
-		} else {
-			coupons[code] = r
+		key := strings.ToLower(code)
+		first, dup := coupons[key]
+		switch {
+		case !dup:
+			coupons[key] = owner{r, field}
+		case first.field == field:
+			ck.errf(field, "%q is already used by rule %q", code, first.r.ID)
+		default:
+			ck.errf(field, "%q is already used by rule %q as its %s", code, first.r.ID, first.field)
 		}
 	}
 }

@@ -223,6 +223,9 @@ func (e *evaluator) run(cands []int32) {
 		if o.reason = r.timeReason(e); o.reason == "" {
 			o.reason = r.scopeReason(e.cart)
 		}
+		if o.reason == "" {
+			o.reason = r.couponReason(e.cart)
+		}
 		s.outcomes[k] = o
 	}
 	e.sortItems(cands)

@@ -33,6 +33,7 @@ func FuzzDecode(f *testing.F) {
 		`{"timezone": "Europe/Paris", "rules": [{"id": "a", "from": "2026-01-01", "to": "2026-01-01T10:00:00Z", "action": {"type": "by_fixed", "amount": 1e2}}]}`,
 		`{"rules": [{"id": "a", "conditions": {"subselect": {"items": {"not": {"field": "sku", "op": "matches", "value": "*?*"}}, "field": "qty", "op": "in", "value": [1, 2.5]}}, "action": {"type": "cart_fixed", "amount": 10, "apply_to_shipping": true}}]}`,
 		`{"rules": [{"id": "a", "enforce": {"coupon": "X"}}, {"id": "b", "enforce": {"coupon": "x"}}]}`,
+		`{"rules": [{"id": "a", "coupon": "welcome10", "action": {"type": "by_percent", "amount": 10}}, {"id": "b", "coupon": "Y", "enforce": {"coupon": "Z"}}]}`,
 		`{"rules": [{"id": "a", "audiences": {"all": ["s1", "s2"]}, "stop_further_rules": true, "action": {"type": "buy_x_get_y", "amount": 1, "step": 2, "max_qty": 3}}]}`,
 		`{"rules": [{"id": "\u00e9", "action": {"type": "by_percent", "amount": 100.00001}}]}`,
 	} {

@@ -144,6 +144,7 @@ type Rule struct {
 	Stores           []string
 	Websites         []string
 	Currencies       []string
+	Coupon           string   // Magento "Specific coupon": the code the cart must carry, "" for none
 	Action           *Action  // nil for an enforced rule
 	Enforce          *Enforce // nil for a rule with an action
 	Raw              json.RawMessage

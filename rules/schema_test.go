@@ -86,6 +86,7 @@ func TestSchemaAgreesWithDecoder(t *testing.T) {
 		  "action": {"type": "by_percent", "amount": 20, "max_qty": 2.5, "step": 2, "apply_to_shipping": true}}]}`, true},
 		{"enforce coupon", rule(`"enforce": {"coupon": "VIP-7F3A"}`), true},
 		{"enforce file", rule(`"enforce": {"coupons_file": "coupons.txt"}`), true},
+		{"coupon", rule(`"coupon": "SPRING-25", ` + pct), true},
 		{"buy_x_get_y", rule(`"action": {"type": "buy_x_get_y", "amount": 1, "step": 2}`), true},
 		{"amount 4 decimals", rule(`"action": {"type": "by_fixed", "amount": 1.2345}`), true},
 		{"percent 100", rule(`"action": {"type": "by_percent", "amount": 100}`), true},
@@ -138,6 +139,11 @@ func TestSchemaAgreesWithDecoder(t *testing.T) {
 		{"enforce both", rule(`"enforce": {"coupon": "A", "coupons_file": "f"}`), false},
 		{"enforce blank coupon", rule(`"enforce": {"coupon": "  "}`), false},
 		{"labels not strings", rule(`"labels": {"fr": 1}, ` + pct), false},
+		{"coupon not a string", rule(`"coupon": 25, ` + pct), false},
+		{"coupon blank", rule(`"coupon": "  ", ` + pct), false},
+		{"coupon without action", rule(`"coupon": "SPRING"`), false},
+		{"coupon on an enforced rule", rule(`"coupon": "SPRING", "enforce": {"coupon": "VIP"}`), false},
+		{"coupon with action and enforce", rule(`"coupon": "SPRING", "enforce": {"coupon": "VIP"}, ` + pct), false},
 	}
 	for _, s := range samples {
 		schemaErr := schemaValid(t, sch, []byte(s.file))
@@ -159,6 +165,8 @@ func TestDecoderOnlyChecks(t *testing.T) {
 	for name, file := range map[string]string{
 		"duplicate ids":       `{"rules": [{"id": "a", ` + pct + `}, {"id": "a", ` + pct + `}]}`,
 		"shared coupon codes": `{"rules": [{"id": "a", "enforce": {"coupon": "VIP"}}, {"id": "b", "enforce": {"coupon": "vip"}}]}`,
+		"shared rule coupons": `{"rules": [{"id": "a", "coupon": "SPRING", ` + pct + `}, {"id": "b", "coupon": "spring", ` + pct + `}]}`,
+		"coupon = enforced":   `{"rules": [{"id": "a", "coupon": "VIP", ` + pct + `}, {"id": "b", "enforce": {"coupon": "Vip"}}]}`,
 		"unknown time zone":   `{"timezone": "Mars/Olympus", "rules": []}`,
 		"impossible date":     `{"rules": [{"id": "a", "from": "2026-02-30", ` + pct + `}]}`,
 		"to before from":      `{"rules": [{"id": "a", "from": "2026-05-02", "to": "2026-05-01", ` + pct + `}]}`,

@@ -1,5 +1,7 @@
 package rules
 
+import "strings"
+
 // Reasons a rule did not apply, as they appear in TraceEntry.Reason.
 const (
 	ReasonInactive         = "inactive"
@@ -8,6 +10,7 @@ const (
 	ReasonAudienceMismatch = "audience_mismatch"
 	ReasonStoreMismatch    = "store_mismatch" // stores or websites scope
 	ReasonCurrencyMismatch = "currency_mismatch"
+	ReasonCouponMismatch   = "coupon_mismatch" // the cart does not carry the rule's coupon
 	ReasonConditionsFalse  = "conditions_false"
 	ReasonNoEligibleItems  = "no_eligible_items"
 	ReasonStoppedBy        = "stopped_by:" // followed by the id of the rule that stopped the items
@@ -30,6 +33,20 @@ const (
 // EvalOptions tunes an evaluation.
 type EvalOptions struct {
 	Trace TraceMode
+}
+
+// couponReason checks a coupon rule's code against the cart's coupons, case-insensitively
+// as Magento matches coupon codes.
+func (r *rule) couponReason(c *Cart) string {
+	if r.Coupon == "" {
+		return ""
+	}
+	for _, code := range c.Coupons {
+		if strings.EqualFold(code, r.Coupon) {
+			return ""
+		}
+	}
+	return ReasonCouponMismatch
 }
 
 // timeReason checks a rule's switch and dates.

@@ -1,11 +1,20 @@
 // Command demostore runs the Magento-compatible demo GraphQL backend used by `make run`, the
 // end-to-end tests and the benchmarks.
 //
-//	demostore [-listen 127.0.0.1:9080] [-audience-rules rules.json]
+//	demostore [-listen 127.0.0.1:9080] [-audience-rules rules.json] [-coupon-rules coupons.json]
+//	          [-multi-coupon N] [-coupon-uses CODE=N[,CODE=N]]
 //
 // With -audience-rules the store applies that audience rule file itself, from the
-// X-Audience-Segments request header, inside its own totals and after its own coupon rule: a
+// X-Audience-Segments request header, inside its own totals and after its own coupon rules: a
 // reference to check the sidecar's rewritten responses against.
+//
+// -coupon-rules adds the store's own coupon rules (the same rule format, every rule with a
+// "coupon") to the built-in WELCOME10; the store then behaves like Magento for those coupons.
+// -multi-coupon sets Adobe Commerce's maximum number of coupons per order (default 1, a single
+// slot). -coupon-uses limits how many placed orders may use a code.
+//
+// Test knob: POST /demo/clock?at=<RFC 3339> sets the store's clock (coupon rule dates, order
+// dates), DELETE /demo/clock restores it.
 //
 // It logs "demostore: listening on ADDR" once it accepts connections (with -listen
 // 127.0.0.1:0 the kernel picks the port and ADDR shows it) and stops gracefully on SIGINT or
@@ -22,6 +31,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -29,26 +40,81 @@ import (
 	"github.com/caddy-audiences/caddy-audiences/rules"
 )
 
+// config is the command line.
+type config struct {
+	listen        string
+	audienceRules string
+	couponRules   string
+	multiCoupon   int
+	couponUses    string
+}
+
 func main() {
-	listen := flag.String("listen", "127.0.0.1:9080", "address to serve /graphql on")
-	audienceRules := flag.String("audience-rules", "", "apply this audience rule file inside the store's own totals")
+	var cfg config
+	flag.StringVar(&cfg.listen, "listen", "127.0.0.1:9080", "address to serve /graphql on")
+	flag.StringVar(&cfg.audienceRules, "audience-rules", "", "apply this audience rule file inside the store's own totals")
+	flag.StringVar(&cfg.couponRules, "coupon-rules", "", "the store's own coupon rules (rule format, every rule with a coupon), besides WELCOME10")
+	flag.IntVar(&cfg.multiCoupon, "multi-coupon", 1, "maximum number of coupons per cart (1: a single coupon slot)")
+	flag.StringVar(&cfg.couponUses, "coupon-uses", "", "usage limits: CODE=N[,CODE=N], how many placed orders may use each code")
 	flag.Parse()
 	log.SetFlags(0)
-	if err := run(*listen, *audienceRules); err != nil {
+	if err := run(cfg); err != nil {
 		log.Fatalf("demostore: %v", err)
 	}
 }
 
-func run(listen, audienceRules string) error {
-	opts := demostore.Options{}
-	if audienceRules != "" {
-		rs, err := rules.LoadFile(audienceRules)
+// options turns the command line into store options.
+func (cfg config) options() (demostore.Options, error) {
+	opts := demostore.Options{MaxCoupons: cfg.multiCoupon}
+	if cfg.multiCoupon < 1 {
+		return opts, fmt.Errorf("-multi-coupon must be at least 1, got %d", cfg.multiCoupon)
+	}
+	if cfg.audienceRules != "" {
+		rs, err := rules.LoadFile(cfg.audienceRules)
 		if err != nil {
-			return fmt.Errorf("audience rules: %w", err)
+			return opts, fmt.Errorf("audience rules: %w", err)
 		}
 		opts.AudienceRules = demostore.RuleDiscounter{RuleSet: rs}
 	}
-	ln, err := net.Listen("tcp", listen)
+	if cfg.couponRules != "" {
+		rs, err := demostore.LoadCouponRules(cfg.couponRules)
+		if err != nil {
+			return opts, fmt.Errorf("coupon rules: %w", err)
+		}
+		opts.CouponRules = rs
+	}
+	uses, err := parseCouponUses(cfg.couponUses)
+	if err != nil {
+		return opts, err
+	}
+	opts.CouponUses = uses
+	return opts, opts.Validate()
+}
+
+// parseCouponUses reads CODE=N[,CODE=N].
+func parseCouponUses(s string) (map[string]int, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	uses := map[string]int{}
+	for _, part := range strings.Split(s, ",") {
+		code, n, ok := strings.Cut(strings.TrimSpace(part), "=")
+		code = strings.TrimSpace(code)
+		limit, err := strconv.Atoi(strings.TrimSpace(n))
+		if !ok || code == "" || err != nil || limit < 0 {
+			return nil, fmt.Errorf("-coupon-uses: %q is not CODE=N with N >= 0", part)
+		}
+		uses[code] = limit
+	}
+	return uses, nil
+}
+
+func run(cfg config) error {
+	opts, err := cfg.options()
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}

@@ -14,12 +14,12 @@ import (
 // demo store a reference that computes audience discounts from scratch (flag -audience-rules).
 type RuleDiscounter struct {
 	RuleSet *rules.RuleSet
-	// Now is the evaluation time; nil means time.Now.
+	// Now is the evaluation time; nil means the store's clock (DiscountInput.Now).
 	Now func() time.Time
 }
 
 // Discount evaluates the rules for the shopper's segments on the cart as it stands after the
-// store's own coupon rule. Lines are identified to the engine by their product's SKU (the
+// store's own coupon rules. Lines are identified to the engine by their product's SKU (the
 // configurable parent's for a configurable item), as a GraphQL client sees them.
 func (d RuleDiscounter) Discount(_ context.Context, in DiscountInput) (DiscountOutput, error) {
 	cart := &rules.Cart{
@@ -36,11 +36,11 @@ func (d RuleDiscounter) Discount(_ context.Context, in DiscountInput) (DiscountO
 		}
 		cart.Items[i] = rules.Item{SKU: sku, Qty: l.Qty, Price: l.Price, RowTotal: l.RowTotal, Discount: l.Discount, ProductType: l.ProductType}
 	}
-	now := time.Now
+	at := in.Now
 	if d.Now != nil {
-		now = d.Now
+		at = d.Now()
 	}
-	res := d.RuleSet.EvaluateWith(cart, in.Segments, now(), rules.EvalOptions{})
+	res := d.RuleSet.EvaluateWith(cart, in.Segments, at, rules.EvalOptions{})
 	if res.Error != "" {
 		return DiscountOutput{}, errors.New(res.Error)
 	}

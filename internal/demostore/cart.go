@@ -67,8 +67,9 @@ type cart struct {
 	customerID     int // 0 for guests
 	active         bool
 	email          string
+	version        int // incremented by every change; placeOrder checks it did not move
 	items          []cartItem
-	coupon         string // canonical code of the applied coupon, "" when none
+	coupons        []string // applied coupon codes as their rules define them, in apply order
 	shipping       *cartAddress
 	shippingMethod *shippingSelection
 	billing        *cartAddress
@@ -78,6 +79,7 @@ type cart struct {
 func (c *cart) clone() *cart {
 	cp := *c
 	cp.items = append([]cartItem(nil), c.items...)
+	cp.coupons = append([]string(nil), c.coupons...)
 	return &cp
 }
 
@@ -181,38 +183,13 @@ func (s *Store) resolveCartItemInput(sku string, parentSKU *string, selected []s
 	return found, v, "", ""
 }
 
-// Coupon rule of the demo backend.
+// The built-in coupon rule of the demo backend: 10% off every item.
 const (
 	couponCode  = "WELCOME10"
 	couponLabel = "Welcome 10%"
 )
 
 var couponPercent = decimal.MustNew(10, 0)
-
-func applyCoupon(c *cart, code string) error {
-	if strings.TrimSpace(code) == "" {
-		return missingParam("coupon_code")
-	}
-	if c.coupon != "" {
-		return inputError(msgCouponAlreadyThere)
-	}
-	if len(c.items) == 0 {
-		return noSuchEntity(msgCouponEmptyCart)
-	}
-	if !strings.EqualFold(strings.TrimSpace(code), couponCode) {
-		return noSuchEntity(msgCouponInvalid)
-	}
-	c.coupon = couponCode
-	return nil
-}
-
-func removeCoupon(c *cart) error {
-	if len(c.items) == 0 {
-		return noSuchEntity(msgCouponRemoveEmpty)
-	}
-	c.coupon = ""
-	return nil
-}
 
 // Flat-rate shipping of the demo store: 5.00 per unit of non-virtual items.
 const (

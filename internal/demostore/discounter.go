@@ -2,6 +2,7 @@ package demostore
 
 import (
 	"context"
+	"time"
 
 	"github.com/govalues/decimal"
 )
@@ -17,7 +18,7 @@ type Discounter interface {
 }
 
 // DiscountInput is the cart as the extra source sees it: every amount is exact and already
-// rounded to cents; Lines carry the discount the backend coupon rule has already applied.
+// rounded to cents; Lines carry the discount the store's coupon rules have already applied.
 type DiscountInput struct {
 	// Segments is the shopper's audience membership from the X-Audience-Segments header.
 	Segments []string
@@ -25,14 +26,18 @@ type DiscountInput struct {
 	Store string
 	// Currency is the cart's currency code.
 	Currency string
-	// Coupons lists the coupon codes applied to the cart.
+	// Coupons lists the coupon codes on the cart (Cart.applied_coupons), whether or not they
+	// still apply.
 	Coupons []string
 	// Subtotal is the sum of row totals, excluding tax and before any discount.
 	Subtotal decimal.Decimal
 	// TotalQty is the sum of item quantities.
 	TotalQty decimal.Decimal
-	// ShippingAmount is the selected shipping method's amount (zero when none is selected).
+	// ShippingAmount is the selected shipping method's amount less what the store's coupon
+	// rules took off it (zero when no method is selected).
 	ShippingAmount decimal.Decimal
+	// Now is the store's clock (Store.Now), the time rules are evaluated at.
+	Now time.Time
 	// Lines are the cart items in cart order.
 	Lines []DiscountLine
 }

@@ -2,6 +2,7 @@ package demostore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -21,11 +22,43 @@ type order struct {
 }
 
 // placeOrder converts a cart into an order with the checks (and messages) of Magento's
-// PlaceOrder resolver, recollecting totals at placement time.
+// PlaceOrder resolver. Totals are recollected at placement and every coupon on the cart is
+// re-validated: an order whose coupon stopped applying is refused rather than charged a
+// different price. Like Magento, coupon usage is counted in a second step, so two orders
+// racing for the last use of a code both pass validation and the loser is refused with
+// "<CODE> coupon exceeds usage limit.".
 func (s *Store) placeOrder(ctx context.Context, maskedID string, req *requestInfo) (*order, error) {
 	if maskedID == "" {
 		return nil, missingParam("cart_id")
 	}
+	for attempt := 0; ; attempt++ {
+		p, err := s.preparePlacement(ctx, maskedID, req)
+		if err != nil {
+			return nil, err
+		}
+		if s.beforeCommit != nil {
+			s.beforeCommit()
+		}
+		o, err := s.commitPlacement(p, req)
+		if errors.Is(err, errCartMoved) && attempt < 3 {
+			continue
+		}
+		return o, err
+	}
+}
+
+// placement is a cart validated for an order, with the totals it will be charged.
+type placement struct {
+	maskedID string
+	version  int
+	totals   *totals
+}
+
+// errCartMoved reports a cart that changed between validation and commit.
+var errCartMoved = placeOrderError("UNDEFINED", "Unable to place order: the cart changed while the order was placed. Please try to place your order again")
+
+// preparePlacement runs Magento's checks and collects the totals to charge.
+func (s *Store) preparePlacement(ctx context.Context, maskedID string, req *requestInfo) (*placement, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c, err := s.cartForUserLocked(maskedID, req)
@@ -42,20 +75,44 @@ func (s *Store) placeOrder(ctx context.Context, maskedID string, req *requestInf
 	if err != nil {
 		return nil, err
 	}
+	for _, st := range t.coupons {
+		if st.status != couponApplied {
+			return nil, placeOrderError("UNDEFINED", msgCouponInvalid)
+		}
+	}
 	if !availableFor(t, c.payment.code) {
 		return nil, placeOrderError("UNABLE_TO_PLACE_ORDER", "Unable to place order: "+msgPaymentUnavailable)
 	}
+	return &placement{maskedID: maskedID, version: c.version, totals: t}, nil
+}
+
+// commitPlacement counts the coupon uses and records the order, if the cart is still the one
+// that was validated.
+func (s *Store) commitPlacement(p *placement, req *requestInfo) (*order, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, err := s.cartForUserLocked(p.maskedID, req)
+	if err != nil {
+		return nil, placeOrderFailure(err)
+	}
+	if c.version != p.version {
+		return nil, errCartMoved
+	}
+	if code := s.coupons.reserve(c.coupons); code != "" {
+		return nil, couponUsageExceeded(code)
+	}
 	o := &order{
 		id:         len(s.orders) + 1,
-		createdAt:  s.opts.Now().UTC(),
+		createdAt:  s.Now().UTC(),
 		customerID: c.customerID,
 		email:      c.email,
 		cart:       c.clone(),
-		totals:     t,
+		totals:     p.totals,
 	}
 	o.number = fmt.Sprintf("%09d", o.id)
 	s.orders = append(s.orders, o)
 	c.active = false
+	c.version++
 	if s.customerCart == c.maskedID {
 		s.customerCart = ""
 	}
@@ -138,13 +195,18 @@ func (r *orderResolver) shippingMethod() *string {
 	return ptrString(carrierTitle + " - " + methodTitle)
 }
 
-// AppliedCoupons resolves CustomerOrder.applied_coupons.
+// AppliedCoupons resolves CustomerOrder.applied_coupons: the coupons the order was charged
+// with.
 func (r *orderResolver) AppliedCoupons() []*appliedCoupon {
-	if r.o.cart.coupon == "" {
-		return []*appliedCoupon{}
+	out := make([]*appliedCoupon, len(r.o.cart.coupons))
+	for i, code := range r.o.cart.coupons {
+		out[i] = &appliedCoupon{Code: code}
 	}
-	return []*appliedCoupon{{Code: r.o.cart.coupon}}
+	return out
 }
+
+// GrandTotal resolves the deprecated CustomerOrder.grand_total.
+func (r *orderResolver) GrandTotal() *float64 { return ptrFloat(toFloat(r.o.totals.grandTotal)) }
 
 // Items resolves CustomerOrder.items.
 func (r *orderResolver) Items() *[]*orderItemResolver {

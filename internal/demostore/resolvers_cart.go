@@ -135,20 +135,25 @@ type appliedCoupon struct {
 	Code string
 }
 
-// AppliedCoupon resolves the deprecated Cart.applied_coupon.
+// AppliedCoupon resolves the deprecated Cart.applied_coupon: the first coupon.
 func (r *cartResolver) AppliedCoupon() *appliedCoupon {
-	if r.c.coupon == "" {
+	if len(r.c.coupons) == 0 {
 		return nil
 	}
-	return &appliedCoupon{Code: r.c.coupon}
+	return &appliedCoupon{Code: r.c.coupons[0]}
 }
 
-// AppliedCoupons resolves Cart.applied_coupons: null when none.
+// AppliedCoupons resolves Cart.applied_coupons: null when none. A coupon that stopped
+// applying stays listed (and gives no discount) until it is removed or the order is refused.
 func (r *cartResolver) AppliedCoupons() *[]*appliedCoupon {
-	if r.c.coupon == "" {
+	if len(r.c.coupons) == 0 {
 		return nil
 	}
-	return &[]*appliedCoupon{{Code: r.c.coupon}}
+	out := make([]*appliedCoupon, len(r.c.coupons))
+	for i, code := range r.c.coupons {
+		out[i] = &appliedCoupon{Code: code}
+	}
+	return &out
 }
 
 type appliedGiftCard struct {

@@ -359,9 +359,55 @@ func (r *rootResolver) ApplyCouponToCart(ctx context.Context, args struct {
 	if strings.TrimSpace(args.Input.CouponCode) == "" {
 		return nil, missingParam("coupon_code")
 	}
-	return r.mutateOutput(ctx, args.Input.CartID, func(c *cart, _ *requestInfo) error {
-		return applyCoupon(c, args.Input.CouponCode)
+	return r.mutateOutput(ctx, args.Input.CartID, func(c *cart, req *requestInfo) error {
+		return r.s.applyCouponLocked(ctx, c, req, args.Input.CouponCode)
 	})
+}
+
+// ApplyCouponsToCart resolves Adobe Commerce's Mutation.applyCouponsToCart; type defaults to
+// REPLACE.
+func (r *rootResolver) ApplyCouponsToCart(ctx context.Context, args struct {
+	Input *struct {
+		CartID      string
+		CouponCodes []*string
+		Type        *string
+	}
+}) (*cartOutput, error) {
+	if args.Input == nil || strings.TrimSpace(args.Input.CartID) == "" {
+		return nil, inputError(msgCartIDMissingStop)
+	}
+	in := args.Input
+	replace := in.Type == nil || *in.Type == "REPLACE"
+	return r.mutateOutput(ctx, in.CartID, func(c *cart, req *requestInfo) error {
+		return r.s.applyCouponsLocked(ctx, c, req, derefStrings(in.CouponCodes), replace)
+	})
+}
+
+// RemoveCouponsFromCart resolves Adobe Commerce's Mutation.removeCouponsFromCart: the listed
+// codes, or all of them when none is listed or the cart has a single coupon slot.
+func (r *rootResolver) RemoveCouponsFromCart(ctx context.Context, args struct {
+	Input *struct {
+		CartID      string
+		CouponCodes []*string
+	}
+}) (*cartOutput, error) {
+	if args.Input == nil || strings.TrimSpace(args.Input.CartID) == "" {
+		return nil, inputError(msgCartIDMissingStop)
+	}
+	in := args.Input
+	return r.mutateOutput(ctx, in.CartID, func(c *cart, _ *requestInfo) error {
+		return r.s.removeCouponsLocked(c, derefStrings(in.CouponCodes), r.s.opts.MaxCoupons == 1)
+	})
+}
+
+func derefStrings(in []*string) []string {
+	out := make([]string, 0, len(in))
+	for _, s := range in {
+		if s != nil {
+			out = append(out, *s)
+		}
+	}
+	return out
 }
 
 // RemoveCouponFromCart resolves Mutation.removeCouponFromCart.
@@ -372,7 +418,7 @@ func (r *rootResolver) RemoveCouponFromCart(ctx context.Context, args struct {
 		return nil, missingParam("cart_id")
 	}
 	return r.mutateOutput(ctx, args.Input.CartID, func(c *cart, _ *requestInfo) error {
-		return removeCoupon(c)
+		return r.s.removeCouponsLocked(c, nil, true)
 	})
 }
 
@@ -435,10 +481,12 @@ func (r *rootResolver) MergeCarts(ctx context.Context, args struct {
 			return nil, inputError("%s", msg)
 		}
 	}
-	if guest.coupon != "" {
-		dest.coupon = guest.coupon
+	if len(guest.coupons) > 0 {
+		dest.coupons = append([]string(nil), guest.coupons...)
 	}
+	dest.version++
 	guest.active = false
+	guest.version++
 	return r.s.newCartResolver(dest.clone(), req), nil
 }
 

@@ -1,8 +1,10 @@
 // Package demostore is a Magento 2 (Adobe Commerce 2.4.7) compatible GraphQL backend used as a
 // test double by `make run`, the end-to-end tests and the benchmarks. It executes real GraphQL
 // (graph-gophers/graphql-go) against a schema whose names, types and error messages follow
-// Magento's QuoteGraphQl, and computes cart totals from scratch the way Magento does: a backend
-// coupon rule, an optional extra discount source, flat-rate shipping and tax after discount.
+// Magento's QuoteGraphQl, and computes cart totals from scratch the way Magento does: the
+// store's coupon rules (WELCOME10 and an optional rule file) with Magento's coupon semantics,
+// an optional extra discount source, flat-rate shipping and tax after discount. Placed orders
+// keep what was charged (placeOrder.orderV2, customer.orders, guestOrder).
 //
 // It is never imported by the sidecar.
 package demostore
@@ -14,9 +16,12 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	graphql "github.com/graph-gophers/graphql-go"
+
+	"github.com/caddy-audiences/caddy-audiences/rules"
 )
 
 //go:embed schema.graphql
@@ -25,13 +30,47 @@ var schemaSDL string
 // Options configures a Store.
 type Options struct {
 	// AudienceRules is an optional extra discount source applied after the store's own coupon
-	// rule (see Discounter). Nil means none.
+	// rules (see Discounter). Nil means none.
 	AudienceRules Discounter
+	// CouponRules are the store's own coupon rules (Magento cart price rules of type "Specific
+	// coupon"), evaluated at the store's coupon step together with the built-in WELCOME10
+	// (10%, "Welcome 10%"), before AudienceRules. Every rule must name a coupon (Validate and
+	// LoadCouponRules check); a rule for WELCOME10 replaces the built-in one. Nil means only
+	// WELCOME10.
+	CouponRules *rules.RuleSet
+	// MaxCoupons is Adobe Commerce's "Maximum number of coupons per order"
+	// (sales/multicoupon/maximum_number_of_coupons_per_order). Values below 1 mean 1: a single
+	// coupon slot.
+	MaxCoupons int
+	// CouponUses limits how many placed orders may use a coupon code ("Uses per Coupon"), by
+	// code (case-insensitive). Codes not listed are unlimited.
+	CouponUses map[string]int
 	// BaseURL is the store's public base URL, used in storeConfig and media URLs.
 	// Default "http://127.0.0.1:9080/".
 	BaseURL string
-	// Now returns the current time (order dates). Default time.Now.
+	// Now returns the current time (order dates, coupon rule dates). Default time.Now. The
+	// test endpoint POST /demo/clock shifts the store's clock from it.
 	Now func() time.Time
+}
+
+// Validate reports options that cannot work: a coupon rule without a coupon or enforced, or a
+// usage limit for an unknown code or below 0.
+func (o Options) Validate() error {
+	if o.CouponRules != nil {
+		if err := checkCouponRules(o.CouponRules); err != nil {
+			return err
+		}
+	}
+	book := newCouponBook(o.CouponRules, nil)
+	for code, n := range o.CouponUses {
+		if _, ok := book.lookup(code); !ok {
+			return fmt.Errorf("coupon uses: unknown coupon code %q", code)
+		}
+		if n < 0 {
+			return fmt.Errorf("coupon uses: %q: uses must not be negative, got %d", code, n)
+		}
+	}
+	return nil
 }
 
 // The one demo customer, authenticated with "Authorization: Bearer demo-customer".
@@ -47,6 +86,10 @@ type Store struct {
 	opts    Options
 	schema  *graphql.Schema
 	catalog *catalog
+
+	coupons      *couponBook
+	clockOffset  atomic.Int64 // nanoseconds added to Options.Now by POST /demo/clock
+	beforeCommit func()       // test hook: runs between the two phases of placeOrder
 
 	mu           sync.Mutex
 	carts        map[string]*cart // by masked id
@@ -67,23 +110,35 @@ func New(opts Options) *Store {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.MaxCoupons < 1 {
+		opts.MaxCoupons = 1
+	}
 	s := &Store{
 		opts:    opts,
 		catalog: newCatalog(),
+		coupons: newCouponBook(opts.CouponRules, opts.CouponUses),
 		carts:   map[string]*cart{},
 	}
 	s.schema = graphql.MustParseSchema(schemaSDL, &rootResolver{s: s}, graphql.UseFieldResolvers())
 	return s
 }
 
-// ServeHTTP serves /graphql; every other path is 404.
+// ServeHTTP serves /graphql and the test endpoint /demo/clock; every other path is 404.
 func (s *Store) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Demo-Received-Segments", r.Header.Get("X-Audience-Segments"))
-	if r.URL.Path != "/graphql" {
+	switch r.URL.Path {
+	case "/graphql":
+		s.serveGraphQL(w, r)
+	case clockPath:
+		s.serveClock(w, r)
+	default:
 		http.NotFound(w, r)
-		return
 	}
-	s.serveGraphQL(w, r)
+}
+
+// Now returns the store's clock: Options.Now shifted by POST /demo/clock.
+func (s *Store) Now() time.Time {
+	return s.opts.Now().Add(time.Duration(s.clockOffset.Load()))
 }
 
 // maskedIDAlphabet is the alphabet of Magento's 32-character masked quote ids.
@@ -163,7 +218,9 @@ func (s *Store) updateCart(maskedID string, req *requestInfo, fn func(c *cart) e
 	if err != nil {
 		return nil, err
 	}
-	if err := fn(c); err != nil {
+	err = fn(c)
+	c.version++ // fn may have changed the cart even when it fails, as Magento saves before some errors
+	if err != nil {
 		return nil, err
 	}
 	return c.clone(), nil

@@ -44,6 +44,7 @@ type totals struct {
 	tax              decimal.Decimal
 	grandTotal       decimal.Decimal
 	discounts        []appliedDiscount // per rule, in application order
+	coupons          []couponState     // parallel to cart.coupons: which coupons applied
 }
 
 func (t *totals) subtotalWithDiscount() decimal.Decimal {
@@ -77,8 +78,9 @@ func shippingAmount(c *cart) decimal.Decimal {
 	return a.mul(units, flatRatePerUnit)
 }
 
-// collectTotals computes a cart's totals from scratch, in Magento's order: item prices, the
-// backend coupon rule, the extra discount source, shipping, then tax on the discounted amounts.
+// collectTotals computes a cart's totals from scratch, in Magento's order: item prices,
+// shipping, the store's coupon rules, the extra discount source, then tax on the discounted
+// amounts. It also re-validates every coupon on the cart (totals.coupons).
 func (s *Store) collectTotals(ctx context.Context, c *cart, req *requestInfo) (*totals, error) {
 	var a arith
 	t := &totals{lines: make([]lineTotals, len(c.items))}
@@ -105,10 +107,8 @@ func (s *Store) collectTotals(ctx context.Context, c *cart, req *requestInfo) (*
 		t.shipping = shippingAmount(c)
 	}
 
-	// Step 3: the backend coupon rule (by_percent on every item).
-	if c.coupon != "" {
-		s.applyCouponRule(&a, t)
-	}
+	// Step 3: the store's coupon rules; coupons that do not apply give nothing.
+	s.applyCoupons(&a, c, t, req)
 
 	// Step 4: the extra discount source (audience rules), after the backend's own rules.
 	if s.opts.AudienceRules != nil && len(c.items) > 0 {
@@ -134,7 +134,7 @@ func (s *Store) collectTotals(ctx context.Context, c *cart, req *requestInfo) (*
 	return t, nil
 }
 
-// applyCouponRule applies WELCOME10: 10% of each item's remaining row, with Magento's
+// applyCouponRule applies the built-in WELCOME10: 10% of each item's remaining row, with Magento's
 // by_percent rounding delta carried across items and keyed by the item's discount percent
 // (Validator::deltaRoundingFix).
 func (s *Store) applyCouponRule(a *arith, t *totals) {
@@ -172,12 +172,11 @@ func (s *Store) applyExtraDiscounts(ctx context.Context, a *arith, c *cart, t *t
 		Segments:       req.segments,
 		Store:          req.store,
 		Currency:       currencyUSD,
+		Coupons:        c.coupons,
 		Subtotal:       t.subtotal,
 		TotalQty:       c.totalQty(),
-		ShippingAmount: t.shipping,
-	}
-	if c.coupon != "" {
-		in.Coupons = []string{c.coupon}
+		ShippingAmount: a.sub(t.shipping, t.shippingDiscount),
+		Now:            s.Now(),
 	}
 	byID := map[int]int{}
 	for i, it := range c.items {
@@ -217,7 +216,7 @@ func (s *Store) applyExtraDiscounts(ctx context.Context, a *arith, c *cart, t *t
 			l.discounts = append(l.discounts, appliedDiscount{label: labelOrDefault(r.Label), amount: amount, appliedTo: "ITEM"})
 		}
 	}
-	t.shippingDiscount = round2(out.Shipping).Min(t.shipping).Max(zero)
+	t.shippingDiscount = a.add(t.shippingDiscount, round2(out.Shipping).Max(zero)).Min(t.shipping)
 	for _, r := range out.Cart {
 		if !r.Amount.IsPos() {
 			continue

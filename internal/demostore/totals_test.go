@@ -32,7 +32,10 @@ type line struct {
 }
 
 func testCart(coupon string, shipped bool, lines ...line) *cart {
-	c := &cart{maskedID: "test", active: true, coupon: coupon}
+	c := &cart{maskedID: "test", active: true}
+	if coupon != "" {
+		c.coupons = []string{coupon}
+	}
 	for i, l := range lines {
 		c.items = append(c.items, cartItem{id: i + 1, product: l.p, child: l.child, qty: decimal.MustNew(l.qty, 0)})
 	}

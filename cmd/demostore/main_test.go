@@ -1,0 +1,44 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+)
+
+func TestParseCouponUses(t *testing.T) {
+	got, err := parseCouponUses(" SPRING-25=1, welcome10=0 ")
+	if err != nil || !reflect.DeepEqual(got, map[string]int{"SPRING-25": 1, "welcome10": 0}) {
+		t.Fatalf("got %v, %v", got, err)
+	}
+	if got, err := parseCouponUses(""); got != nil || err != nil {
+		t.Fatalf("empty: %v, %v", got, err)
+	}
+	for _, bad := range []string{"SPRING", "=1", "A=x", "A=-1", "A=1,"} {
+		if _, err := parseCouponUses(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func TestOptions(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "coupons.json")
+	if err := os.WriteFile(path, []byte(`{"rules": [{"id": "s", "coupon": "SPRING", "action": {"type": "by_percent", "amount": 25}}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	opts, err := config{couponRules: path, multiCoupon: 2, couponUses: "spring=3,WELCOME10=1"}.options()
+	if err != nil || opts.CouponRules == nil || opts.MaxCoupons != 2 || opts.CouponUses["spring"] != 3 {
+		t.Fatalf("options: %+v, %v", opts, err)
+	}
+	for name, cfg := range map[string]config{
+		"multi-coupon 0":     {multiCoupon: 0},
+		"unknown code":       {multiCoupon: 1, couponUses: "NOPE=1"},
+		"missing rule file":  {multiCoupon: 1, couponRules: path + ".missing"},
+		"audience rule file": {multiCoupon: 1, audienceRules: path + ".missing"},
+	} {
+		if _, err := cfg.options(); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
