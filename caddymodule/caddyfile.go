@@ -12,6 +12,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/caddy-audiences/caddy-audiences/internal/gate"
 	"github.com/caddy-audiences/caddy-audiences/internal/membership"
 )
 
@@ -50,6 +51,8 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    candidate_cache_size <n>
 //	    preview_time_header <header>    # staging only
 //	    server_timing   on|off
+//	    gate_policy     shopper_wins|audience_wins
+//	    multi_coupon
 //	}
 //
 // Every subdirective is optional; the defaults are documented on the Handler fields.
@@ -201,6 +204,20 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.Errf("server_timing: %v", err)
 			}
 			h.ServerTiming = &on
+		case "gate_policy":
+			v, err := oneArg(d)
+			if err != nil {
+				return err
+			}
+			if !gate.Policy(v).Valid() {
+				return d.Errf("gate_policy: unknown value %q (want shopper_wins or audience_wins)", v)
+			}
+			h.GatePolicy = v
+		case "multi_coupon":
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+			h.MultiCoupon = true
 		default:
 			return d.Errf("unrecognized subdirective %q", d.Val())
 		}

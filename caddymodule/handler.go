@@ -18,6 +18,7 @@ import (
 	"github.com/govalues/decimal"
 
 	"github.com/caddy-audiences/caddy-audiences/internal/cartql"
+	"github.com/caddy-audiences/caddy-audiences/internal/gate"
 	"github.com/caddy-audiences/caddy-audiences/internal/membership"
 	"github.com/caddy-audiences/caddy-audiences/internal/sources"
 	"github.com/caddy-audiences/caddy-audiences/rules"
@@ -110,6 +111,14 @@ type Handler struct {
 	// before proxying.
 	PreviewTimeHeader string `json:"preview_time_header,omitempty"`
 
+	// GatePolicy decides, in a single-coupon store, whether a shopper's own coupon
+	// (shopper_wins, the default) or the audience's gate coupon (audience_wins) holds the slot.
+	GatePolicy string `json:"gate_policy,omitempty"`
+
+	// MultiCoupon uses Adobe Commerce's applyCouponsToCart/removeCouponsFromCart, so gate
+	// coupons and the shopper's own coexist (the store must allow several coupons per order).
+	MultiCoupon bool `json:"multi_coupon,omitempty"`
+
 	// ServerTiming adds "Server-Timing: audiences;dur=<ms>" to rewritten responses.
 	// Default: true.
 	ServerTiming *bool `json:"server_timing,omitempty"`
@@ -201,6 +210,9 @@ func (h *Handler) provisionState() error {
 	if h.ServerTiming == nil {
 		on := true
 		h.ServerTiming = &on
+	}
+	if h.GatePolicy == "" {
+		h.GatePolicy = string(gate.ShopperWins)
 	}
 	cfg := stateConfig{
 		name:           h.Name,
@@ -295,6 +307,9 @@ func (h *Handler) Validate() error {
 	if h.Audiences != "" && h.AudiencesJSON != nil {
 		return errors.New("audiences and audiences_json: set one, not both")
 	}
+	if h.GatePolicy != "" && !gate.Policy(h.GatePolicy).Valid() {
+		return fmt.Errorf("gate_policy: unknown value %q (want shopper_wins or audience_wins)", h.GatePolicy)
+	}
 	if h.PreviewTimeHeader != "" && !validHeaderName(h.PreviewTimeHeader) {
 		return fmt.Errorf("preview_time_header: %q is not a valid header name", h.PreviewTimeHeader)
 	}
@@ -313,7 +328,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	forwardMembership(r.Header, h.UpstreamHeader, m, h.StripInbound)
 	setPlaceholders(r, m)
 	h.count(m)
-	if job := h.prepareRewrite(r, m); job != nil {
+	if job := h.prepareRewrite(r, m, next); job != nil {
+		if job.gate != nil && !h.gateBefore(w, job) {
+			return nil // answered by the gate
+		}
 		return h.serveRewrite(w, r, next, job)
 	}
 	return next.ServeHTTP(w, r)

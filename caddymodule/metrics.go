@@ -21,6 +21,7 @@ var metrics = struct {
 	reloadErrors       *prometheus.CounterVec
 	invalidSegments    prometheus.Counter
 	truncatedRequests  prometheus.Counter
+	gate               *prometheus.CounterVec
 	collectorsInternal []prometheus.Collector
 }{}
 
@@ -72,7 +73,12 @@ func initMetrics() {
 		Namespace: ns, Subsystem: sub, Name: "truncated_membership_total",
 		Help: "Requests whose membership was over the caps.",
 	})
+	metrics.gate = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: ns, Subsystem: sub, Name: "gate_total",
+		Help: "Coupon gate actions: applied, removed, failed, refused_order, refused_code.",
+	}, []string{"action"})
 	metrics.collectorsInternal = []prometheus.Collector{
+		metrics.gate,
 		metrics.requests, metrics.rewrites, metrics.ruleApplications, metrics.discountAmount,
 		metrics.rewriteDuration, metrics.rulesLoaded, metrics.reloadErrors,
 		metrics.invalidSegments, metrics.truncatedRequests,

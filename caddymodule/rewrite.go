@@ -31,6 +31,7 @@ type rewriteJob struct {
 	at        time.Time
 	preview   bool
 	results   []evaluation // one per cart evaluated
+	gate      *gateJob     // nil when no rule is enforced by a coupon
 }
 
 // evaluation is one cart's rule result with the cart's currency.
@@ -41,7 +42,7 @@ type evaluation struct {
 
 // prepareRewrite decides whether the response to r may need rewriting and, if so, sends the
 // augmented operation upstream. It returns nil for everything that must pass untouched.
-func (h *Handler) prepareRewrite(r *http.Request, m membership.Membership) *rewriteJob {
+func (h *Handler) prepareRewrite(r *http.Request, m membership.Membership, next caddyhttp.Handler) *rewriteJob {
 	at, preview := h.evaluationTime(r)
 	rs := h.ruleSet()
 	if rs == nil || rs.Len() == 0 || r.URL.Path != h.GraphQLPath {
@@ -65,7 +66,8 @@ func (h *Handler) prepareRewrite(r *http.Request, m membership.Membership) *rewr
 		h.debug("graphql operation not planned", zap.Error(err))
 		return nil
 	}
-	if !plan.HasCart() {
+	gates := h.state.gates.get(rs)
+	if !plan.HasCart() && gates == nil {
 		return nil
 	}
 	vars, err := req.DecodeVariables()
@@ -73,12 +75,14 @@ func (h *Handler) prepareRewrite(r *http.Request, m membership.Membership) *rewr
 		h.debug("graphql variables unreadable", zap.Error(err))
 		return nil
 	}
-	if err := req.Replace(r, plan.Query()); err != nil {
-		h.logger.Warn("could not send the augmented operation; passing through", zap.Error(err))
-		return nil
+	if plan.HasCart() {
+		if err := req.Replace(r, plan.Query()); err != nil {
+			h.logger.Warn("could not send the augmented operation; passing through", zap.Error(err))
+			return nil
+		}
 	}
 	r.Header.Set("Accept-Encoding", "identity")
-	return &rewriteJob{
+	job := &rewriteJob{
 		plan:      plan,
 		variables: vars,
 		ruleSet:   rs,
@@ -87,6 +91,22 @@ func (h *Handler) prepareRewrite(r *http.Request, m membership.Membership) *rewr
 		at:        at,
 		preview:   preview,
 	}
+	if gates != nil {
+		job.gate = &gateJob{rules: gates, segments: m.Segments, at: at, up: upstream{path: h.GraphQLPath, r: r, next: next}}
+	}
+	return job
+}
+
+// gateBefore runs the gate's checks that come before the request is forwarded: a shopper
+// typing a gate code, and an order about to be placed. It reports false when it answered.
+func (h *Handler) gateBefore(w http.ResponseWriter, job *rewriteJob) bool {
+	if h.refuseTypedCode(w, job) {
+		return false
+	}
+	if job.plan.PlacesOrder() {
+		return h.checkOrder(w, job)
+	}
+	return true
 }
 
 // evaluationTime is now, or the preview time a staging request asks for. The preview header
@@ -160,9 +180,26 @@ func (h *Handler) serveRewrite(w http.ResponseWriter, r *http.Request, next cadd
 		return nil
 	}
 	start := time.Now()
-	body, outcome := h.rewrite(job, bw.buf.Bytes())
+	body := bw.buf.Bytes()
+	if job.gate != nil && job.plan.HasCart() {
+		synced, err := h.syncResponse(job, body)
+		if err != nil {
+			h.logger.Warn("gate: answering with the cart as the backend first returned it", zap.Error(err))
+		} else {
+			body = synced
+		}
+	}
+	outcome := ""
+	if job.plan.HasCart() {
+		body, outcome = h.rewrite(job, body)
+	}
+	if job.gate != nil {
+		body = h.scrub(job.gate.rules, body)
+	}
 	elapsed := time.Since(start)
-	h.record(job, outcome, elapsed)
+	if outcome != "" {
+		h.record(job, outcome, elapsed)
+	}
 	if outcome == outcomeRewritten {
 		if *h.ServerTiming {
 			w.Header().Add("Server-Timing", "audiences;dur="+strconv.FormatFloat(float64(elapsed.Microseconds())/1000, 'f', 3, 64))

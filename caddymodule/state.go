@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/caddy-audiences/caddy-audiences/internal/catalog"
+	"github.com/caddy-audiences/caddy-audiences/internal/gate"
 	"github.com/caddy-audiences/caddy-audiences/internal/sources"
 	"github.com/caddy-audiences/caddy-audiences/rules"
 )
@@ -33,6 +34,8 @@ type handlerState struct {
 	rules     *sources.Watcher[*rules.RuleSet]   // nil without rules
 	catalog   *sources.Watcher[*catalog.Catalog] // nil without a catalog
 	hits      *hitCounter
+	locks     *gate.Locks
+	gates     gateCache
 	logger    atomic.Pointer[zap.Logger]
 	createdAt time.Time
 }
@@ -77,7 +80,7 @@ func loadState(c stateConfig) (*handlerState, error) {
 }
 
 func newHandlerState(c stateConfig) (*handlerState, error) {
-	s := &handlerState{name: c.name, hits: newHitCounter(), createdAt: time.Now()}
+	s := &handlerState{name: c.name, hits: newHitCounter(), locks: gate.NewLocks(), createdAt: time.Now()}
 	s.logger.Store(c.logger)
 	if c.audiences != "" || c.audInline != nil {
 		w, err := sources.New(s.sourceOptions("audiences", c.audiences, c.audInline, c.interval), catalog.Decode)

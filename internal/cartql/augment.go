@@ -23,17 +23,21 @@ const (
 	hiddenPrices  = HiddenPrefix + "prices"
 	hiddenCoupons = HiddenPrefix + "coupons"
 	hiddenShip    = HiddenPrefix + "ship"
+	hiddenID      = HiddenPrefix + "id"
 	hiddenV2      = HiddenPrefix + "v2_"
+	// hiddenCartKey is the cart added to a coupon mutation whose client selected no cart.
+	hiddenCartKey = HiddenPrefix + "cart"
 )
 
 // hiddenCart is what the rewrite needs of every cart: the complete item list with what the
-// engine reads, the currency and taxes, the applied coupons and the shipping amount. It is
-// ASCII without newlines, so error locations map back by a column shift.
+// engine reads, the currency and taxes, the applied coupons, the shipping amount and the
+// masked cart id. It is ASCII without newlines, so error locations map back by a column shift.
 const hiddenCart = " " + hiddenItems + ":items{__typename uid quantity product{sku}" +
 	" prices{price{value} row_total{value} total_item_discount{value}}}" +
 	" " + hiddenPrices + ":prices{subtotal_excluding_tax{value currency} applied_taxes{label amount{value}}}" +
 	" " + hiddenCoupons + ":applied_coupons{code}" +
-	" " + hiddenShip + ":shipping_addresses{selected_shipping_method{amount{value}}}"
+	" " + hiddenShip + ":shipping_addresses{selected_shipping_method{amount{value}}}" +
+	" " + hiddenID + ":id"
 
 // insertion is hidden text inserted into the client's query before the closing brace of a
 // cart selection set.
@@ -102,6 +106,22 @@ func augment(query string, col *collector, sites []*site, v2alias map[string]str
 			line:   brace.Pos.Line,
 			col:    brace.Pos.Column,
 			text:   b.String(),
+		})
+	}
+	for _, s := range sites {
+		if !s.hidden {
+			continue
+		}
+		brace, err := closingBrace(toks, s.root)
+		if err != nil {
+			return nil, err
+		}
+		via := s.Field[strings.LastIndexByte(s.Field, '.')+1:]
+		ins = append(ins, insertion{
+			offset: offsets(brace.Pos.Start),
+			line:   brace.Pos.Line,
+			col:    brace.Pos.Column,
+			text:   " " + hiddenCartKey + ":" + via + "{" + hiddenCart[1:] + "}",
 		})
 	}
 	sort.Slice(ins, func(i, j int) bool { return ins[i].offset < ins[j].offset })

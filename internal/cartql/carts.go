@@ -83,13 +83,21 @@ type site struct {
 	Site
 	fields   []occ // the cart field per occurrence; nil once programs are compiled statically
 	optional bool  // every occurrence is under @skip/@include: the key may be absent
-	prog     *cartProg
+	// hidden marks a cart the planner added under hiddenCartKey to a coupon mutation whose
+	// client selected none; root is that mutation's field until the query is augmented.
+	hidden bool
+	root   *ast.Field
 }
 
-// findSites returns the cart sites of the operation's root selection.
-func findSites(col *collector, op *ast.OperationDefinition, e entries) []*site {
+// hiddenCartFields are the mutations that get a hidden cart when the client selects none:
+// the coupon gate must see the cart a shopper applies a coupon to.
+var hiddenCartFields = []string{"applyCouponToCart", "applyCouponsToCart"}
+
+// findSites returns the cart sites of the operation's root selection (roots, fragments
+// expanded).
+func findSites(col *collector, kind ast.Operation, roots []occ, e entries) []*site {
 	root := "Query"
-	switch op.Operation {
+	switch kind {
 	case ast.Mutation:
 		root = "Mutation"
 	case ast.Subscription:
@@ -109,7 +117,7 @@ func findSites(col *collector, op *ast.OperationDefinition, e entries) []*site {
 		}
 		sites = append(sites, &site{Site: Site{Path: path, Field: field}, fields: []occ{o}, optional: conditional})
 	}
-	for _, o := range col.collect(op.SelectionSet) {
+	for _, o := range roots {
 		name := root + "." + o.f.Name
 		via, ok := e[name]
 		if !ok {
@@ -124,6 +132,35 @@ func findSites(col *collector, op *ast.OperationDefinition, e entries) []*site {
 				add([]string{o.key, c.key}, name+"."+via, c, len(o.conds)+len(c.conds) > 0)
 			}
 		}
+	}
+	if root == "Mutation" {
+		sites = addHiddenCarts(sites, roots, e)
+	}
+	return sites
+}
+
+// addHiddenCarts adds a hidden cart to every coupon mutation whose client selected no cart.
+func addHiddenCarts(sites []*site, roots []occ, e entries) []*site {
+	for _, o := range roots {
+		via := e["Mutation."+o.f.Name]
+		if via == "" || !slices.Contains(hiddenCartFields, o.f.Name) || len(o.f.SelectionSet) == 0 {
+			continue
+		}
+		i := slices.IndexFunc(sites, func(s *site) bool { return s.Path[0] == o.key })
+		if i >= 0 {
+			// A cart is selected, or this key has its hidden cart already: move it to an
+			// occurrence without conditions if there is one.
+			if s := sites[i]; s.hidden && s.optional && len(o.conds) == 0 {
+				s.root, s.optional = o.f, false
+			}
+			continue
+		}
+		sites = append(sites, &site{
+			Site:     Site{Path: []string{o.key, hiddenCartKey}, Field: "Mutation." + o.f.Name + "." + via},
+			optional: len(o.conds) > 0,
+			hidden:   true,
+			root:     o.f,
+		})
 	}
 	return sites
 }

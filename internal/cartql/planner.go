@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -83,6 +84,13 @@ type Plan struct {
 	frags    map[string]*ast.FragmentDefinition
 	defaults map[string]bool
 	v2alias  map[string]string
+
+	// What the coupon gate watches in the root selection (roots.go).
+	roots roots
+
+	// The refetch queries of the sites, built on first use (cartquery.go).
+	cartQueriesOnce sync.Once
+	cartQueries     []cartQuery
 }
 
 func (p *Plan) result() (*Plan, error) {
@@ -122,9 +130,6 @@ func (p *Plan) Sites() []Site {
 
 func (pl *Planner) plan(query, operationName string) *Plan {
 	p := &Plan{query: query, operationName: operationName}
-	if strings.Contains(query, HiddenPrefix) {
-		return p // never strip what the client asked for itself
-	}
 	doc, err := parser.ParseQuery(&ast.Source{Input: query})
 	if err != nil {
 		p.err = fmt.Errorf("parse query: %w", err)
@@ -136,14 +141,25 @@ func (pl *Planner) plan(query, operationName string) *Plan {
 		return p
 	}
 	p.mutation = op.Operation == ast.Mutation
-	p.frags = make(map[string]*ast.FragmentDefinition, len(doc.Fragments))
+	frags := make(map[string]*ast.FragmentDefinition, len(doc.Fragments))
 	for _, f := range doc.Fragments {
-		if _, dup := p.frags[f.Name]; !dup {
-			p.frags[f.Name] = f
+		if _, dup := frags[f.Name]; !dup {
+			frags[f.Name] = f
 		}
 	}
-	col := &collector{frags: p.frags}
-	sites := findSites(col, op, pl.entries)
+	col := &collector{frags: frags}
+	roots := col.collect(op.SelectionSet)
+	if col.err != nil {
+		p.err = fmt.Errorf("plan: %w", col.err)
+		return p
+	}
+	// The root fields are read even when no cart is planned: the coupon gate must see every
+	// coupon a client applies and every order it places.
+	p.roots = inspectRoots(op, roots)
+	if strings.Contains(query, HiddenPrefix) {
+		return p // never strip what the client asked for itself
+	}
+	sites := findSites(col, op.Operation, roots, pl.entries)
 	if col.err != nil {
 		p.err = fmt.Errorf("plan: %w", col.err)
 		return p
@@ -151,6 +167,7 @@ func (pl *Planner) plan(query, operationName string) *Plan {
 	if len(sites) == 0 {
 		return p
 	}
+	p.frags = frags
 	p.v2alias = map[string]string{}
 	if p.ins, err = augment(query, col, sites, p.v2alias); err != nil {
 		p.err = fmt.Errorf("augment: %w", err)
@@ -173,6 +190,9 @@ func (pl *Planner) plan(query, operationName string) *Plan {
 		for _, s := range sites {
 			s.fields = nil
 		}
+	}
+	for _, s := range sites {
+		s.root = nil
 	}
 	p.sites = sites
 	p.augmented = applyInsertions(query, p.ins)

@@ -119,6 +119,9 @@ func (p *Plan) Rewrite(body []byte, variables map[string]any, eval Evaluator, op
 		return nil, out, err
 	}
 	for i, s := range p.sites {
+		if s.hidden {
+			continue // the client sees nothing of it: Strip removes it
+		}
 		err := rw.visit(data, s.Path, s.optional, func(cart int32) error {
 			out.Carts++
 			edits, scratch := len(rw.ed.edits), len(rw.ed.scratch)

@@ -354,6 +354,9 @@ func TestSnapshots(t *testing.T) {
 		got.Items[0].Price.Cmp(decimal.MustNew(52, 0)) != 0 || len(got.Coupons) != 0 {
 		t.Errorf("snapshot %+v", got)
 	}
+	if snaps[0].CartID != "Q2FydDE=" { // escaped in the body
+		t.Errorf("CartID = %q", snaps[0].CartID)
+	}
 
 	c = cases["coupon_plus_audience"]
 	p = mustPlan(t, pl, c.Query, "")
@@ -365,6 +368,9 @@ func TestSnapshots(t *testing.T) {
 	if len(got.Coupons) != 1 || got.Coupons[0] != "WELCOME10" || got.ShippingAmount.Cmp(decimal.MustNew(10, 0)) != 0 ||
 		got.Items[1].Discount.Cmp(decimal.MustParse("3.2")) != 0 || got.Items[0].Qty.Cmp(decimal.MustNew(2, 0)) != 0 {
 		t.Errorf("snapshot %+v", got)
+	}
+	if snaps[0].CartID != "abc" {
+		t.Errorf("CartID = %q", snaps[0].CartID)
 	}
 
 	c = cases["hidden_error_dropped"]

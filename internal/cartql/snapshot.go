@@ -246,12 +246,27 @@ func (rw *rewriter) arenaString(n int32) ref {
 	return r
 }
 
+// stringValue returns the content of string node n, or "" for anything else.
+func (rw *rewriter) stringValue(n int32) string {
+	t := &rw.t
+	if t.kind(n) != kindString {
+		return ""
+	}
+	if nd := &t.nodes[n]; !nd.esc {
+		return string(t.src[nd.start+1 : nd.end-1])
+	}
+	s, _ := unquote(t.raw(n))
+	return s
+}
+
 // CartSnapshot is a cart of a response as the rule engine sees it.
 type CartSnapshot struct {
 	// Site is the index of the cart's site in Plan.Sites.
 	Site int
 	// Cart is the snapshot built from the hidden fields.
 	Cart rules.Cart
+	// CartID is the masked cart id (Cart.id), "" when the response does not carry it.
+	CartID string
 }
 
 // Snapshots returns the complete carts of a response (to the augmented query) without
@@ -277,7 +292,7 @@ func (p *Plan) Snapshots(body []byte, opt RewriteOptions) ([]CartSnapshot, error
 			case err != nil:
 				return err
 			}
-			out = append(out, CartSnapshot{Site: i, Cart: *snap})
+			out = append(out, CartSnapshot{Site: i, Cart: *snap, CartID: rw.stringValue(rw.t.member(cart, hiddenID))})
 			return nil
 		})
 		if err != nil {

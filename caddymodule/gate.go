@@ -1,0 +1,351 @@
+package caddymodule
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/caddy-audiences/caddy-audiences/internal/cartql"
+	"github.com/caddy-audiences/caddy-audiences/internal/gate"
+	"github.com/caddy-audiences/caddy-audiences/rules"
+)
+
+// Magento's words, which the gate repeats so a storefront shows what it always shows.
+const (
+	msgCouponInvalid = "The coupon code isn't valid. Verify the code and try again."
+	msgOrderRefused  = "The discounted price of this cart could not be confirmed, so the order was not placed. Please review your cart and try again."
+)
+
+// gateReadQuery reads a cart for the gate; the planner adds what the gate needs.
+const gateReadQuery = `query _aud_gate_read($cart_id: String!) { cart(cart_id: $cart_id) { id } }`
+
+// gateRules is the gate's view of one rule set: the secret codes and the labels that stand
+// in for them.
+type gateRules struct {
+	rs     *rules.RuleSet
+	codes  gate.Codes
+	list   []string
+	labels map[string]string // upper-case code → shopper-facing label
+	byRule map[string]string // rule id → code
+}
+
+// newGateRules collects the single-code enforced rules of rs; nil when there are none.
+func newGateRules(rs *rules.RuleSet) *gateRules {
+	enforced := rs.Enforced()
+	if len(enforced) == 0 {
+		return nil
+	}
+	labels := map[string]string{}
+	for _, r := range rs.Rules() {
+		if r.Enforce != nil && r.Enforce.Coupon != "" {
+			label := r.Label
+			if label == "" {
+				label = "Discount"
+			}
+			labels[strings.ToUpper(r.Enforce.Coupon)] = label
+		}
+	}
+	g := &gateRules{rs: rs, labels: labels, byRule: map[string]string{}}
+	var codes []string
+	for _, e := range enforced {
+		if e.Coupon == "" {
+			continue // coupons_file pools are not served yet
+		}
+		codes = append(codes, e.Coupon)
+		g.byRule[e.RuleID] = e.Coupon
+	}
+	if len(codes) == 0 {
+		return nil
+	}
+	g.codes, g.list = gate.NewCodes(codes...), codes
+	return g
+}
+
+// wanted returns the gate codes cart qualifies for, in rule priority order.
+func (g *gateRules) wanted(cart *rules.Cart, segments []string, at time.Time) []string {
+	var want []string
+	for _, e := range g.rs.Qualifying(cart, segments, at) {
+		if code := g.byRule[e.RuleID]; code != "" {
+			want = append(want, code)
+		}
+	}
+	return want
+}
+
+// gateCache keeps the gateRules of the rule set in force, rebuilt when the set changes.
+type gateCache struct {
+	current atomic.Pointer[gateRules]
+	none    atomic.Pointer[rules.RuleSet] // a rule set known to have no gate
+}
+
+func (c *gateCache) get(rs *rules.RuleSet) *gateRules {
+	if rs == nil || c.none.Load() == rs {
+		return nil
+	}
+	if g := c.current.Load(); g != nil && g.rs == rs {
+		return g
+	}
+	g := newGateRules(rs)
+	if g == nil {
+		c.none.Store(rs)
+		return nil
+	}
+	c.current.Store(g)
+	return g
+}
+
+// gateJob is the gate's part of one request.
+type gateJob struct {
+	rules    *gateRules
+	segments []string
+	at       time.Time
+	up       upstream
+}
+
+// refuseTypedCode answers an attempt to apply a gate code the way Magento answers an
+// invalid code, without the code reaching Magento. It reports whether it answered.
+func (h *Handler) refuseTypedCode(w http.ResponseWriter, job *rewriteJob) bool {
+	for _, code := range job.plan.AppliedCouponInputs(job.variables) {
+		if job.gate.rules.codes.Has(code) {
+			metrics.gate.WithLabelValues("refused_code").Inc()
+			writeGraphQLError(w, msgCouponInvalid, "graphql-input", rootFieldOf(job.plan))
+			return true
+		}
+	}
+	return false
+}
+
+// checkOrder brings the gate in line on every cart an order is placed for. It reports
+// false, after answering the client, when it could not.
+func (h *Handler) checkOrder(w http.ResponseWriter, job *rewriteJob) bool {
+	for _, cartID := range job.plan.OrderCartIDs(job.variables) {
+		if _, err := h.syncCart(job.gate, cartID); err != nil {
+			metrics.gate.WithLabelValues("refused_order").Inc()
+			h.logger.Warn("order refused: the gate coupon could not be brought in line", zap.Error(err))
+			writeGraphQLError(w, msgOrderRefused, "graphql-input", rootFieldOf(job.plan))
+			return false
+		}
+	}
+	return true
+}
+
+// syncResponse makes sure every cart in a response carries exactly the gate coupons its
+// shopper qualifies for. When it had to change a cart, the returned body shows the cart as
+// it is now: a query is run again; a mutation's carts are read again with the mutation's own
+// selection — the mutation itself is never replayed.
+func (h *Handler) syncResponse(job *rewriteJob, body []byte) ([]byte, error) {
+	opt := cartql.RewriteOptions{Store: job.store}
+	snaps, err := job.plan.Snapshots(body, opt)
+	if err != nil {
+		return body, err
+	}
+	var changedSites []int
+	for _, snap := range snaps {
+		want := job.gate.rules.wanted(&snap.Cart, job.segments, job.at)
+		if gate.Decide(snap.Cart.Coupons, want, job.gate.rules.codes, h.MultiCoupon, gate.Policy(h.GatePolicy)).Empty() {
+			continue
+		}
+		changed, err := h.syncCart(job.gate, snap.CartID)
+		if err != nil {
+			h.logger.Warn("gate coupon not brought in line; the cart shows Magento's own price", zap.Error(err))
+			continue
+		}
+		if changed {
+			changedSites = append(changedSites, snap.Site)
+		}
+	}
+	if len(changedSites) == 0 {
+		return body, nil
+	}
+	if !job.plan.IsMutation() {
+		return job.gate.up.callNamed(job.plan.Query(), job.plan.OperationName(), job.variables)
+	}
+	for _, site := range changedSites {
+		if body, err = h.refetchCart(job, body, site, snapsFor(snaps, site)); err != nil {
+			return body, err
+		}
+	}
+	return body, nil
+}
+
+// snapsFor returns the cart id of site's snapshot.
+func snapsFor(snaps []cartql.CartSnapshot, site int) string {
+	for _, s := range snaps {
+		if s.Site == site {
+			return s.CartID
+		}
+	}
+	return ""
+}
+
+// refetchCart reads a mutation's cart again with the mutation's own selection and puts it
+// in the mutation's answer.
+func (h *Handler) refetchCart(job *rewriteJob, body []byte, site int, cartID string) ([]byte, error) {
+	query, err := job.plan.CartQuery(site)
+	if err != nil {
+		return body, err
+	}
+	data, err := job.gate.up.callData(query, job.plan.CartQueryVariables(site, job.variables, cartID))
+	if err != nil {
+		return body, err
+	}
+	key := job.plan.Sites()[site].Path
+	cart, ok := data[key[len(key)-1]]
+	if !ok {
+		return body, errors.New("refetched cart missing")
+	}
+	return job.plan.SpliceCart(body, site, cart)
+}
+
+// syncCart reads one cart under its lock and applies or removes gate coupons until it
+// carries exactly what its shopper qualifies for. It reports whether it changed the cart.
+func (h *Handler) syncCart(g *gateJob, cartID string) (bool, error) {
+	if cartID == "" {
+		return false, errors.New("cart without id")
+	}
+	unlock := h.state.locks.Lock(cartID)
+	defer unlock()
+	cart, err := h.readCart(g, cartID)
+	if err != nil {
+		return false, err
+	}
+	plan := gate.Decide(cart.Coupons, g.rules.wanted(cart, g.segments, g.at), g.rules.codes, h.MultiCoupon, gate.Policy(h.GatePolicy))
+	if plan.Empty() {
+		return false, nil
+	}
+	if err := h.applyPlan(g, cartID, plan); err != nil {
+		metrics.gate.WithLabelValues("failed").Inc()
+		return true, err
+	}
+	after, err := h.readCart(g, cartID)
+	if err != nil {
+		return true, err
+	}
+	if rest := gate.Decide(after.Coupons, g.rules.wanted(after, g.segments, g.at), g.rules.codes, h.MultiCoupon, gate.Policy(h.GatePolicy)); !rest.Empty() {
+		metrics.gate.WithLabelValues("failed").Inc()
+		return true, fmt.Errorf("cart still needs remove %q apply %q", rest.Remove, rest.Apply)
+	}
+	return true, nil
+}
+
+// applyPlan sends the removals, then the applications.
+func (h *Handler) applyPlan(g *gateJob, cartID string, plan gate.Plan) error {
+	if len(plan.Remove) > 0 {
+		var err error
+		if h.MultiCoupon {
+			_, err = g.up.callData(`mutation _aud_gate_remove($cart_id: String!, $codes: [String!]!) { removeCouponsFromCart(input: {cart_id: $cart_id, coupon_codes: $codes}) { cart { id } } }`,
+				map[string]any{"cart_id": cartID, "codes": plan.Remove})
+		} else {
+			_, err = g.up.callData(`mutation _aud_gate_remove($cart_id: String!) { removeCouponFromCart(input: {cart_id: $cart_id}) { cart { id } } }`,
+				map[string]any{"cart_id": cartID})
+		}
+		if err != nil {
+			return fmt.Errorf("remove coupon: %w", err)
+		}
+		metrics.gate.WithLabelValues("removed").Inc()
+	}
+	for _, code := range plan.Apply {
+		var err error
+		if h.MultiCoupon {
+			_, err = g.up.callData(`mutation _aud_gate_apply($cart_id: String!, $codes: [String!]!) { applyCouponsToCart(input: {cart_id: $cart_id, coupon_codes: $codes, type: APPEND}) { cart { id } } }`,
+				map[string]any{"cart_id": cartID, "codes": []string{code}})
+		} else {
+			_, err = g.up.callData(`mutation _aud_gate_apply($cart_id: String!, $code: String!) { applyCouponToCart(input: {cart_id: $cart_id, coupon_code: $code}) { cart { id } } }`,
+				map[string]any{"cart_id": cartID, "code": code})
+		}
+		if err != nil {
+			return fmt.Errorf("apply gate coupon of rule %s: %w", g.rules.ruleOf(code), err)
+		}
+		metrics.gate.WithLabelValues("applied").Inc()
+	}
+	return nil
+}
+
+// ruleOf names the rule of a gate code, for logs that must not show the code.
+func (g *gateRules) ruleOf(code string) string {
+	for id, c := range g.byRule {
+		if strings.EqualFold(c, code) {
+			return id
+		}
+	}
+	return "?"
+}
+
+// readCart reads a cart's current state as the rule engine sees it.
+func (h *Handler) readCart(g *gateJob, cartID string) (*rules.Cart, error) {
+	plan, err := h.planner.Plan(gateReadQuery, "")
+	if err != nil {
+		return nil, err
+	}
+	body, err := g.up.call(plan.Query(), map[string]any{"cart_id": cartID})
+	if err != nil {
+		return nil, err
+	}
+	snaps, err := plan.Snapshots(body, cartql.RewriteOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("read cart: %w", err)
+	}
+	if len(snaps) != 1 {
+		return nil, errors.New("read cart: cart not found")
+	}
+	return &snaps[0].Cart, nil
+}
+
+// scrub removes every gate code from a body the client is about to see. When the body is
+// not JSON it falls back to cutting the codes out of the bytes: the code must never leak.
+func (h *Handler) scrub(g *gateRules, body []byte) []byte {
+	out, _, err := cartql.Scrub(body, g.list, g.labels)
+	if err == nil {
+		return out
+	}
+	for _, code := range g.list {
+		body = replaceFold(body, code)
+	}
+	return body
+}
+
+// replaceFold removes every case-insensitive occurrence of code from b.
+func replaceFold(b []byte, code string) []byte {
+	upper := bytes.ToUpper(b)
+	c := []byte(strings.ToUpper(code))
+	var out []byte
+	for {
+		i := bytes.Index(upper, c)
+		if i < 0 {
+			return append(out, b...)
+		}
+		out = append(out, b[:i]...)
+		b, upper = b[i+len(c):], upper[i+len(c):]
+	}
+}
+
+// writeGraphQLError answers with one GraphQL error, as Magento would.
+func writeGraphQLError(w http.ResponseWriter, message, category string, field string) {
+	body, _ := json.Marshal(map[string]any{
+		"errors": []map[string]any{{
+			"message":    message,
+			"path":       []string{field},
+			"extensions": map[string]string{"category": category},
+		}},
+		"data": map[string]any{field: nil},
+	})
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
+}
+
+// rootFieldOf names the first root field of an operation, for error paths.
+func rootFieldOf(p *cartql.Plan) string {
+	if f := p.RootFields(); len(f) > 0 {
+		return f[0]
+	}
+	return "cart"
+}

@@ -1,0 +1,120 @@
+package caddymodule
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+)
+
+// upstream sends the sidecar's own GraphQL operations to the backend through the rest of the
+// handler chain (reverse_proxy and whatever else the site has), with the shopper's headers:
+// Authorization, Store, cookies and the normalized membership.
+type upstream struct {
+	path string
+	r    *http.Request
+	next caddyhttp.Handler
+}
+
+// graphQLError is one entry of a GraphQL response's errors.
+type graphQLError struct {
+	Message string `json:"message"`
+}
+
+// graphQLResponse is the top level of a GraphQL response.
+type graphQLResponse struct {
+	Data   map[string]json.RawMessage `json:"data"`
+	Errors []graphQLError             `json:"errors"`
+}
+
+// call POSTs one operation and returns the raw response body.
+func (u upstream) call(query string, variables map[string]any) ([]byte, error) {
+	return u.callNamed(query, "", variables)
+}
+
+// callNamed is call for a document with several operations.
+func (u upstream) callNamed(query, operationName string, variables map[string]any) ([]byte, error) {
+	op := map[string]any{"query": query, "variables": variables}
+	if operationName != "" {
+		op["operationName"] = operationName
+	}
+	body, err := json.Marshal(op)
+	if err != nil {
+		return nil, fmt.Errorf("encode operation: %w", err)
+	}
+	req := u.r.Clone(u.r.Context())
+	req.Method = http.MethodPost
+	req.URL.Path, req.URL.RawQuery, req.RequestURI = u.path, "", ""
+	req.Body = readCloser(body)
+	req.ContentLength = int64(len(body))
+	req.GetBody = nil
+	for _, h := range []string{"If-None-Match", "If-Modified-Since", "Range", "If-Range", "Upgrade"} {
+		req.Header.Del(h)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Content-Length", strconv.Itoa(len(body)))
+	req.Header.Set("Accept-Encoding", "identity")
+	rec := &memoryWriter{header: http.Header{}}
+	if err := u.next.ServeHTTP(rec, req); err != nil {
+		return nil, fmt.Errorf("upstream: %w", err)
+	}
+	if rec.status != 0 && (rec.status < 200 || rec.status > 299) {
+		return nil, fmt.Errorf("upstream answered HTTP %d", rec.status)
+	}
+	return rec.body.Bytes(), nil
+}
+
+// callData is call with the response decoded; GraphQL errors become an error.
+func (u upstream) callData(query string, variables map[string]any) (map[string]json.RawMessage, error) {
+	raw, err := u.call(query, variables)
+	if err != nil {
+		return nil, err
+	}
+	var resp graphQLResponse
+	if err := json.Unmarshal(raw, &resp); err != nil {
+		return nil, fmt.Errorf("upstream answer: %w", err)
+	}
+	if len(resp.Errors) > 0 {
+		return resp.Data, upstreamError{resp.Errors[0].Message}
+	}
+	return resp.Data, nil
+}
+
+// upstreamError is a GraphQL error the backend answered with.
+type upstreamError struct{ message string }
+
+func (e upstreamError) Error() string { return "backend: " + e.message }
+
+// memoryWriter is the ResponseWriter of the sidecar's own upstream calls.
+type memoryWriter struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (m *memoryWriter) Header() http.Header { return m.header }
+
+func (m *memoryWriter) WriteHeader(status int) {
+	if m.status == 0 && status >= 200 {
+		m.status = status
+	}
+}
+
+func (m *memoryWriter) Write(p []byte) (int, error) {
+	if m.status == 0 {
+		m.status = http.StatusOK
+	}
+	return m.body.Write(p)
+}
+
+// FlushError has nothing to flush: the body is read when the call returns.
+func (m *memoryWriter) FlushError() error { return nil }
+
+func readCloser(b []byte) *bodyReader { return &bodyReader{Reader: bytes.NewReader(b)} }
+
+type bodyReader struct{ *bytes.Reader }
+
+func (bodyReader) Close() error { return nil }
