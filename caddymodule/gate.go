@@ -24,7 +24,7 @@ const (
 )
 
 // gateReadQuery reads a cart for the gate; the planner adds what the gate needs.
-const gateReadQuery = `query _aud_gate_read($cart_id: String!) { cart(cart_id: $cart_id) { id } }`
+const gateReadQuery = `query AudiencesGateRead($cart_id: String!) { cart(cart_id: $cart_id) { id } }`
 
 // gateRules is the gate's view of one rule set: the secret codes and the labels that stand
 // in for them.
