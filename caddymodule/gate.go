@@ -122,6 +122,40 @@ func (h *Handler) refuseTypedCode(w http.ResponseWriter, job *rewriteJob) bool {
 	return false
 }
 
+// makeRoomForShopperCoupon lets a shopper's own coupon win the single slot (policy
+// shopper_wins): the gate coupon is removed before the shopper's code reaches Magento, which
+// would otherwise refuse it because a coupon is already applied.
+func (h *Handler) makeRoomForShopperCoupon(job *rewriteJob) {
+	if h.MultiCoupon || gate.Policy(h.GatePolicy) != gate.ShopperWins || len(job.plan.AppliedCouponInputs(job.variables)) == 0 {
+		return
+	}
+	for _, cartID := range job.plan.CouponCartIDs(job.variables) {
+		if err := h.removeGateCoupons(job.gate, cartID); err != nil {
+			h.logger.Warn("gate coupon not removed for the shopper's own coupon", zap.Error(err))
+		}
+	}
+}
+
+// removeGateCoupons takes every gate coupon off a cart.
+func (h *Handler) removeGateCoupons(g *gateJob, cartID string) error {
+	unlock := h.state.locks.Lock(cartID)
+	defer unlock()
+	cart, err := h.readCart(g, cartID)
+	if err != nil {
+		return err
+	}
+	var held []string
+	for _, code := range cart.Coupons {
+		if g.rules.codes.Has(code) {
+			held = append(held, code)
+		}
+	}
+	if len(held) == 0 {
+		return nil
+	}
+	return h.applyPlan(g, cartID, gate.Plan{Remove: held})
+}
+
 // checkOrder brings the gate in line on every cart an order is placed for. It reports
 // false, after answering the client, when it could not.
 func (h *Handler) checkOrder(w http.ResponseWriter, job *rewriteJob) bool {

@@ -103,6 +103,7 @@ func (h *Handler) gateBefore(w http.ResponseWriter, job *rewriteJob) bool {
 	if h.refuseTypedCode(w, job) {
 		return false
 	}
+	h.makeRoomForShopperCoupon(job)
 	if job.plan.PlacesOrder() {
 		return h.checkOrder(w, job)
 	}

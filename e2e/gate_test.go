@@ -181,6 +181,32 @@ func TestGateQualifyingShopperPaysWhatTheySaw(t *testing.T) {
 	s.noLeak()
 }
 
+// TestGateUnlabelledMagentoRule: Magento shows a coupon code as the discount label when its
+// rule has no store label; the shopper sees the sidecar rule's label instead.
+func TestGateUnlabelledMagentoRule(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	base, store := startGate(t, "")
+	s := newShop(t, base, store, segBOGO)
+	s.cartID = newCart(t, base, line{"24-MB01", 2})
+	for _, name := range []string{"getCartDetailsQuery", "getPriceSummaryQuery", "MINI_CART_QUERY"} {
+		out := s.op(name, nil)
+		if errs, ok := out["errors"]; ok {
+			t.Fatalf("%s: %v", name, errs)
+		}
+	}
+	summary := s.op("getPriceSummaryQuery", nil)
+	discounts := dig(t, summary, "data", "cart", "prices", "discounts").([]any)
+	if label := discounts[0].(map[string]any)["label"]; label != "Bag club" {
+		t.Fatalf("label %v, want the sidecar rule's label", label)
+	}
+	if got := backendCoupons(t, store, s.cartID); len(got) != 1 || got[0] != "AUD-BAGS-K9" {
+		t.Fatalf("backend coupons %q", got)
+	}
+	s.noLeak()
+}
+
 // TestGateShopperLeavesAudience: the coupon goes with the membership, and the order is at
 // full price.
 func TestGateShopperLeavesAudience(t *testing.T) {
@@ -241,6 +267,40 @@ func TestGateShopperCoupon(t *testing.T) {
 			s.cartID = newCart(t, base, line{"24-WG02", 1})
 			s.op("applyCouponMutation", map[string]any{"couponCode": "SPRING5"})
 			s.join(segVIP)
+			s.grandTotal()
+			if got := backendCoupons(t, store, s.cartID); len(got) != 1 || got[0] != tc.want {
+				t.Fatalf("coupons %q, want %s", got, tc.want)
+			}
+			s.noLeak()
+		})
+	}
+}
+
+// TestGateMemberTypesOwnCoupon: a VIP holding the gate coupon types their own coupon; with
+// shopper_wins it replaces the gate coupon, with audience_wins Magento's "already applied"
+// answer stands.
+func TestGateMemberTypesOwnCoupon(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	for _, tc := range []struct {
+		policy string
+		want   string
+		errMsg string
+	}{{"shopper_wins", "SPRING5", ""}, {"audience_wins", "AUD-VIP-7Q2X", "A coupon is already applied to the cart. Please remove it to apply another"}} {
+		t.Run(tc.policy, func(t *testing.T) {
+			base, store := startGate(t, tc.policy)
+			s := newShop(t, base, store, segVIP)
+			s.cartID = newCart(t, base, line{"24-WG02", 1})
+			s.grandTotal()
+			out := s.op("applyCouponMutation", map[string]any{"couponCode": "spring5"})
+			msg := ""
+			if errs, ok := out["errors"].([]any); ok && len(errs) > 0 {
+				msg = errs[0].(map[string]any)["message"].(string)
+			}
+			if msg != tc.errMsg {
+				t.Fatalf("apply: error %q, want %q", msg, tc.errMsg)
+			}
 			s.grandTotal()
 			if got := backendCoupons(t, store, s.cartID); len(got) != 1 || got[0] != tc.want {
 				t.Fatalf("coupons %q, want %s", got, tc.want)

@@ -87,6 +87,12 @@ func (p *Plan) AppliedCouponInputs(variables map[string]any) []string {
 	return out
 }
 
+// CouponCartIDs returns the cart ids of the applyCouponToCart and applyCouponsToCart root
+// fields, from the query or its variables.
+func (p *Plan) CouponCartIDs(variables map[string]any) []string {
+	return p.roots.cartIDs(p.roots.coupons, variables)
+}
+
 // PlacesOrder reports whether the operation places an order (placeOrder or
 // setPaymentMethodAndPlaceOrder).
 func (p *Plan) PlacesOrder() bool { return p.roots.placesOrder }
@@ -95,9 +101,14 @@ func (p *Plan) PlacesOrder() bool { return p.roots.placesOrder }
 // input of every placeOrder and setPaymentMethodAndPlaceOrder root field, from the query or
 // its variables.
 func (p *Plan) OrderCartIDs(variables map[string]any) []string {
+	return p.roots.cartIDs(p.roots.orders, variables)
+}
+
+// cartIDs returns the cart_id members of the inputs.
+func (r *roots) cartIDs(inputs []*ast.Value, variables map[string]any) []string {
 	var out []string
-	for _, in := range p.roots.orders {
-		m, _ := p.roots.resolve(in, variables).(map[string]any)
+	for _, in := range inputs {
+		m, _ := r.resolve(in, variables).(map[string]any)
 		out = appendStrings(out, m["cart_id"], false)
 	}
 	return out
