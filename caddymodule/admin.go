@@ -103,6 +103,8 @@ type ruleRow struct {
 	ID     string     `json:"id"`
 	Status string     `json:"status"`
 	Rule   rules.Rule `json:"rule"`
+	// Gate counts the coupon gate's actions for an enforced rule.
+	Gate *GateState `json:"gate,omitempty"`
 }
 
 // simulateRequest is the body of POST /audiences/simulate.
@@ -398,7 +400,12 @@ func (s *handlerState) ruleTable(now time.Time) handlerRules {
 	}
 	out.Timezone, out.Count = rs.Timezone().String(), rs.Len()
 	for _, r := range rs.Rules() {
-		out.Rules = append(out.Rules, ruleRow{ID: r.ID, Status: ruleStatus(r, rs.Timezone(), now), Rule: r})
+		row := ruleRow{ID: r.ID, Status: ruleStatus(r, rs.Timezone(), now), Rule: r}
+		if r.Enforce != nil {
+			st := s.gateStats.state(r.ID)
+			row.Gate = &st
+		}
+		out.Rules = append(out.Rules, row)
 	}
 	return out
 }

@@ -284,6 +284,11 @@ func (h *Handler) applyPlan(g *gateJob, cartID string, plan gate.Plan) error {
 			return fmt.Errorf("remove coupon: %w", err)
 		}
 		metrics.gate.WithLabelValues("removed").Inc()
+		for _, code := range plan.Remove {
+			if id := g.rules.ruleOf(code); id != "" {
+				h.state.gateStats.of(id).Removed.Add(1)
+			}
+		}
 	}
 	for _, code := range plan.Apply {
 		var err error
@@ -295,9 +300,11 @@ func (h *Handler) applyPlan(g *gateJob, cartID string, plan gate.Plan) error {
 				map[string]any{"cart_id": cartID, "code": code})
 		}
 		if err != nil {
+			h.state.gateStats.of(g.rules.ruleOf(code)).Failed.Add(1)
 			return fmt.Errorf("apply gate coupon of rule %s: %w", g.rules.ruleOf(code), err)
 		}
 		metrics.gate.WithLabelValues("applied").Inc()
+		h.state.gateStats.of(g.rules.ruleOf(code)).Applied.Add(1)
 	}
 	return nil
 }
@@ -309,7 +316,7 @@ func (g *gateRules) ruleOf(code string) string {
 			return id
 		}
 	}
-	return "?"
+	return ""
 }
 
 // readCart reads a cart's current state as the rule engine sees it.

@@ -36,6 +36,7 @@ type handlerState struct {
 	hits      *hitCounter
 	locks     *gate.Locks
 	gates     gateCache
+	gateStats gateStats
 	logger    atomic.Pointer[zap.Logger]
 	createdAt time.Time
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -140,12 +141,18 @@ func backendCoupons(t *testing.T, store, cartID string) []string {
 
 func startGate(t *testing.T, policy string) (sidecarBase, store string) {
 	t.Helper()
+	sc, store := launchGate(t, policy)
+	return sc.base, store
+}
+
+func launchGate(t *testing.T, policy string) (sc sidecar, store string) {
+	t.Helper()
 	store = startStore(t, "-coupon-rules", "testdata/coupon_rules.json")
 	block := "audiences {\n\t\trules testdata/gate_rules.json\n\t\ttax_rate \"US-CA-*-Rate 1\" 8.25\n"
 	if policy != "" {
 		block += "\t\tgate_policy " + policy + "\n"
 	}
-	return startSidecar(t, store, block+"\t}"), store
+	return launchSidecar(t, store, block+"\t}"), store
 }
 
 // TestGateQualifyingShopperPaysWhatTheySaw: a VIP sees the discount from the first cart
@@ -154,7 +161,8 @@ func TestGateQualifyingShopperPaysWhatTheySaw(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end")
 	}
-	base, store := startGate(t, "")
+	sc, store := launchGate(t, "")
+	base := sc.base
 	s := newShop(t, base, store, segVIP)
 	s.cartID = newCart(t, base)
 	added := s.op("ADD_ITEM", map[string]any{"cartItem": map[string]any{"sku": "24-WG02", "quantity": 1}})
@@ -179,6 +187,12 @@ func TestGateQualifyingShopperPaysWhatTheySaw(t *testing.T) {
 		t.Fatalf("charged %v, last shown %v (+5 shipping)", charged, shown)
 	}
 	s.noLeak()
+	if m := adminGet(t, sc.admin, "/metrics"); !strings.Contains(m, `caddy_audiences_gate_total{action="applied"} 1`) {
+		t.Fatalf("gate metric missing:\n%s", grepLines(m, "gate"))
+	}
+	if r := adminGet(t, sc.admin, "/audiences/rules"); !regexp.MustCompile(`"gate": \{\s*"applied": 1,`).MatchString(r) {
+		t.Fatalf("gate state missing from /audiences/rules: %s", r)
+	}
 }
 
 // TestGateUnlabelledMagentoRule: Magento shows a coupon code as the discount label when its
