@@ -87,9 +87,9 @@ func TestMetricsSurviveConfigReload(t *testing.T) {
 	if !strings.HasPrefix(r.header.Get("Server-Timing"), "audiences;dur=") {
 		t.Fatalf("Server-Timing = %q", r.header.Get("Server-Timing"))
 	}
-	before := metricValue(t, adminGet(t, sc.admin, "/metrics"), `caddy_audiences_rewrites_total{outcome="rewritten"}`)
-	if before < 1 {
-		t.Fatalf("rewrites not counted: %v", before)
+	rewritten := metricValue(t, adminGet(t, sc.admin, "/metrics"), `caddy_audiences_rewrites_total{outcome="rewritten"}`)
+	if rewritten < 1 {
+		t.Fatalf("rewrites not counted: %v", rewritten)
 	}
 	for _, want := range []string{`caddy_audiences_requests_total{membership="header"}`, `caddy_audiences_rule_applications_total{rule="vip-20"}`,
 		`caddy_audiences_discount_amount_total{currency="USD"}`, `caddy_audiences_rules_loaded{handler="luma"} 7`, `caddy_audiences_rewrite_duration_seconds_count`} {
@@ -98,14 +98,19 @@ func TestMetricsSurviveConfigReload(t *testing.T) {
 		}
 	}
 
+	loadedAt := regexp.MustCompile(`"loaded_at": "[^"]+"`)
+	before := loadedAt.FindString(adminGet(t, sc.admin, "/audiences/rules"))
 	out, err := exec.Command(caddyBin, "reload", "--config", sc.caddyfile, "--adapter", "caddyfile", "--address", sc.admin, "--force").CombinedOutput()
 	if err != nil {
 		t.Fatalf("caddy reload: %v\n%s", err, out)
 	}
+	if after := loadedAt.FindString(adminGet(t, sc.admin, "/audiences/rules")); before == "" || after != before {
+		t.Fatalf("caddy reload recompiled unchanged rules: loaded_at %s then %s", before, after)
+	}
 	graphql(t, sc.base, query, map[string]any{"c": cartID}, vip)
 	after := metricValue(t, adminGet(t, sc.admin, "/metrics"), `caddy_audiences_rewrites_total{outcome="rewritten"}`)
-	if after != before+1 {
-		t.Fatalf("after caddy reload the counter went from %v to %v, want %v", before, after, before+1)
+	if after != rewritten+1 {
+		t.Fatalf("after caddy reload the counter went from %v to %v, want %v", rewritten, after, rewritten+1)
 	}
 }
 
