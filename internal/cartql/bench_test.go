@@ -1,6 +1,7 @@
 package cartql
 
 import (
+	"bytes"
 	"fmt"
 	"testing"
 
@@ -110,5 +111,36 @@ func BenchmarkTapeParse(b *testing.B) {
 		if err := t.parse(body); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// scrubBenchBody is the backend's answer to Venia's cart page for a 20-line cart with a
+// coupon: WELCOME10, or the gate code GATE-VIP-7Q2X when present is true.
+func scrubBenchBody(tb testing.TB, present bool) []byte {
+	q := minify(withTypename(tb, veniaQuery(tb, "cartPage.gql.js#default.getCartDetailsQuery")))
+	p := mustPlan(tb, newPlanner(tb), q, "")
+	body := execute(tb, p.Query(), "", map[string]any{"cartId": "cart-1"}, mockCart{lines: 20, coupon: true, shipping: true}.model())
+	if present {
+		body = bytes.ReplaceAll(body, []byte("WELCOME10"), []byte("GATE-VIP-7Q2X"))
+	}
+	return body
+}
+
+// BenchmarkScrub is the coupon gate's secrecy pass over every response: most bodies hold no
+// gate code (the fast path); a gated shopper's cart holds it in applied_coupons and labels.
+func BenchmarkScrub(b *testing.B) {
+	codes := []string{"GATE-VIP-7Q2X", "gate-bags-k9"}
+	labels := map[string]string{"GATE-VIP-7Q2X": "VIP 10% off"}
+	for _, present := range []bool{false, true} {
+		body := scrubBenchBody(b, present)
+		b.Run(fmt.Sprintf("present=%v", present), func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, changed, err := Scrub(body, codes, labels); err != nil || changed != present {
+					b.Fatal(changed, err)
+				}
+			}
+		})
 	}
 }

@@ -3,6 +3,7 @@ package cartql
 import (
 	"bytes"
 	"encoding/json"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -265,11 +266,27 @@ func TestCartQueryDemoStore(t *testing.T) {
 		t.Errorf("only %d carts compared: the test lost its teeth", compared)
 	}
 
+	// Venia's merge after sign-in, as the demo customer: the site is the root field.
+	p := mustPlan(t, pl, minify(withTypename(t, veniaQuery(t, "MERGE_CARTS"))), "")
+	customer := c.as("Bearer demo-customer")
+	dest := rawString(t, customer.do(`{ customerCart { id } }`, nil, ""), "customerCart", "id")
+	vars := map[string]any{"sourceCartId": c.cart(2, false, false), "destinationCartId": dest}
+	body := customer.do(p.Query(), vars, "")
+	q, err := p.CartQuery(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkStandalone(t, q)
+	again := rawAt(t, customer.do(q, p.CartQueryVariables(0, vars, dest), ""), "mergeCarts")
+	if mine := rawAt(t, body, "mergeCarts"); !bytes.Equal(again, mine) {
+		t.Errorf("merged cart refetched:\n got %s\nwant %s", again, mine)
+	}
+
 	// A coupon mutation without a cart selection: the hidden cart is read and refetched.
-	p := mustPlan(t, pl, veniaApplyCouponNoCart, "")
+	p = mustPlan(t, pl, veniaApplyCouponNoCart, "")
 	cart := c.cart(2, false, false)
-	vars := map[string]any{"cartId": cart, "couponCode": "WELCOME10"}
-	body := c.do(p.Query(), vars, "")
+	vars = map[string]any{"cartId": cart, "couponCode": "WELCOME10"}
+	body = c.do(p.Query(), vars, "")
 	snaps, err := p.Snapshots(body, RewriteOptions{})
 	if err != nil || len(snaps) != 1 || snaps[0].CartID != cart || !slices.Equal(snaps[0].Cart.Coupons, []string{"WELCOME10"}) {
 		t.Fatalf("hidden cart: %+v %v\n%s", snaps, err, body)
@@ -277,15 +294,32 @@ func TestCartQueryDemoStore(t *testing.T) {
 	if got, err := p.Strip(body); err != nil || string(got) != `{"data":{"applyCouponToCart":{"__typename":"ApplyCouponToCartOutput"}}}` {
 		t.Errorf("hidden cart stripped: %s %v", got, err)
 	}
-	q, err := p.CartQuery(0)
-	if err != nil {
+	if q, err = p.CartQuery(0); err != nil {
 		t.Fatal(err)
 	}
 	checkStandalone(t, q)
-	again := rawAt(t, c.do(q, p.CartQueryVariables(0, vars, cart), ""), hiddenCartKey)
+	again = rawAt(t, c.do(q, p.CartQueryVariables(0, vars, cart), ""), hiddenCartKey)
 	if mine := rawAt(t, body, "applyCouponToCart", hiddenCartKey); !bytes.Equal(again, mine) {
 		t.Errorf("hidden cart refetched:\n got %s\nwant %s", again, mine)
 	}
+}
+
+// as returns a client of the same store that sends an Authorization header.
+func (c *demoClient) as(authorization string) *demoClient {
+	return &demoClient{t: c.t, h: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Header.Set("Authorization", authorization)
+		c.h.ServeHTTP(w, r)
+	})}
+}
+
+// rawString returns the string at data.path... of a response.
+func rawString(t *testing.T, body []byte, path ...string) string {
+	t.Helper()
+	var s string
+	if err := json.Unmarshal(rawAt(t, body, path...), &s); err != nil {
+		t.Fatalf("%s at %v: %v", body, path, err)
+	}
+	return s
 }
 
 // hasErrors reports whether a response carries GraphQL errors.
@@ -320,4 +354,28 @@ func rawAt(t *testing.T, body []byte, path ...string) json.RawMessage {
 		t.Fatalf("nothing at %v in %s", path, body)
 	}
 	return raw
+}
+
+// TestCartQueryConcurrent builds the cart queries of a shared plan from several goroutines
+// (run with -race).
+func TestCartQueryConcurrent(t *testing.T) {
+	p := mustPlan(t, newPlanner(t), veniaSignInMerge, "")
+	want, err := p.CartQuery(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p = mustPlan(t, newPlanner(t), veniaSignInMerge, "") // a fresh plan: nothing built yet
+	done := make(chan string)
+	for range 4 {
+		go func() {
+			q, _ := p.CartQuery(0)
+			_ = p.CartQueryVariables(0, map[string]any{"sourceCartId": "x"}, "id")
+			done <- q
+		}()
+	}
+	for range 4 {
+		if q := <-done; q != want {
+			t.Errorf("got %s", q)
+		}
+	}
 }

@@ -11,9 +11,9 @@
 // Otherwise send plan.Query() upstream: the client's query with hidden fields inserted at the
 // end of every cart selection, under aliases starting with HiddenPrefix ("_aud_"): the
 // complete item list with what the rule engine reads, the currency and applied taxes, the
-// applied coupons, the selected shipping amounts, and a hidden copy of every itemsV2 page to
-// identify its items. The client's own text is kept byte for byte, so GraphQL error locations
-// map back to it (Rewrite and Strip do that).
+// applied coupons, the selected shipping amounts, the masked cart id, and a hidden copy of
+// every itemsV2 page to identify its items. The client's own text is kept byte for byte, so
+// GraphQL error locations map back to it (Rewrite and Strip do that).
 //
 // Rewriting:
 //
@@ -37,15 +37,37 @@
 // uses exact decimals, rounded half away from zero to cents and printed in the shortest form
 // (34, 34.5), as the backend prints it.
 //
+// Coupon gate (SPEC §3b): the gate keeps a secret Magento coupon on a cart exactly while its
+// shopper qualifies, and needs to read carts, see what clients apply and hide the codes.
+// Every plan, with or without a cart, knows the coupons an operation applies and the orders
+// it places; a coupon mutation whose client selects no cart gets a hidden one (its Site path
+// ends in "_aud_cart"), so HasCart is true. After a mutation, the gate reads the cart again
+// with CartQuery (the site's own selection, hidden fields included) and puts it in the
+// mutation's answer with SpliceCart: a mutation is never replayed. Scrub removes the codes
+// from any response, schema-less:
+//
+//	q, _ := plan.CartQuery(site)
+//	cart := post(q, plan.CartQueryVariables(site, variables, snap.CartID)).data[key]
+//	body, _ = plan.SpliceCart(body, site, cart) // then Rewrite or Strip, then Scrub
+//	body, _, err = cartql.Scrub(body, codes, labels)
+//
 // API:
 //
 //	NewPlanner(Options) (*Planner, error)       a planner with an LRU of plans
 //	(*Planner).Plan(query, operationName)        analyse one operation
 //	(*Plan).HasCart, Query, OperationName,
-//	        IsMutation, Sites                     what the operation does, where its carts are
+//	        IsMutation, Sites, RootFields         what the operation does, where its carts are
 //	(*Plan).Rewrite(body, variables, eval, opt)  apply audience discounts to a response
 //	(*Plan).Strip(body)                           remove the hidden fields only (fail open)
-//	(*Plan).Snapshots(body, opt)                  the carts of a response as the engine sees them
+//	(*Plan).Snapshots(body, opt)                  the carts of a response as the engine sees
+//	                                              them, with their masked ids
+//	(*Plan).AppliedCouponInputs(variables)        codes of applyCouponToCart/applyCouponsToCart
+//	(*Plan).CouponCartIDs(variables)              carts those coupons are applied to
+//	(*Plan).PlacesOrder, OrderCartIDs(variables)  placeOrder/setPaymentMethodAndPlaceOrder
+//	(*Plan).CartQuery(site)                       a query reading a site's cart again
+//	(*Plan).CartQueryVariables(site, vars, id)    its variables
+//	(*Plan).SpliceCart(body, site, cart)          put a cart read again into a response
+//	Scrub(body, codes, labels)                    remove secret coupon codes from any response
 //	Evaluator, RewriteOptions, Outcome, Site, CartSnapshot, Options
-//	DefaultCartFields, DefaultCacheSize, HiddenPrefix, ErrNullData, ErrNoData
+//	DefaultCartFields, DefaultCacheSize, HiddenPrefix, CartVariable, ErrNullData, ErrNoData
 package cartql

@@ -24,9 +24,10 @@ import (
 //     around it and the space it leaves; a message that started with it is capitalized.
 //
 // Keys are never changed, and everything else is left byte for byte. When no code can be in
-// the body, Scrub returns body itself with changed false and allocates nothing. It fails
-// only when the body is not JSON (then out is nil; the body must not be sent as it is). The
-// result may share memory with body.
+// the body, Scrub returns body itself with changed false and allocates nothing, without
+// reading the body as JSON. It fails only when a code may be in the body and the body is not
+// JSON: then out is nil, and the body must not be sent as it is. The result may share memory
+// with body.
 func Scrub(body []byte, codes []string, labels map[string]string) (out []byte, changed bool, err error) {
 	mode := scanCodes(body, codes)
 	if mode == codesAbsent {
@@ -66,7 +67,7 @@ func scanCodes(body []byte, codes []string) int {
 		for i := 0; i < len(c); i++ {
 			set.add(upperASCII(c[i]))
 		}
-		if !found && indexFoldASCII(body, c, 0) >= 0 {
+		if !found && indexFoldASCII(body, c) >= 0 {
 			found = true
 		}
 	}
@@ -143,45 +144,67 @@ func upperASCII(c byte) byte {
 	return c
 }
 
-// indexFoldASCII returns the first offset from on where b holds the ASCII code c, ignoring
-// ASCII case, or -1. It jumps between occurrences of the code's rarest byte.
-func indexFoldASCII(b []byte, c string, from int) int {
-	n := len(c)
-	a := 0
-	for i := 1; i < n; i++ {
-		if byteRank[upperASCII(c[i])] < byteRank[upperASCII(c[a])] {
-			a = i
+// indexFoldASCII returns the first offset where b holds the ASCII code c, ignoring ASCII
+// case, or -1.
+func indexFoldASCII(b []byte, c string) int {
+	f := newFoldFinder(b, c)
+	return f.next()
+}
+
+// foldFinder finds the occurrences of an ASCII code in b, ignoring ASCII case, from left to
+// right in one pass: it jumps between occurrences of the code's rarest byte, in both cases.
+type foldFinder struct {
+	b      []byte
+	c      string
+	a      int  // offset of the anchor byte in c
+	lo, up byte // the anchor in both cases
+	nl, nu int  // next offsets of lo and up in b, -1 when there are none
+	from   int  // where the next occurrence may start
+}
+
+func newFoldFinder(b []byte, c string) foldFinder {
+	f := foldFinder{b: b, c: c}
+	for i := 1; i < len(c); i++ {
+		if byteRank[upperASCII(c[i])] < byteRank[upperASCII(c[f.a])] {
+			f.a = i
 		}
 	}
-	lo, up := c[a], c[a]
-	switch x := c[a]; {
+	f.lo, f.up = c[f.a], c[f.a]
+	switch x := c[f.a]; {
 	case x >= 'a' && x <= 'z':
-		up = x - 'a' + 'A'
+		f.up = x - 'a' + 'A'
 	case x >= 'A' && x <= 'Z':
-		lo = x - 'A' + 'a'
+		f.lo = x - 'A' + 'a'
 	}
-	next := func(x byte, at int) int {
-		if at > len(b) {
-			return -1
-		}
-		if i := bytes.IndexByte(b[at:], x); i >= 0 {
-			return at + i
-		}
+	f.nl, f.nu = f.index(f.lo, f.a), -1
+	if f.up != f.lo {
+		f.nu = f.index(f.up, f.a)
+	}
+	return f
+}
+
+func (f *foldFinder) index(x byte, at int) int {
+	if at >= len(f.b) {
 		return -1
 	}
-	start := from + a
-	nl, nu := next(lo, start), -1
-	if up != lo {
-		nu = next(up, start)
+	if i := bytes.IndexByte(f.b[at:], x); i >= 0 {
+		return at + i
 	}
-	for nl >= 0 || nu >= 0 {
+	return -1
+}
+
+// next returns the start of the next occurrence (overlapping ones included), or -1.
+func (f *foldFinder) next() int {
+	n := len(f.c)
+	for f.nl >= 0 || f.nu >= 0 {
 		var p int
-		if nu < 0 || (nl >= 0 && nl < nu) {
-			p, nl = nl, next(lo, nl+1)
+		if f.nu < 0 || (f.nl >= 0 && f.nl < f.nu) {
+			p, f.nl = f.nl, f.index(f.lo, f.nl+1)
 		} else {
-			p, nu = nu, next(up, nu+1)
+			p, f.nu = f.nu, f.index(f.up, f.nu+1)
 		}
-		if s := p - a; s+n <= len(b) && equalFoldASCII(b[s:s+n], c) {
+		if s := p - f.a; s >= f.from && s+n <= len(f.b) && equalFoldASCII(f.b[s:s+n], f.c) {
+			f.from = s + 1
 			return s
 		}
 	}
@@ -219,6 +242,7 @@ type scrubber struct {
 	codes   []foldedCode
 	cands   []int32 // string nodes that may hold a code
 	gates   []int32 // objects whose "code" is a code
+	lists   []int32 // lists holding some of them
 	parents []int32
 	edits   []stringEdit
 }
@@ -313,7 +337,8 @@ func (sc *scrubber) candidates(body []byte, mode int) {
 		return
 	}
 	for _, c := range sc.codes {
-		for h := indexFoldASCII(body, c.code, 0); h >= 0; h = indexFoldASCII(body, c.code, h+1) {
+		f := newFoldFinder(body, c.code)
+		for h := f.next(); h >= 0; h = f.next() {
 			// The last node starting at or before the hit.
 			i := sort.Search(len(t.nodes), func(i int) bool { return int(t.nodes[i].start) > h }) - 1
 			if i >= 0 && t.nodes[i].kind == kindString && h+len(c.code) <= int(t.nodes[i].end) {
@@ -361,20 +386,22 @@ func (sc *scrubber) removeGates() {
 		_, ok := slices.BinarySearch(sc.gates, c)
 		return ok
 	}
-	var lists []int32
+	lists := sc.lists[:0]
 	for _, g := range sc.gates {
 		nd := &t.nodes[g]
 		if g != 0 && nd.key < 0 { // a list element
-			if p := sc.parents[g]; !slices.Contains(lists, p) {
-				lists = append(lists, p)
-				sc.ed.removeKids(t, p, isGate)
-			}
+			lists = append(lists, sc.parents[g])
 			continue
 		}
 		mark := sc.ed.mark()
 		sc.ed.scratch = append(sc.ed.scratch, "null"...)
 		sc.ed.add(nd.start, nd.end, mark)
 	}
+	slices.Sort(lists)
+	for _, l := range slices.Compact(lists) {
+		sc.ed.removeKids(t, l, isGate)
+	}
+	sc.lists = lists[:0]
 }
 
 // computeParents records the container of every node.
