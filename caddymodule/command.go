@@ -14,6 +14,7 @@ import (
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 	"github.com/spf13/cobra"
 
+	"github.com/caddy-audiences/caddy-audiences/internal/gate"
 	"github.com/caddy-audiences/caddy-audiences/rules"
 )
 
@@ -103,7 +104,22 @@ func runValidate(stdout, stderr io.Writer, path string) int {
 		return 1
 	}
 	fmt.Fprintln(stdout, summary(path, rs))
+	for _, w := range gateWarnings(rs) {
+		fmt.Fprintf(stderr, "%s: warning: %s\n", path, w)
+	}
 	return 0
+}
+
+// gateWarnings lists enforced rules whose secret code is weak: the gate cuts codes out of
+// every response, so a short or word-like code would also cut ordinary text.
+func gateWarnings(rs *rules.RuleSet) []string {
+	var out []string
+	for _, e := range rs.Enforced() {
+		if e.Coupon != "" && gate.Weak(e.Coupon) {
+			out = append(out, fmt.Sprintf("rule %q: enforce.coupon should be a random code of at least %d letters, digits, - or _", e.RuleID, gate.MinCodeLength))
+		}
+	}
+	return out
 }
 
 func summary(path string, rs *rules.RuleSet) string {

@@ -79,6 +79,13 @@ func (g *gateRules) wanted(cart *rules.Cart, segments []string, at time.Time) []
 	return want
 }
 
+// warnWeakCodes logs the enforced rules whose codes are weak.
+func (s *handlerState) warnWeakCodes(rs *rules.RuleSet) {
+	for _, w := range gateWarnings(rs) {
+		s.log().Warn("weak gate coupon code", zap.String("handler", s.name), zap.String("problem", w))
+	}
+}
+
 // gateCache keeps the gateRules of the rule set in force, rebuilt when the set changes.
 type gateCache struct {
 	current atomic.Pointer[gateRules]

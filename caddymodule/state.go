@@ -100,6 +100,7 @@ func newHandlerState(c stateConfig) (*handlerState, error) {
 			return nil, fmt.Errorf("rules: %w", err)
 		}
 		s.rules = w
+		s.warnWeakCodes(w.Current())
 	}
 	s.warnUnknownAudiences()
 	s.start()
@@ -122,6 +123,9 @@ func (s *handlerState) sourceOptions(kind, location string, inline json.RawMessa
 				zap.String("location", st.Source), zap.String("version", st.Version))
 			if kind == "rules" {
 				s.updateRuleGauge()
+				if s.rules != nil {
+					s.warnWeakCodes(s.rules.Current())
+				}
 			}
 			if s.rules != nil && s.catalog != nil {
 				s.warnUnknownAudiences()

@@ -51,6 +51,26 @@ func (c Codes) List() []string {
 	return out
 }
 
+// MinCodeLength is the shortest gate code considered safe: gate codes are cut out of every
+// response, so a short or word-like code would also cut ordinary text.
+const MinCodeLength = 8
+
+// Weak reports whether code is too short or holds characters other than letters, digits,
+// "-" and "_", so that removing it from responses could damage other text.
+func Weak(code string) bool {
+	if len(code) < MinCodeLength {
+		return true
+	}
+	for _, c := range code {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_':
+		default:
+			return true
+		}
+	}
+	return false
+}
+
 // Plan is what to do to one cart: remove first, then apply.
 type Plan struct {
 	Remove []string

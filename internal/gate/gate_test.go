@@ -54,3 +54,11 @@ func TestCodes(t *testing.T) {
 		t.Fatal("policy validity")
 	}
 }
+
+func TestWeak(t *testing.T) {
+	for code, weak := range map[string]bool{"AUD-VIP-7Q2X": false, "VIP": true, "SUMMER SALE": true, "abcdefg": true, "abc_defg": false} {
+		if Weak(code) != weak {
+			t.Errorf("Weak(%q) = %v", code, !weak)
+		}
+	}
+}
