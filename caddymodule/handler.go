@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/govalues/decimal"
+	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/caddy-audiences/caddy-audiences/internal/cartql"
 	"github.com/caddy-audiences/caddy-audiences/internal/gate"
@@ -148,6 +149,7 @@ type Handler struct {
 	logger     *zap.Logger
 	overCap    *everyMinute
 	planner    *cartql.Planner
+	escapes    *lru.Cache[*cartql.Plan, string] // augmented queries, URL-escaped
 	state      *handlerState
 	stateKey   stateKey
 	taxRates   map[string]decimal.Decimal
@@ -266,6 +268,9 @@ func (h *Handler) provisionRewrite() error {
 		return fmt.Errorf("cart_fields: %w", err)
 	}
 	h.planner = planner
+	if h.escapes, err = lru.New[*cartql.Plan, string](DefaultPlanCacheSize); err != nil {
+		return fmt.Errorf("escape cache: %w", err)
+	}
 	return nil
 }
 

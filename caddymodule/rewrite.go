@@ -4,6 +4,7 @@ import (
 	"errors"
 	"maps"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -54,7 +55,7 @@ func (h *Handler) prepareRewrite(r *http.Request, m membership.Membership, next 
 	if r.Header.Get("Upgrade") != "" {
 		return nil
 	}
-	req, err := gqlhttp.Read(r, h.MaxBody)
+	req, err := gqlhttp.Read(r, h.MaxBody, h.planner.Mentions)
 	if err != nil {
 		if !errors.Is(err, gqlhttp.ErrNotGraphQL) {
 			h.debug("graphql request not rewritten", zap.Error(err))
@@ -76,7 +77,7 @@ func (h *Handler) prepareRewrite(r *http.Request, m membership.Membership, next 
 		return nil
 	}
 	if plan.HasCart() {
-		if err := req.Replace(r, plan.Query()); err != nil {
+		if err := req.Replace(r, plan.Query(), func() string { return h.escapedQuery(plan) }); err != nil {
 			h.logger.Warn("could not send the augmented operation; passing through", zap.Error(err))
 			return nil
 		}
@@ -108,6 +109,16 @@ func (h *Handler) gateBefore(w http.ResponseWriter, job *rewriteJob) bool {
 		return h.checkOrder(w, job)
 	}
 	return true
+}
+
+// escapedQuery returns the plan's augmented query URL-escaped, computed once per plan.
+func (h *Handler) escapedQuery(plan *cartql.Plan) string {
+	if e, ok := h.escapes.Get(plan); ok {
+		return e
+	}
+	e := url.QueryEscape(plan.Query())
+	h.escapes.Add(plan, e)
+	return e
 }
 
 // evaluationTime is now, or the preview time a staging request asks for. The preview header
@@ -163,6 +174,7 @@ func (h *Handler) rewrite(job *rewriteJob, body []byte) ([]byte, string) {
 // fails nothing is written, so Caddy's error handling answers as it would without us.
 func (h *Handler) serveRewrite(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, job *rewriteJob) error {
 	bw := newBufferWriter(w, int(h.MaxBody))
+	defer bw.release()
 	before := w.Header().Clone()
 	if err := serveAbortable(next, bw, r); err != nil {
 		if !bw.sent() {

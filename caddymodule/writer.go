@@ -6,6 +6,7 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+	"sync"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 )
@@ -21,11 +22,23 @@ type bufferWriter struct {
 	wroteHeader bool
 	buffering   bool
 	overflowed  bool
-	buf         bytes.Buffer
+	buf         *bytes.Buffer
 }
 
+// buffers recycles response buffers between requests.
+var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
 func newBufferWriter(w http.ResponseWriter, max int) *bufferWriter {
-	return &bufferWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}, max: max}
+	return &bufferWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}, max: max, buf: buffers.Get().(*bytes.Buffer)}
+}
+
+// release returns the buffer for reuse; bw must not be used afterwards.
+func (bw *bufferWriter) release() {
+	if bw.buf.Cap() <= 1<<20 {
+		bw.buf.Reset()
+		buffers.Put(bw.buf)
+	}
+	bw.buf = nil
 }
 
 // WriteHeader decides between buffering and streaming. 1xx responses are informational and
@@ -40,6 +53,9 @@ func (bw *bufferWriter) WriteHeader(status int) {
 	}
 	bw.wroteHeader, bw.status = true, status
 	bw.buffering = rewritable(status, bw.Header(), bw.max)
+	if n, err := strconv.Atoi(bw.Header().Get("Content-Length")); bw.buffering && err == nil {
+		bw.buf.Grow(n)
+	}
 	if !bw.buffering {
 		bw.ResponseWriterWrapper.WriteHeader(status)
 	}

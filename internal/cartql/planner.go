@@ -3,6 +3,7 @@ package cartql
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -27,6 +28,9 @@ type Options struct {
 type Planner struct {
 	entries entries
 	cache   *lru.Cache[planKey, *Plan]
+	// names are the root field names that make an operation interesting; cartNames holds
+	// those containing "Cart", the rest are in otherNames.
+	cartNames, otherNames []string
 }
 
 type planKey struct{ query, operationName string }
@@ -38,6 +42,14 @@ func NewPlanner(opt Options) (*Planner, error) {
 		return nil, err
 	}
 	p := &Planner{entries: e}
+	for spec := range e {
+		p.addName(spec[strings.IndexByte(spec, '.')+1:])
+	}
+	for _, name := range append(slices.Clone(couponFields), orderFields...) {
+		p.addName(name)
+	}
+	// Shortest first: "cart" decides most operations at once.
+	slices.SortFunc(p.otherNames, func(a, b string) int { return len(a) - len(b) })
 	size := opt.CacheSize
 	if size == 0 {
 		size = DefaultCacheSize
@@ -48,6 +60,40 @@ func NewPlanner(opt Options) (*Planner, error) {
 		}
 	}
 	return p, nil
+}
+
+func (pl *Planner) addName(name string) {
+	switch {
+	case slices.Contains(pl.cartNames, name) || slices.Contains(pl.otherNames, name):
+	case strings.Contains(name, "Cart"):
+		pl.cartNames = append(pl.cartNames, name)
+	default:
+		pl.otherNames = append(pl.otherNames, name)
+	}
+}
+
+// Mentions reports whether text (a query, or a request carrying one, URL-encoded or as JSON)
+// names any root field the planner cares about: a cart entry point, a coupon or an order
+// mutation. GraphQL names survive URL and JSON encoding unchanged, so an operation whose
+// text mentions none of them has no cart and places no order, and can pass without being
+// parsed.
+func (pl *Planner) Mentions(text string) bool {
+	// "cart" itself is among otherNames and is in almost every cart operation: check those
+	// first, then the longer names only when "Cart" occurs at all.
+	for _, name := range pl.otherNames {
+		if strings.Contains(text, name) {
+			return true
+		}
+	}
+	if !strings.Contains(text, "Cart") {
+		return false
+	}
+	for _, name := range pl.cartNames {
+		if strings.Contains(text, name) {
+			return true
+		}
+	}
+	return false
 }
 
 // Plan analyses the operation operationName ("" for a document with a single operation) of

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 )
 
 // ErrNotGraphQL means the request is not a single GraphQL operation this package can read
@@ -38,33 +39,63 @@ const (
 )
 
 // Read extracts the GraphQL operation of r. A POST body is read up to maxBody bytes and put
-// back, so r can still be forwarded whatever Read returns.
-func Read(r *http.Request, maxBody int64) (*Request, error) {
+// back, so r can still be forwarded whatever Read returns. When wanted is set, it is first
+// given the raw request text (the query string, or the body) and an operation it does not
+// want is reported as ErrNotGraphQL without being decoded.
+func Read(r *http.Request, maxBody int64, wanted func(raw string) bool) (*Request, error) {
 	switch r.Method {
 	case http.MethodGet:
-		return readGET(r.URL.Query())
+		if wanted != nil && !wanted(r.URL.RawQuery) {
+			return nil, ErrNotGraphQL
+		}
+		return readGET(r.URL.RawQuery)
 	case http.MethodPost:
-		return readPOST(r, maxBody)
+		return readPOST(r, maxBody, wanted)
 	}
 	return nil, ErrNotGraphQL
 }
 
-func readGET(q url.Values) (*Request, error) {
-	query := q.Get("query")
-	if query == "" {
+// readGET reads the three GraphQL parameters of a query string, leaving the rest encoded.
+func readGET(rawQuery string) (*Request, error) {
+	req := &Request{encoding: encGET}
+	var variables string
+	for rest := rawQuery; rest != ""; {
+		var pair string
+		pair, rest, _ = strings.Cut(rest, "&")
+		key, value, _ := strings.Cut(pair, "=")
+		var dst *string
+		switch key {
+		case "query":
+			dst = &req.Query
+		case "operationName":
+			dst = &req.OperationName
+		case "variables":
+			dst = &variables
+		default:
+			continue
+		}
+		if *dst != "" {
+			continue // the first value wins, as url.Values.Get
+		}
+		v, err := url.QueryUnescape(value)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", key, err)
+		}
+		*dst = v
+	}
+	if req.Query == "" {
 		return nil, ErrNotGraphQL
 	}
-	req := &Request{Query: query, OperationName: q.Get("operationName"), encoding: encGET}
-	if v := q.Get("variables"); v != "" {
-		if !json.Valid([]byte(v)) {
+	if variables != "" {
+		if !json.Valid([]byte(variables)) {
 			return nil, fmt.Errorf("variables: invalid json")
 		}
-		req.Variables = json.RawMessage(v)
+		req.Variables = json.RawMessage(variables)
 	}
 	return req, nil
 }
 
-func readPOST(r *http.Request, maxBody int64) (*Request, error) {
+func readPOST(r *http.Request, maxBody int64, wanted func(string) bool) (*Request, error) {
 	mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if mediaType != "application/json" && mediaType != "application/graphql" {
 		return nil, ErrNotGraphQL
@@ -75,6 +106,9 @@ func readPOST(r *http.Request, maxBody int64) (*Request, error) {
 	body, err := peekBody(r, maxBody)
 	if err != nil {
 		return nil, err
+	}
+	if wanted != nil && !wanted(string(body)) {
+		return nil, ErrNotGraphQL
 	}
 	if mediaType == "application/graphql" {
 		if len(bytes.TrimSpace(body)) == 0 {
@@ -150,13 +184,18 @@ func (req *Request) DecodeVariables() (map[string]any, error) {
 }
 
 // Replace makes r carry query instead of the client's query, in the client's own encoding;
-// every other parameter and member is kept as it was.
-func (req *Request) Replace(r *http.Request, query string) error {
+// every other parameter and member is kept as it was. escaped, when set, returns query
+// already URL-escaped (callers cache it), for GET requests.
+func (req *Request) Replace(r *http.Request, query string, escaped func() string) error {
 	switch req.encoding {
 	case encGET:
-		q := r.URL.Query()
-		q.Set("query", query)
-		r.URL.RawQuery = q.Encode()
+		e := ""
+		if escaped != nil {
+			e = escaped()
+		} else {
+			e = url.QueryEscape(query)
+		}
+		r.URL.RawQuery = replaceParam(r.URL.RawQuery, "query", e)
 		r.RequestURI = ""
 		return nil
 	case encGraphQL:
@@ -178,6 +217,28 @@ func (req *Request) Replace(r *http.Request, query string) error {
 	}
 	setBody(r, body)
 	return nil
+}
+
+// replaceParam returns rawQuery with the first value of key set to the escaped value; every
+// other parameter is kept byte for byte.
+func replaceParam(rawQuery, key, escaped string) string {
+	var b strings.Builder
+	b.Grow(len(rawQuery) + len(escaped))
+	done := false
+	for rest := rawQuery; rest != ""; {
+		var pair string
+		pair, rest, _ = strings.Cut(rest, "&")
+		if b.Len() > 0 {
+			b.WriteByte('&')
+		}
+		if k, _, _ := strings.Cut(pair, "="); k == key && !done {
+			b.WriteString(key + "=" + escaped)
+			done = true
+			continue
+		}
+		b.WriteString(pair)
+	}
+	return b.String()
 }
 
 func setBody(r *http.Request, body []byte) {

@@ -39,7 +39,7 @@ func TestRead(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Read(tt.req, 1<<20)
+			got, err := Read(tt.req, 1<<20, nil)
 			if tt.wantErr != nil {
 				if !errors.Is(err, tt.wantErr) {
 					t.Fatalf("err = %v, want %v", err, tt.wantErr)
@@ -66,7 +66,7 @@ func TestReadRejectsBadInput(t *testing.T) {
 	for _, body := range []string{`{"query":`, `{"query":"{a}","operationName":5}`} {
 		r := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(body))
 		r.Header.Set("Content-Type", "application/json")
-		if _, err := Read(r, 1<<20); err == nil {
+		if _, err := Read(r, 1<<20, nil); err == nil {
 			t.Errorf("Read(%s) = nil error", body)
 		}
 		rest, _ := io.ReadAll(r.Body)
@@ -76,11 +76,11 @@ func TestReadRejectsBadInput(t *testing.T) {
 	}
 	r := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(`{"query":"`+strings.Repeat("a", 100)+`"}`))
 	r.Header.Set("Content-Type", "application/json")
-	if _, err := Read(r, 50); err == nil {
+	if _, err := Read(r, 50, nil); err == nil {
 		t.Error("an oversized body must be refused")
 	}
 	if bad := httptest.NewRequest(http.MethodGet, "/graphql?query=%7Ba%7D&variables=%7Bx", nil); true {
-		if _, err := Read(bad, 10); err == nil {
+		if _, err := Read(bad, 10, nil); err == nil {
 			t.Error("invalid variables must be an error")
 		}
 	}
@@ -88,11 +88,11 @@ func TestReadRejectsBadInput(t *testing.T) {
 
 func TestReplace(t *testing.T) {
 	r := httptest.NewRequest(http.MethodGet, "/graphql?query=%7Ba%7D&operationName=A&variables=%7B%7D", nil)
-	req, err := Read(r, 1<<20)
+	req, err := Read(r, 1<<20, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := req.Replace(r, "{a _aud_x: b}"); err != nil {
+	if err := req.Replace(r, "{a _aud_x: b}", nil); err != nil {
 		t.Fatal(err)
 	}
 	if q := r.URL.Query(); q.Get("query") != "{a _aud_x: b}" || q.Get("operationName") != "A" || q.Get("variables") != "{}" {
@@ -101,10 +101,10 @@ func TestReplace(t *testing.T) {
 
 	r = httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(`{"query":"{a}","variables":{"v":1},"extensions":{"persistedQuery":{"version":1}}}`))
 	r.Header.Set("Content-Type", "application/json")
-	if req, err = Read(r, 1<<20); err != nil {
+	if req, err = Read(r, 1<<20, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := req.Replace(r, "{a b}"); err != nil {
+	if err := req.Replace(r, "{a b}", nil); err != nil {
 		t.Fatal(err)
 	}
 	body, _ := io.ReadAll(r.Body)
@@ -121,5 +121,39 @@ func TestReplace(t *testing.T) {
 	vars, err := req.DecodeVariables()
 	if err != nil || vars["v"] != 1.0 {
 		t.Fatalf("variables %v %v", vars, err)
+	}
+}
+
+func TestReadWanted(t *testing.T) {
+	wanted := func(raw string) bool { return strings.Contains(raw, "cart") }
+	get := httptest.NewRequest(http.MethodGet, "/graphql?query=%7BstoreConfig%7Bstore_code%7D%7D", nil)
+	if _, err := Read(get, 1<<20, wanted); !errors.Is(err, ErrNotGraphQL) {
+		t.Fatalf("unwanted GET: %v", err)
+	}
+	get = httptest.NewRequest(http.MethodGet, "/graphql?x=1&query=%7Bcart%7Bid%7D%7D&query=%7Bother%7D", nil)
+	if req, err := Read(get, 1<<20, wanted); err != nil || req.Query != "{cart{id}}" {
+		t.Fatalf("wanted GET: %v %+v", err, req)
+	}
+	post := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(`{"query":"{products{total_count}}"}`))
+	post.Header.Set("Content-Type", "application/json")
+	if _, err := Read(post, 1<<20, wanted); !errors.Is(err, ErrNotGraphQL) {
+		t.Fatalf("unwanted POST: %v", err)
+	}
+	if body, _ := io.ReadAll(post.Body); len(body) == 0 {
+		t.Fatal("body not restored")
+	}
+}
+
+func TestReplaceKeepsOtherParameters(t *testing.T) {
+	r := httptest.NewRequest(http.MethodGet, "/graphql?b=%2F&query=%7Ba%7D&z=1+2", nil)
+	req, err := Read(r, 1<<20, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := req.Replace(r, "{a b}", nil); err != nil {
+		t.Fatal(err)
+	}
+	if r.URL.RawQuery != "b=%2F&query=%7Ba+b%7D&z=1+2" {
+		t.Fatalf("RawQuery = %s", r.URL.RawQuery)
 	}
 }
