@@ -150,6 +150,7 @@ type Handler struct {
 	overCap    *everyMinute
 	planner    *cartql.Planner
 	escapes    *lru.Cache[*cartql.Plan, string] // augmented queries, URL-escaped
+	getPlans   *lru.Cache[string, *cartql.Plan] // plans by encoded GET operation
 	state      *handlerState
 	stateKey   stateKey
 	taxRates   map[string]decimal.Decimal
@@ -270,6 +271,9 @@ func (h *Handler) provisionRewrite() error {
 	h.planner = planner
 	if h.escapes, err = lru.New[*cartql.Plan, string](DefaultPlanCacheSize); err != nil {
 		return fmt.Errorf("escape cache: %w", err)
+	}
+	if h.getPlans, err = lru.New[string, *cartql.Plan](DefaultPlanCacheSize); err != nil {
+		return fmt.Errorf("plan cache: %w", err)
 	}
 	return nil
 }

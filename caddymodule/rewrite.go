@@ -62,7 +62,7 @@ func (h *Handler) prepareRewrite(r *http.Request, m membership.Membership, next 
 		}
 		return nil
 	}
-	plan, err := h.planner.Plan(req.Query, req.OperationName)
+	plan, err := h.plan(req)
 	if err != nil {
 		h.debug("graphql operation not planned", zap.Error(err))
 		return nil
@@ -109,6 +109,26 @@ func (h *Handler) gateBefore(w http.ResponseWriter, job *rewriteJob) bool {
 		return h.checkOrder(w, job)
 	}
 	return true
+}
+
+// plan analyses the request's operation; GET operations are looked up by their encoded text
+// first, which spares decoding a query the handler has seen before.
+func (h *Handler) plan(req *gqlhttp.Request) (*cartql.Plan, error) {
+	key := req.Key()
+	if key != "" {
+		if p, ok := h.getPlans.Get(key); ok {
+			return p, nil
+		}
+	}
+	text, err := req.Text()
+	if err != nil {
+		return nil, err
+	}
+	p, err := h.planner.Plan(text, req.OperationName)
+	if err == nil && key != "" {
+		h.getPlans.Add(key, p)
+	}
+	return p, err
 }
 
 // escapedQuery returns the plan's augmented query URL-escaped, computed once per plan.

@@ -21,6 +21,7 @@ var ErrNotGraphQL = errors.New("not a single graphql operation")
 
 // Request is one GraphQL operation as the client sent it.
 type Request struct {
+	// Query is the document; for GET requests it is decoded on first use (Text).
 	Query         string
 	OperationName string
 	// Variables are the raw JSON variables, or nil.
@@ -28,6 +29,28 @@ type Request struct {
 
 	encoding encoding
 	body     map[string]json.RawMessage // the POST JSON object, for re-encoding
+	rawQuery string                     // the GET query parameter, still URL-escaped
+}
+
+// Text returns the query document, decoding a GET parameter the first time.
+func (req *Request) Text() (string, error) {
+	if req.Query == "" && req.rawQuery != "" {
+		q, err := url.QueryUnescape(req.rawQuery)
+		if err != nil {
+			return "", fmt.Errorf("query: %w", err)
+		}
+		req.Query = q
+	}
+	return req.Query, nil
+}
+
+// Key identifies a GET operation by its encoded text, so callers can cache what they derive
+// from it without decoding it; it is empty for POST requests.
+func (req *Request) Key() string {
+	if req.rawQuery == "" {
+		return ""
+	}
+	return req.OperationName + "\x00" + req.rawQuery
 }
 
 type encoding int
@@ -66,7 +89,10 @@ func readGET(rawQuery string) (*Request, error) {
 		var dst *string
 		switch key {
 		case "query":
-			dst = &req.Query
+			if req.rawQuery == "" {
+				req.rawQuery = value
+			}
+			continue
 		case "operationName":
 			dst = &req.OperationName
 		case "variables":
@@ -83,7 +109,7 @@ func readGET(rawQuery string) (*Request, error) {
 		}
 		*dst = v
 	}
-	if req.Query == "" {
+	if req.rawQuery == "" {
 		return nil, ErrNotGraphQL
 	}
 	if variables != "" {

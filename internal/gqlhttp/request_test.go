@@ -49,8 +49,12 @@ func TestRead(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got.Query != tt.query || got.OperationName != tt.opName || string(got.Variables) != tt.vars {
-				t.Fatalf("got %q %q %q", got.Query, got.OperationName, got.Variables)
+			text, err := got.Text()
+			if err != nil || text != tt.query || got.OperationName != tt.opName || string(got.Variables) != tt.vars {
+				t.Fatalf("got %q %q %q (%v)", text, got.OperationName, got.Variables, err)
+			}
+			if (tt.req.Method == http.MethodGet) != (got.Key() != "") {
+				t.Fatalf("Key() = %q", got.Key())
 			}
 			if tt.req.Body != nil && tt.req.Method == http.MethodPost {
 				body, _ := io.ReadAll(tt.req.Body)
@@ -131,8 +135,18 @@ func TestReadWanted(t *testing.T) {
 		t.Fatalf("unwanted GET: %v", err)
 	}
 	get = httptest.NewRequest(http.MethodGet, "/graphql?x=1&query=%7Bcart%7Bid%7D%7D&query=%7Bother%7D", nil)
-	if req, err := Read(get, 1<<20, wanted); err != nil || req.Query != "{cart{id}}" {
-		t.Fatalf("wanted GET: %v %+v", err, req)
+	req, err := Read(get, 1<<20, wanted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text, err := req.Text(); err != nil || text != "{cart{id}}" {
+		t.Fatalf("wanted GET: %q %v", text, err)
+	}
+	bad := httptest.NewRequest(http.MethodGet, "/graphql?query=%7Bcart%zz", nil)
+	if req, err := Read(bad, 1<<20, wanted); err == nil {
+		if _, err := req.Text(); err == nil {
+			t.Fatal("a malformed escape must be an error")
+		}
 	}
 	post := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(`{"query":"{products{total_count}}"}`))
 	post.Header.Set("Content-Type", "application/json")
