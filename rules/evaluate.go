@@ -426,8 +426,10 @@ func (e *evaluator) deltaRound(raw decimal.Decimal, i int32) decimal.Decimal {
 }
 
 func (e *evaluator) delta(key decimal.Decimal) *decimal.Decimal {
+	// Trimmed decimals have one representation per value, so == compares values cheaply.
+	key = key.Trim(0)
 	for k := range e.s.deltas {
-		if e.s.deltas[k].key.Cmp(key) == 0 {
+		if e.s.deltas[k].key == key {
 			return &e.s.deltas[k].delta
 		}
 	}
