@@ -1,0 +1,362 @@
+#!/usr/bin/env bash
+# `make bench` and `make soak` (issue 6).
+#
+#   scripts/bench.sh bench   Go benchmarks (-benchmem), then the end-to-end load comparison of
+#                            plain Caddy and the sidecar, interleaved A B C D per round; prints
+#                            the table, ratios and budgets and writes BENCHMARKS.md.
+#   scripts/bench.sh soak    the sidecar under load for 5 minutes with 10,000 distinct segment
+#                            sets and 1,000 distinct query texts, RSS sampled every 10 s, after
+#                            30 s of plain Caddy under the same traffic for its RSS; the result
+#                            goes into BENCHMARKS.md's soak section.
+#
+# Environment: QUICK=1 (short runs: under a minute for bench, 30 s soak); ROUNDS, DURATION,
+# WARMUP, CONCURRENCY, SOAK_DURATION, SOAK_EVERY, SOAK_PLAIN_DURATION override the settings;
+# CADDY_BIN / DEMOSTORE_BIN use prebuilt binaries instead of building bin/caddy and
+# bin/demostore; SHARED_DIR locates the Venia fixtures; BENCH_OUT holds raw results and logs
+# (default bin/bench).
+#
+# Everything runs on loopback: bin/demostore only while responses are recorded, then
+# bin/fixedupstream (the recorded bytes) behind every Caddy, and bin/loadgen in front.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mode=${1:-bench}
+case "$mode" in bench | soak) ;; *)
+	echo "usage: $0 bench|soak" >&2
+	exit 2
+	;;
+esac
+
+GO=${GO:-go}
+QUICK=${QUICK:-}
+[ "$QUICK" = 0 ] && QUICK=
+OUT=${BENCH_OUT:-bin/bench}
+RULES=scripts/bench/rules.json
+CONCURRENCY=${CONCURRENCY:-32}
+if [ -n "$QUICK" ]; then
+	ROUNDS=${ROUNDS:-3} DURATION=${DURATION:-1500ms} WARMUP=${WARMUP:-500ms}
+	SOAK_DURATION=${SOAK_DURATION:-30s} SOAK_EVERY=${SOAK_EVERY:-5s} SOAK_PLAIN_DURATION=${SOAK_PLAIN_DURATION:-10s}
+	GO_BENCH_ARGS=(-benchtime=100x ./internal/membership ./internal/cartql ./rules)
+else
+	ROUNDS=${ROUNDS:-5} DURATION=${DURATION:-10s} WARMUP=${WARMUP:-2s}
+	SOAK_DURATION=${SOAK_DURATION:-5m} SOAK_EVERY=${SOAK_EVERY:-10s} SOAK_PLAIN_DURATION=${SOAK_PLAIN_DURATION:-30s}
+	GO_BENCH_ARGS=(./...)
+fi
+
+# The shopper of variant C: in the audiences of the two rules that apply (VIP 20%, and
+# "Welcome back: $10 off" on a subtotal of 50 or more). Every variant sends the same header.
+SEG_VIP=6f1d2c3a-0b7e-4a51-9f0e-2d9c8b7a1e01
+SEG_LAPSED=3b8f6e21-7c4d-4e9a-b1f2-5a6d7c8e9f03
+SHOPPER="aep-segments-membership: $SEG_VIP%2C$SEG_LAPSED"
+RULE_LABELS=('"VIP 20%"' '"Welcome back: $10 off"')
+
+started=$(date +%s)
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+if awk -v l="${load_before%% *}" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
+	echo "bench: warning: load average $load_before on $(nproc) CPUs before the run; other work will add noise" >&2
+fi
+run_dir=$OUT/run
+rm -rf "$run_dir"
+mkdir -p "$run_dir"
+
+pids=()
+stop_all() {
+	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+	for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+	pids=()
+}
+trap stop_all EXIT
+trap 'exit 130' INT TERM
+
+say() { printf '\n== %s\n' "$*" >&2; }
+die() {
+	echo "bench: $*" >&2
+	exit 1
+}
+
+# --- build -----------------------------------------------------------------------------------
+
+say "build"
+if [ -z "${CADDY_BIN:-}" ]; then
+	$GO build -o bin/caddy ./cmd/caddy
+	CADDY_BIN=bin/caddy
+fi
+if [ -z "${DEMOSTORE_BIN:-}" ]; then
+	$GO build -o bin/demostore ./cmd/demostore
+	DEMOSTORE_BIN=bin/demostore
+fi
+for tool in loadgen fixedupstream benchrecord benchreport; do
+	$GO build -o "bin/$tool" "./cmd/$tool"
+done
+caddy_version=$("$CADDY_BIN" version)
+binaries="built from this tree"
+[ "$CADDY_BIN" = bin/caddy ] && [ "$DEMOSTORE_BIN" = bin/demostore ] || binaries="prebuilt: CADDY_BIN=$CADDY_BIN DEMOSTORE_BIN=$DEMOSTORE_BIN"
+
+# --- helpers ---------------------------------------------------------------------------------
+
+# find_fixture prints the Venia fixture path: $SHARED_DIR, or shared/ here or in a parent.
+find_fixture() {
+	local rel=fixtures/clients/venia-cart-operations.json dir
+	if [ -n "${SHARED_DIR:-}" ]; then
+		echo "$SHARED_DIR/$rel"
+		return
+	fi
+	dir=$PWD
+	while :; do
+		[ -f "$dir/shared/$rel" ] && echo "$dir/shared/$rel" && return
+		[ "$dir" = / ] && die "no shared/$rel found; set SHARED_DIR"
+		dir=$(dirname "$dir")
+	done
+}
+
+declare -A port pid
+used_ports=" "
+# pick_port NAME sets port[NAME] to a loopback port nobody listens on (and not handed out yet).
+pick_port() {
+	local p
+	for _ in $(seq 1 200); do
+		p=$((20000 + RANDOM % 30000))
+		case "$used_ports" in *" $p "*) continue ;; esac
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			used_ports+="$p "
+			port[$1]=$p
+			return
+		fi
+	done
+	die "no free port"
+}
+
+# stop_pid PID...: stops processes started here and forgets them.
+stop_pid() {
+	local p keep=()
+	kill "$@" 2>/dev/null || true
+	for p in "$@"; do wait "$p" 2>/dev/null || true; done
+	for p in "${pids[@]}"; do
+		case " $* " in *" $p "*) ;; *) keep+=("$p") ;; esac
+	done
+	pids=("${keep[@]}")
+}
+
+# listen_addr waits for "<name>: listening on ADDR" in a log and prints ADDR.
+listen_addr() {
+	local log=$1 pid=$2 addr
+	for _ in $(seq 1 200); do
+		addr=$(sed -n 's/.*: listening on \(.*\)$/\1/p' "$log" | head -1)
+		[ -n "$addr" ] && echo "$addr" && return
+		kill -0 "$pid" 2>/dev/null || die "$(basename "$log" .log) exited: $(tail -5 "$log")"
+		sleep 0.05
+	done
+	die "$log: no listening line"
+}
+
+# wait_ready polls URL until it answers 200.
+wait_ready() {
+	local url=$1 pid=$2 log=$3
+	for _ in $(seq 1 200); do
+		curl -fsS -o /dev/null "$url" 2>/dev/null && return
+		kill -0 "$pid" 2>/dev/null || die "process $pid exited: $(tail -5 "$log")"
+		sleep 0.1
+	done
+	die "$url did not become ready"
+}
+
+# start_caddy NAME PORT UPSTREAM AUDIENCES(0|1): writes a Caddyfile (admin off, automatic
+# HTTPS off, logs to a file) and starts bin/caddy with GOMAXPROCS unset. Sets caddy_pid.
+start_caddy() {
+	local name=$1 port=$2 upstream=$3 audiences=$4 dir=$run_dir/caddy-$1 block=""
+	mkdir -p "$dir"
+	if [ "$audiences" = 1 ]; then
+		block=$(printf '\taudiences {\n\t\trules %s\n\t\ttax_rate "US-CA-*-Rate 1" 8.25\n\t}' "$PWD/$RULES")
+	fi
+	cat >"$dir/Caddyfile" <<EOF
+{
+	admin off
+	auto_https off
+	persist_config off
+	storage file_system $dir/data
+	log {
+		output file $dir/caddy.log
+	}
+}
+
+http://127.0.0.1:$port {
+$block
+	reverse_proxy $upstream
+}
+EOF
+	env -u GOMAXPROCS HOME="$dir" XDG_DATA_HOME="$dir" XDG_CONFIG_HOME="$dir" \
+		"$CADDY_BIN" run --config "$dir/Caddyfile" --adapter caddyfile >"$dir/stdout.log" 2>&1 &
+	caddy_pid=$!
+	pids+=("$caddy_pid")
+	wait_ready "http://127.0.0.1:$port$(cat "$rec/nocart.path")" "$caddy_pid" "$dir/stdout.log"
+}
+
+# fetch URL OUT: GET with the shopper's headers; fails on a status other than 200.
+fetch() {
+	local code
+	code=$(curl -sS -o "$2" -w '%{http_code}' -H "$SHOPPER" -H 'Store: default' "$1")
+	[ "$code" = 200 ] || die "GET $1: status $code: $(head -c 300 "$2")"
+}
+
+# --- record the demo store's answers ---------------------------------------------------------
+
+say "record demo store responses (20-line cart, Venia cart page query)"
+rec=$run_dir/recorded
+"$DEMOSTORE_BIN" -listen 127.0.0.1:0 >"$run_dir/demostore.log" 2>&1 &
+store_pid=$!
+pids+=("$store_pid")
+store_addr=$(listen_addr "$run_dir/demostore.log" "$store_pid")
+bin/benchrecord -store "http://$store_addr" -fixture "$(find_fixture)" -out "$rec" \
+	-lines 20 -soak-queries 1000 -soak-segments 10000 -soak-audiences "$SEG_VIP,$SEG_LAPSED"
+
+bin/fixedupstream -dir "$rec" -listen 127.0.0.1:0 >"$run_dir/fixedupstream.log" 2>&1 &
+fixed_pid=$!
+pids+=("$fixed_pid")
+fixed_addr=$(listen_addr "$run_dir/fixedupstream.log" "$fixed_pid")
+
+# --- the proxies -----------------------------------------------------------------------------
+
+if [ "$mode" = bench ]; then
+	for v in A B C D; do pick_port $v; done
+	start_caddy A "${port[A]}" "$fixed_addr" 0 && pid[A]=$caddy_pid
+	start_caddy B "${port[B]}" "$fixed_addr" 1 && pid[B]=$caddy_pid
+	start_caddy C "${port[C]}" "$fixed_addr" 1 && pid[C]=$caddy_pid
+	start_caddy D "${port[D]}" "$fixed_addr" 0 && pid[D]=$caddy_pid
+else
+	pick_port C
+	pick_port D
+	start_caddy C "${port[C]}" "$fixed_addr" 1 && pid[C]=$caddy_pid
+	start_caddy D "${port[D]}" "$fixed_addr" 0 && pid[D]=$caddy_pid
+fi
+pick_port V
+start_caddy V "${port[V]}" "$store_addr" 1 && pid[V]=$caddy_pid
+
+# --- check that every variant answers what it should ----------------------------------------
+
+say "verify responses"
+check=$run_dir/check
+mkdir -p "$check"
+fetch "http://127.0.0.1:${port[V]}$(cat "$rec/cart.path")" "$check/V"
+fetch "http://127.0.0.1:${port[C]}$(cat "$rec/cart.path")" "$check/C"
+cmp -s "$check/C" "$check/V" || die "the sidecar's cart answer over the fixed upstream differs from its answer over the demo store ($check)"
+for label in "${RULE_LABELS[@]}"; do
+	grep -qF "\"label\":$label" "$check/C" || die "variant C: rule $label did not apply"
+done
+! grep -q _aud_ "$check/C" || die "variant C: hidden fields leaked"
+fetch "http://127.0.0.1:${port[D]}$(cat "$rec/cart.path")" "$check/D"
+cmp -s "$check/D" "$rec/cart.json" || die "variant D does not serve the recorded cart answer"
+if [ "$mode" = bench ]; then
+	for v in A B; do
+		fetch "http://127.0.0.1:${port[$v]}$(cat "$rec/nocart.path")" "$check/$v"
+		cmp -s "$check/$v" "$rec/nocart.json" || die "variant $v does not serve the recorded product search"
+	done
+fi
+echo "C over the fixed upstream = C over the demo store ($(wc -c <"$check/C") bytes, rules applied: ${RULE_LABELS[*]})" >&2
+# The demo store and its sidecar are not needed under load.
+stop_pid "${pid[V]}" "$store_pid"
+
+# loadgen VARIANT PATHFILE ROUND ARGS...: one run against a variant's Caddy.
+loadgen() {
+	local v=$1 paths=$2 round=$3
+	shift 3
+	bin/loadgen -target "http://127.0.0.1:${port[$v]}" -paths "$paths" \
+		-H "$SHOPPER" -H 'Store: default' -c "$CONCURRENCY" -warmup "$WARMUP" \
+		-pid "${pid[$v]}" -label "$v" -round "$round" -json "$@"
+}
+
+machine() {
+	printf -- '- Machine: %s CPUs (`nproc`), %s, %s memory, %s\n' "$(nproc)" \
+		"$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')" \
+		"$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)" "$(uname -sr)"
+	printf -- '- Load average (1, 5, 15 min): %s before, %s after\n' "$load_before" "$(cut -d' ' -f1-3 /proc/loadavg)"
+	printf -- '- Go: %s\n- Caddy: %s (`bin/caddy version`), %s\n' "$($GO version)" "$caddy_version" "$binaries"
+	printf -- '- Source: %s\n' "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' with uncommitted changes')"
+}
+
+# replace_section FILE MARKER CONTENTFILE: puts CONTENTFILE between <!-- MARKER --> and
+# <!-- /MARKER --> in FILE, appending the section when FILE has none.
+replace_section() {
+	local file=$1 marker=$2 content=$3 tmp
+	tmp=$(mktemp)
+	{
+		echo "<!-- $marker -->"
+		cat "$content"
+		echo "<!-- /$marker -->"
+	} >"$tmp.section"
+	if [ -f "$file" ] && grep -q "<!-- $marker -->" "$file"; then
+		awk -v start="<!-- $marker -->" -v end="<!-- /$marker -->" -v sec="$tmp.section" '
+			$0 == start { while ((getline line < sec) > 0) print line; skip = 1; next }
+			$0 == end { skip = 0; next }
+			!skip' "$file" >"$tmp"
+		mv "$tmp" "$file"
+	else
+		[ -f "$file" ] && echo >>"$file"
+		cat "$tmp.section" >>"$file"
+	fi
+	rm -f "$tmp" "$tmp.section"
+}
+
+# --- soak ------------------------------------------------------------------------------------
+
+if [ "$mode" = soak ]; then
+	soak_args=(1 -warmup 0s -header-values "aep-segments-membership=$rec/soak-segments.txt")
+	say "plain Caddy under the soak's traffic for $SOAK_PLAIN_DURATION (RSS reference)"
+	loadgen D "$rec/soak-paths.txt" "${soak_args[@]}" -d "$SOAK_PLAIN_DURATION" -rss-every 250ms >"$OUT/soak-plain.json"
+	stop_pid "${pid[D]}"
+	say "soak: $SOAK_DURATION on the sidecar, 10,000 segment sets, 1,000 query texts, RSS every $SOAK_EVERY"
+	loadgen C "$rec/soak-paths.txt" "${soak_args[@]}" -d "$SOAK_DURATION" -rss-every "$SOAK_EVERY" >"$OUT/soak.json"
+	say "soak result"
+	bin/benchreport -soak "$OUT/soak.json" -plain "$OUT/soak-plain.json" -markdown "$OUT/soak.md"
+	{
+		cat "$OUT/soak.md"
+		printf 'Command: `make soak%s`, %s, on %s.\n\n' "${QUICK:+ QUICK=1}" "$(date -u '+%Y-%m-%d %H:%M UTC')" "$(nproc) CPUs"
+	} >"$OUT/soak-section.md"
+	replace_section BENCHMARKS.md soak "$OUT/soak-section.md"
+	echo "soak section written to BENCHMARKS.md ($(($(date +%s) - started)) s)" >&2
+	exit 0
+fi
+
+# --- Go benchmarks ---------------------------------------------------------------------------
+
+say "go test -run '^\$' -bench . -benchmem ${GO_BENCH_ARGS[*]}"
+go_bench_status=0
+CADDY_BIN=$CADDY_BIN DEMOSTORE_BIN=$DEMOSTORE_BIN \
+	$GO test -run '^$' -bench . -benchmem "${GO_BENCH_ARGS[@]}" 2>&1 | tee "$OUT/go-bench.txt" || go_bench_status=$?
+[ "$go_bench_status" = 0 ] || echo "bench: go test -bench failed (status $go_bench_status); continuing with the load comparison" >&2
+
+# --- load comparison -------------------------------------------------------------------------
+
+say "load: $ROUNDS rounds of A B C D, $CONCURRENCY clients, $WARMUP warm-up + $DURATION each"
+results=$OUT/load.jsonl
+: >"$results"
+for round in $(seq 1 "$ROUNDS"); do
+	loadgen A "$rec/nocart.path" "$round" -d "$DURATION" -rss-every 100ms >>"$results"
+	loadgen B "$rec/nocart.path" "$round" -d "$DURATION" -rss-every 100ms >>"$results"
+	loadgen C "$rec/cart.path" "$round" -d "$DURATION" -rss-every 100ms >>"$results"
+	loadgen D "$rec/cart.path" "$round" -d "$DURATION" -rss-every 100ms >>"$results"
+done
+stop_all
+
+say "results"
+bin/benchreport -load "$results" -gobench "$OUT/go-bench.txt" -markdown "$OUT/load.md"
+
+command="make bench${QUICK:+ QUICK=1}"
+{
+	printf '# Benchmarks\n\nWritten by `%s` (`scripts/bench.sh`) on %s.%s\n\n' "$command" "$(date -u '+%Y-%m-%d %H:%M UTC')" \
+		"${QUICK:+ QUICK run: short runs and 100 iterations per Go benchmark, indicative only.}"
+	machine
+	printf -- '- Load: %s rounds × A B C D, `bin/loadgen -c %s -warmup %s -d %s`, every Caddy with GOMAXPROCS unset, admin off, automatic HTTPS off, logs to a file; loadgen, Caddy and the fixed upstream share the machine\n' \
+		"$ROUNDS" "$CONCURRENCY" "$WARMUP" "$DURATION"
+	printf -- '- Upstream: `bin/fixedupstream` serving the demo store'"'"'s recorded answers (20-line cart with coupon and shipping; product search); the sidecar'"'"'s answer over it is checked byte for byte against its answer over the demo store before the load\n'
+	printf -- '- Rules: `%s` (10 rules; the shopper of C is in the audiences of two that apply: VIP 20%% and $10 off)\n' "$RULES"
+	printf -- '- Go benchmarks: `go test -run '"'"'^$'"'"' -bench . -benchmem %s`%s\n\n' "${GO_BENCH_ARGS[*]}" \
+		"$([ "$go_bench_status" = 0 ] || echo " (FAILED with status $go_bench_status: see $OUT/go-bench.txt)")"
+	cat "$OUT/load.md"
+} >"$OUT/BENCHMARKS.new.md"
+if [ -f BENCHMARKS.md ] && grep -q '<!-- soak -->' BENCHMARKS.md; then
+	awk '/^<!-- soak -->$/ {p = 1} p' BENCHMARKS.md >"$OUT/soak-section.kept"
+	cat "$OUT/soak-section.kept" >>"$OUT/BENCHMARKS.new.md"
+fi
+mv "$OUT/BENCHMARKS.new.md" BENCHMARKS.md
+echo "BENCHMARKS.md written; raw results in $OUT ($(($(date +%s) - started)) s)" >&2
+[ "$go_bench_status" = 0 ]
