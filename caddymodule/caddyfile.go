@@ -49,6 +49,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    allow_unknown_audiences
 //	    reload_interval <duration>
 //	    candidate_cache_size <n>
+//	    plan_cache_size <n>
 //	    preview_time_header <header>    # staging only
 //	    server_timing   on|off
 //	    gate_policy     shopper_wins|audience_wins
@@ -188,6 +189,12 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return err
 			}
 			h.CandidateCacheSize = n
+		case "plan_cache_size":
+			n, err := positiveInt(d)
+			if err != nil {
+				return err
+			}
+			h.PlanCacheSize = n
 		case "preview_time_header":
 			v, err := oneArg(d)
 			if err != nil {

@@ -35,7 +35,9 @@ const (
 	DefaultUpstreamHeader = "X-Audience-Segments"
 	DefaultGraphQLPath    = "/graphql"
 	DefaultMaxBody        = 4 << 20
-	DefaultPlanCacheSize  = 1024
+	// DefaultPlanCacheSize bounds the distinct GraphQL operations whose analysis is kept; a
+	// storefront sends a few dozen distinct cart operations.
+	DefaultPlanCacheSize = 256
 	// DefaultStoreCode is the store view assumed when a request has no Store header.
 	DefaultStoreCode = "default"
 	// DefaultName is the handler name when none is configured.
@@ -101,6 +103,10 @@ type Handler struct {
 
 	// ReloadInterval is how often rule and catalog sources are checked. Default: 5s.
 	ReloadInterval caddy.Duration `json:"reload_interval,omitempty"`
+
+	// PlanCacheSize is how many distinct GraphQL operations keep their analysis cached.
+	// Default: 256.
+	PlanCacheSize int `json:"plan_cache_size,omitempty"`
 
 	// CandidateCacheSize is how many distinct segment sets keep their candidate rule list
 	// cached. Default: 4096.
@@ -264,15 +270,18 @@ func (h *Handler) provisionRewrite() error {
 		return err
 	}
 	h.taxRates = rates
-	planner, err := cartql.NewPlanner(cartql.Options{CacheSize: DefaultPlanCacheSize, CartFields: h.CartFields})
+	if h.PlanCacheSize == 0 {
+		h.PlanCacheSize = DefaultPlanCacheSize
+	}
+	planner, err := cartql.NewPlanner(cartql.Options{CacheSize: h.PlanCacheSize, CartFields: h.CartFields})
 	if err != nil {
 		return fmt.Errorf("cart_fields: %w", err)
 	}
 	h.planner = planner
-	if h.escapes, err = lru.New[*cartql.Plan, string](DefaultPlanCacheSize); err != nil {
+	if h.escapes, err = lru.New[*cartql.Plan, string](h.PlanCacheSize); err != nil {
 		return fmt.Errorf("escape cache: %w", err)
 	}
-	if h.getPlans, err = lru.New[string, *cartql.Plan](DefaultPlanCacheSize); err != nil {
+	if h.getPlans, err = lru.New[string, *cartql.Plan](h.PlanCacheSize); err != nil {
 		return fmt.Errorf("plan cache: %w", err)
 	}
 	return nil
@@ -321,6 +330,9 @@ func (h *Handler) Validate() error {
 	}
 	if h.PreviewTimeHeader != "" && !validHeaderName(h.PreviewTimeHeader) {
 		return fmt.Errorf("preview_time_header: %q is not a valid header name", h.PreviewTimeHeader)
+	}
+	if h.PlanCacheSize < 0 {
+		return fmt.Errorf("plan_cache_size: must be positive, got %d", h.PlanCacheSize)
 	}
 	if h.MaxBody < 0 {
 		return fmt.Errorf("max_body: must be positive, got %d", h.MaxBody)
