@@ -345,17 +345,19 @@ func (h *Handler) Validate() error {
 
 // ServeHTTP normalizes the membership of r, forwards it upstream and calls next.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	job := h.prepareRewrite(r, next)
 	m := h.readMembership(r)
 	forwardMembership(r.Header, h.UpstreamHeader, m, h.StripInbound)
 	setPlaceholders(r, m)
 	h.count(m)
-	if job := h.prepareRewrite(r, m, next); job != nil {
-		if job.gate != nil && !h.gateBefore(w, job) {
-			return nil // answered by the gate
-		}
-		return h.serveRewrite(w, r, next, job)
+	if job == nil {
+		return next.ServeHTTP(w, r)
 	}
-	return next.ServeHTTP(w, r)
+	job.setShopper(m.Segments)
+	if job.gate != nil && !h.gateBefore(w, job) {
+		return nil // answered by the gate
+	}
+	return h.serveRewrite(w, r, next, job)
 }
 
 // readMembership reads and normalizes the membership of r, logging dropped input.
@@ -381,7 +383,7 @@ func (h *Handler) readMembership(r *http.Request) membership.Membership {
 
 // count records the request in the metrics and the per-audience hit counters.
 func (h *Handler) count(m membership.Membership) {
-	metrics.requests.WithLabelValues(string(m.Origin)).Inc()
+	metrics.requestsBy(m.Origin).Inc()
 	if len(m.Segments) > 0 {
 		h.state.hits.add(m.Segments, h.state.knownAudience, time.Now())
 	}

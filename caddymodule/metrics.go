@@ -5,12 +5,17 @@ import (
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/caddy-audiences/caddy-audiences/internal/membership"
 )
 
 // metrics are created once and registered into Caddy's registry on every Provision, so they
 // keep counting across config reloads. Labels are low-cardinality: rule ids come from the
 // operator's rule file, currencies are checked to be ISO codes.
-var metrics = struct {
+var metrics metricsSet
+
+// metricsSet holds the collectors.
+type metricsSet struct {
 	once               sync.Once
 	requests           *prometheus.CounterVec
 	rewrites           *prometheus.CounterVec
@@ -23,7 +28,19 @@ var metrics = struct {
 	truncatedRequests  prometheus.Counter
 	gate               *prometheus.CounterVec
 	collectorsInternal []prometheus.Collector
-}{}
+	byOrigin           sync.Map // membership.Origin → prometheus.Counter, resolved once
+}
+
+// requestsBy returns the request counter of one membership origin without a label lookup
+// on every request.
+func (m *metricsSet) requestsBy(origin membership.Origin) prometheus.Counter {
+	if c, ok := m.byOrigin.Load(origin); ok {
+		return c.(prometheus.Counter)
+	}
+	c := m.requests.WithLabelValues(string(origin))
+	m.byOrigin.Store(origin, c)
+	return c
+}
 
 // Rewrite outcomes, the values of the outcome label.
 const (

@@ -14,7 +14,6 @@ import (
 
 	"github.com/caddy-audiences/caddy-audiences/internal/cartql"
 	"github.com/caddy-audiences/caddy-audiences/internal/gqlhttp"
-	"github.com/caddy-audiences/caddy-audiences/internal/membership"
 	"github.com/caddy-audiences/caddy-audiences/rules"
 )
 
@@ -43,7 +42,7 @@ type evaluation struct {
 
 // prepareRewrite decides whether the response to r may need rewriting and, if so, sends the
 // augmented operation upstream. It returns nil for everything that must pass untouched.
-func (h *Handler) prepareRewrite(r *http.Request, m membership.Membership, next caddyhttp.Handler) *rewriteJob {
+func (h *Handler) prepareRewrite(r *http.Request, next caddyhttp.Handler) *rewriteJob {
 	at, preview := h.evaluationTime(r)
 	rs := h.ruleSet()
 	if rs == nil || rs.Len() == 0 || r.URL.Path != h.GraphQLPath {
@@ -87,15 +86,22 @@ func (h *Handler) prepareRewrite(r *http.Request, m membership.Membership, next 
 		plan:      plan,
 		variables: vars,
 		ruleSet:   rs,
-		segments:  m.Segments,
 		store:     storeCode(r),
 		at:        at,
 		preview:   preview,
 	}
 	if gates != nil {
-		job.gate = &gateJob{rules: gates, segments: m.Segments, at: at, up: upstream{path: h.GraphQLPath, r: r, next: next}}
+		job.gate = &gateJob{rules: gates, at: at, up: upstream{path: h.GraphQLPath, r: r, next: next}}
 	}
 	return job
+}
+
+// setShopper gives the job the shopper's segment set, once membership is known.
+func (job *rewriteJob) setShopper(segments []string) {
+	job.segments = segments
+	if job.gate != nil {
+		job.gate.segments = segments
+	}
 }
 
 // gateBefore runs the gate's checks that come before the request is forwarded: a shopper
