@@ -37,7 +37,7 @@ const (
 	DefaultMaxBody        = 4 << 20
 	// DefaultPlanCacheSize bounds the distinct GraphQL operations whose analysis is kept; a
 	// storefront sends a few dozen distinct cart operations.
-	DefaultPlanCacheSize = 256
+	DefaultPlanCacheSize = 128
 	// DefaultStoreCode is the store view assumed when a request has no Store header.
 	DefaultStoreCode = "default"
 	// DefaultName is the handler name when none is configured.
@@ -105,7 +105,7 @@ type Handler struct {
 	ReloadInterval caddy.Duration `json:"reload_interval,omitempty"`
 
 	// PlanCacheSize is how many distinct GraphQL operations keep their analysis cached.
-	// Default: 256.
+	// Default: 128.
 	PlanCacheSize int `json:"plan_cache_size,omitempty"`
 
 	// CandidateCacheSize is how many distinct segment sets keep their candidate rule list
