@@ -54,6 +54,23 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    server_timing   on|off
 //	    gate_policy     shopper_wins|audience_wins
 //	    multi_coupon
+//	    trust           client|signed|edge
+//	    org_id          <ims org id>
+//	    membership_cookie <name>
+//	    membership_keys <key...>          # {env.AUD_KEY}; the first signs
+//	    membership_ttl  <duration>
+//	    cart_pins       <n>
+//	    edge {
+//	        datastream_id     <id>
+//	        edge_url          <url>
+//	        client_id         <id>
+//	        client_secret     <secret>
+//	        ims_url           <url>
+//	        destination_alias <alias>
+//	        lookup_ttl        <duration>
+//	        lookup_timeout    <duration>
+//	        on_lookup_error   none|client
+//	    }
 //	}
 //
 // Every subdirective is optional; the defaults are documented on the Handler fields.
@@ -174,15 +191,11 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 			h.AllowUnknownAudiences = true
 		case "reload_interval":
-			v, err := oneArg(d)
+			dur, err := durationArg(d)
 			if err != nil {
 				return err
 			}
-			dur, err := caddy.ParseDuration(v)
-			if err != nil || dur <= 0 {
-				return d.Errf("reload_interval: want a duration such as 5s, got %q", v)
-			}
-			h.ReloadInterval = caddy.Duration(dur)
+			h.ReloadInterval = dur
 		case "candidate_cache_size":
 			n, err := positiveInt(d)
 			if err != nil {
@@ -220,6 +233,52 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.Errf("gate_policy: unknown value %q (want shopper_wins or audience_wins)", v)
 			}
 			h.GatePolicy = v
+		case "trust":
+			v, err := oneArg(d)
+			if err != nil {
+				return err
+			}
+			if v != TrustClient && v != TrustSigned && v != TrustEdge {
+				return d.Errf("trust: unknown value %q (want client, signed or edge)", v)
+			}
+			h.Trust = v
+		case "org_id":
+			v, err := oneArg(d)
+			if err != nil {
+				return err
+			}
+			h.OrgID = v
+		case "membership_cookie":
+			v, err := oneArg(d)
+			if err != nil {
+				return err
+			}
+			h.MembershipCookie = v
+		case "membership_keys":
+			args := d.RemainingArgs()
+			if len(args) == 0 {
+				return d.ArgErr()
+			}
+			h.MembershipKeys = append(h.MembershipKeys, args...)
+		case "membership_ttl":
+			dur, err := durationArg(d)
+			if err != nil {
+				return err
+			}
+			h.MembershipTTL = dur
+		case "cart_pins":
+			n, err := positiveInt(d)
+			if err != nil {
+				return err
+			}
+			h.CartPins = n
+		case "edge":
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+			if err := h.unmarshalEdge(d); err != nil {
+				return err
+			}
 		case "multi_coupon":
 			if d.NextArg() {
 				return d.ArgErr()
@@ -230,6 +289,67 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		}
 	}
 	return nil
+}
+
+// unmarshalEdge reads the edge { … } block.
+func (h *Handler) unmarshalEdge(d *caddyfile.Dispenser) error {
+	e := new(EdgeConfig)
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		sub := d.Val()
+		if sub == "lookup_ttl" || sub == "lookup_timeout" {
+			dur, err := durationArg(d)
+			if err != nil {
+				return err
+			}
+			if sub == "lookup_ttl" {
+				e.LookupTTL = dur
+			} else {
+				e.LookupTimeout = dur
+			}
+			continue
+		}
+		v, err := oneArg(d)
+		if err != nil {
+			return err
+		}
+		switch sub {
+		case "datastream_id":
+			e.DatastreamID = v
+		case "edge_url":
+			e.URL = v
+		case "client_id":
+			e.ClientID = v
+		case "client_secret":
+			e.ClientSecret = v
+		case "ims_url":
+			e.IMSURL = v
+		case "destination_alias":
+			e.DestinationAlias = v
+		case "on_lookup_error":
+			if v != onLookupErrorNone && v != onLookupErrorClient {
+				return d.Errf("on_lookup_error: unknown value %q (want none or client)", v)
+			}
+			e.OnLookupError = v
+		default:
+			return d.Errf("edge: unrecognized subdirective %q", sub)
+		}
+	}
+	h.Edge = e
+	return nil
+}
+
+// durationArg returns the single positive duration argument of the current subdirective.
+func durationArg(d *caddyfile.Dispenser) (caddy.Duration, error) {
+	name := d.Val()
+	v, err := oneArg(d)
+	if err != nil {
+		return 0, err
+	}
+	dur, err := caddy.ParseDuration(v)
+	if err != nil || dur <= 0 {
+		return 0, d.Errf("%s: want a duration such as 5s, got %q", name, v)
+	}
+	return caddy.Duration(dur), nil
 }
 
 // oneArg returns the single argument of the current subdirective.

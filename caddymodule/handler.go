@@ -126,6 +126,31 @@ type Handler struct {
 	// coupons and the shopper's own coexist (the store must allow several coupons per order).
 	MultiCoupon bool `json:"multi_coupon,omitempty"`
 
+	// Trust says where membership may come from: client (the browser's
+	// aep-segments-membership, default), signed (only the sidecar's own signed cookie) or edge
+	// (the sidecar asks Adobe's Edge Network, then signs the answer into that cookie).
+	Trust string `json:"trust,omitempty"`
+
+	// OrgID is the Adobe IMS organization (such as 53A16ACB5CC1D3760A495C99@AdobeOrg); it
+	// names the Web SDK identity cookie. Required with trust signed or edge.
+	OrgID string `json:"org_id,omitempty"`
+
+	// MembershipCookie is the sidecar's signed membership cookie. Default: aud_m.
+	MembershipCookie string `json:"membership_cookie,omitempty"`
+
+	// MembershipKeys sign and verify that cookie (base64 or hex, at least 32 bytes each; use
+	// placeholders such as {env.AUD_KEY}). The first signs; all verify, for rotation.
+	MembershipKeys []string `json:"membership_keys,omitempty"`
+
+	// MembershipTTL is how long a signed membership is trusted. Default: 10m.
+	MembershipTTL caddy.Duration `json:"membership_ttl,omitempty"`
+
+	// Edge configures Edge Network lookups for trust edge.
+	Edge *EdgeConfig `json:"edge,omitempty"`
+
+	// CartPins bounds how many carts remember the ECID first seen with them. Default: 100000.
+	CartPins int `json:"cart_pins,omitempty"`
+
 	// ServerTiming adds "Server-Timing: audiences;dur=<ms>" to rewritten responses.
 	// Default: true.
 	ServerTiming *bool `json:"server_timing,omitempty"`
@@ -160,6 +185,7 @@ type Handler struct {
 	state      *handlerState
 	stateKey   stateKey
 	taxRates   map[string]decimal.Decimal
+	trust      *trust // nil with trust client
 }
 
 // CaddyModule returns the Caddy module information.
@@ -202,7 +228,10 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err := h.provisionRewrite(); err != nil {
 		return err
 	}
-	return h.provisionState()
+	if err := h.provisionState(); err != nil {
+		return err
+	}
+	return h.provisionTrust(ctx)
 }
 
 // provisionState loads rules and catalog, or reuses them from before a config reload.
@@ -346,14 +375,15 @@ func (h *Handler) Validate() error {
 // ServeHTTP normalizes the membership of r, forwards it upstream and calls next.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	job := h.prepareRewrite(r, next)
-	m := h.readMembership(r)
-	forwardMembership(r.Header, h.UpstreamHeader, m, h.StripInbound)
+	m, ecid := h.resolveMembership(w, r, job != nil && (job.plan.HasCart() || job.plan.PlacesOrder()))
+	forwardMembership(r.Header, h.UpstreamHeader, m, h.StripInbound || h.trust != nil)
 	setPlaceholders(r, m)
 	h.count(m)
 	if job == nil {
 		return next.ServeHTTP(w, r)
 	}
 	job.setShopper(m.Segments)
+	job.ecid = ecid
 	if job.gate != nil && !h.gateBefore(w, job) {
 		return nil // answered by the gate
 	}

@@ -16,19 +16,22 @@ var metrics metricsSet
 
 // metricsSet holds the collectors.
 type metricsSet struct {
-	once               sync.Once
-	requests           *prometheus.CounterVec
-	rewrites           *prometheus.CounterVec
-	ruleApplications   *prometheus.CounterVec
-	discountAmount     *prometheus.CounterVec
-	rewriteDuration    prometheus.Histogram
-	rulesLoaded        *prometheus.GaugeVec
-	reloadErrors       *prometheus.CounterVec
-	invalidSegments    prometheus.Counter
-	truncatedRequests  prometheus.Counter
-	gate               *prometheus.CounterVec
-	collectorsInternal []prometheus.Collector
-	byOrigin           sync.Map // membership.Origin → prometheus.Counter, resolved once
+	once                sync.Once
+	requests            *prometheus.CounterVec
+	rewrites            *prometheus.CounterVec
+	ruleApplications    *prometheus.CounterVec
+	discountAmount      *prometheus.CounterVec
+	rewriteDuration     prometheus.Histogram
+	rulesLoaded         *prometheus.GaugeVec
+	reloadErrors        *prometheus.CounterVec
+	invalidSegments     prometheus.Counter
+	truncatedRequests   prometheus.Counter
+	gate                *prometheus.CounterVec
+	edgeLookups         *prometheus.CounterVec
+	edgeLatency         prometheus.Histogram
+	signatureRejections *prometheus.CounterVec
+	collectorsInternal  []prometheus.Collector
+	byOrigin            sync.Map // membership.Origin → prometheus.Counter, resolved once
 }
 
 // requestsBy returns the request counter of one membership origin without a label lookup
@@ -94,7 +97,21 @@ func initMetrics() {
 		Namespace: ns, Subsystem: sub, Name: "gate_total",
 		Help: "Coupon gate actions: applied, removed, failed, refused_order, refused_code.",
 	}, []string{"action"})
+	metrics.edgeLookups = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: ns, Subsystem: sub, Name: "edge_lookups_total",
+		Help: "Edge Network audience lookups, by outcome (hit, miss, coalesced, error kinds).",
+	}, []string{"outcome"})
+	metrics.edgeLatency = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Namespace: ns, Subsystem: sub, Name: "edge_lookup_duration_seconds",
+		Help:    "Time to answer an Edge Network audience lookup, cache hits included.",
+		Buckets: []float64{0.00001, 0.0001, 0.001, 0.01, 0.05, 0.1, 0.2, 0.3, 0.5, 1},
+	})
+	metrics.signatureRejections = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: ns, Subsystem: sub, Name: "membership_rejections_total",
+		Help: "Signed membership cookies ignored, and carts refused to another identity, by reason.",
+	}, []string{"reason"})
 	metrics.collectorsInternal = []prometheus.Collector{
+		metrics.edgeLookups, metrics.edgeLatency, metrics.signatureRejections,
 		metrics.gate,
 		metrics.requests, metrics.rewrites, metrics.ruleApplications, metrics.discountAmount,
 		metrics.rewriteDuration, metrics.rulesLoaded, metrics.reloadErrors,

@@ -32,6 +32,7 @@ type rewriteJob struct {
 	preview   bool
 	results   []evaluation // one per cart evaluated
 	gate      *gateJob     // nil when no rule is enforced by a coupon
+	ecid      string       // the shopper's ECID with trusted membership
 }
 
 // evaluation is one cart's rule result with the cart's currency.
@@ -220,6 +221,7 @@ func (h *Handler) serveRewrite(w http.ResponseWriter, r *http.Request, next cadd
 	}
 	start := time.Now()
 	body := bw.buf.Bytes()
+	h.checkPins(job, body)
 	if job.gate != nil && job.plan.HasCart() {
 		synced, err := h.syncResponse(job, body)
 		if err != nil {
@@ -305,4 +307,23 @@ func storeCode(r *http.Request) string {
 		return code
 	}
 	return DefaultStoreCode
+}
+
+// checkPins prices a cart only for the ECID first seen with it: when any cart of the answer
+// belongs to another shopper's identity, this request gets no audience.
+func (h *Handler) checkPins(job *rewriteJob, body []byte) {
+	if h.trust == nil || job.ecid == "" || !job.plan.HasCart() {
+		return
+	}
+	snaps, err := job.plan.Snapshots(body, cartql.RewriteOptions{Store: job.store})
+	if err != nil {
+		return
+	}
+	for _, snap := range snaps {
+		if !h.trust.pinned(snap.CartID, job.ecid) {
+			metrics.signatureRejections.WithLabelValues("cart_pin").Inc()
+			job.setShopper(nil)
+			return
+		}
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/caddy-audiences/caddy-audiences/internal/catalog"
+	"github.com/caddy-audiences/caddy-audiences/internal/edge"
 	"github.com/caddy-audiences/caddy-audiences/internal/gate"
 	"github.com/caddy-audiences/caddy-audiences/internal/sources"
 	"github.com/caddy-audiences/caddy-audiences/rules"
@@ -37,6 +39,8 @@ type handlerState struct {
 	locks     *gate.Locks
 	gates     gateCache
 	gateStats gateStats
+	edgeMu    sync.Mutex
+	resolvers map[string]*edge.Resolver // by configuration, reused across config reloads
 	logger    atomic.Pointer[zap.Logger]
 	createdAt time.Time
 }
@@ -232,4 +236,28 @@ func (s *handlerState) knownAudience(id string) bool {
 	}
 	rs := s.ruleSet()
 	return rs != nil && rs.UsesAudience(id)
+}
+
+// edgeResolver returns the Edge Network resolver for a configuration, creating it once: a
+// resolver's cache lives as long as the process, so reloads must share it.
+func (s *handlerState) edgeResolver(opts edge.Options, ropts edge.ResolverOptions) (*edge.Resolver, error) {
+	key := fmt.Sprintf("%+v|%+v|%v|%v", opts, opts.Auth, ropts.TTL, ropts.Timeout)
+	s.edgeMu.Lock()
+	defer s.edgeMu.Unlock()
+	if r, ok := s.resolvers[key]; ok {
+		return r, nil
+	}
+	client, err := edge.NewClient(opts)
+	if err != nil {
+		return nil, err
+	}
+	r, err := edge.NewResolver(client, ropts)
+	if err != nil {
+		return nil, err
+	}
+	if s.resolvers == nil {
+		s.resolvers = map[string]*edge.Resolver{}
+	}
+	s.resolvers[key] = r
+	return r, nil
 }

@@ -89,6 +89,9 @@ func (m Membership) Header() string {
 	return strings.Join(m.Segments, ",")
 }
 
+// DoNotTrack reports whether r carries Magento's cookie-restriction cookie mg_dnt.
+func DoNotTrack(r *http.Request) bool { return hasCookie(r, DNTCookieName) }
+
 // Read extracts the membership of r according to cfg. It never fails: bad input is dropped
 // and counted in the result.
 func Read(r *http.Request, cfg Config) Membership {
