@@ -16,9 +16,9 @@ const (
 )
 
 // provisioned returns h provisioned in a fresh Caddy context.
-func provisioned(t *testing.T, h *Handler) *Handler {
+func provisioned(t testing.TB, h *Handler) *Handler {
 	t.Helper()
-	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+	ctx, cancel := newTestContext()
 	t.Cleanup(cancel)
 	if err := h.Provision(ctx); err != nil {
 		t.Fatalf("provision: %v", err)
@@ -28,6 +28,11 @@ func provisioned(t *testing.T, h *Handler) *Handler {
 	}
 	t.Cleanup(func() { _ = h.Cleanup() })
 	return h
+}
+
+// newTestContext returns a fresh Caddy context.
+func newTestContext() (caddy.Context, context.CancelFunc) {
+	return caddy.NewContext(caddy.Context{Context: context.Background()})
 }
 
 // seen is what the fake next handler observed.
