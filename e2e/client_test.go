@@ -8,12 +8,12 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/vektah/gqlparser/v2/ast"
-	"github.com/vektah/gqlparser/v2/formatter"
 	"github.com/vektah/gqlparser/v2/parser"
+
+	"github.com/caddy-audiences/caddy-audiences/internal/apollo"
 )
 
 // fixture is one GraphQL operation a real storefront sends.
@@ -61,50 +61,14 @@ func findShared(rel string) string {
 	}
 }
 
-// apolloize does to a query what Apollo Client does before sending it: __typename is added to
-// every selection set but the operation's own, and the document is minified.
+// apolloize does to a query what Apollo Client does before sending it.
 func apolloize(t *testing.T, query string) string {
 	t.Helper()
-	doc, err := parser.ParseQuery(&ast.Source{Input: query})
+	out, err := apollo.Prepare(query)
 	if err != nil {
-		t.Fatalf("parse: %v", err)
+		t.Fatalf("prepare: %v", err)
 	}
-	for _, op := range doc.Operations {
-		for _, sel := range op.SelectionSet {
-			addTypename(sel)
-		}
-	}
-	for _, frag := range doc.Fragments {
-		frag.SelectionSet = withTypename(frag.SelectionSet)
-	}
-	var b strings.Builder
-	formatter.NewFormatter(&b, formatter.WithCompacted()).FormatQueryDocument(doc)
-	return b.String()
-}
-
-func addTypename(sel ast.Selection) {
-	switch s := sel.(type) {
-	case *ast.Field:
-		if len(s.SelectionSet) > 0 {
-			s.SelectionSet = withTypename(s.SelectionSet)
-		}
-	case *ast.InlineFragment:
-		for _, child := range s.SelectionSet {
-			addTypename(child)
-		}
-	}
-}
-
-func withTypename(set ast.SelectionSet) ast.SelectionSet {
-	for _, sel := range set {
-		addTypename(sel)
-	}
-	for _, sel := range set {
-		if f, ok := sel.(*ast.Field); ok && f.Name == "__typename" && f.Alias == "" {
-			return set
-		}
-	}
-	return append(set, &ast.Field{Name: "__typename", Alias: "__typename"})
+	return out
 }
 
 // operationKind returns "mutation" or "query" for the first operation of query.

@@ -18,6 +18,8 @@
 package main
 
 import (
+	"github.com/caddy-audiences/caddy-audiences/internal/apollo"
+
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -90,7 +92,7 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
-	query, err := apolloize(raw)
+	query, err := apollo.Prepare(raw)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/caddy-audiences/caddy-audiences/internal/apollo"
+
 	"net/url"
 	"strings"
 	"testing"
@@ -37,7 +39,7 @@ func TestSoakSegmentsDistinct(t *testing.T) {
 }
 
 func TestSoakPathsDistinctAndPlanned(t *testing.T) {
-	query, err := apolloize(`query GetCartDetails($cartId: String!) {
+	query, err := apollo.Prepare(`query GetCartDetails($cartId: String!) {
 		cart(cart_id: $cartId) { id items { uid quantity } }
 	}`)
 	if err != nil {
@@ -74,7 +76,7 @@ func TestSoakPathsDistinctAndPlanned(t *testing.T) {
 }
 
 func TestApolloizeKeepsExistingTypename(t *testing.T) {
-	got, err := apolloize(`fragment F on Cart { __typename id } query Q { cart(cart_id: "x") { ...F } }`)
+	got, err := apollo.Prepare(`fragment F on Cart { __typename id } query Q { cart(cart_id: "x") { ...F } }`)
 	if err != nil {
 		t.Fatal(err)
 	}

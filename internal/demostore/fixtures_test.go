@@ -1,6 +1,8 @@
 package demostore
 
 import (
+	"github.com/caddy-audiences/caddy-audiences/internal/apollo"
+
 	"encoding/json"
 	"net/http"
 	"os"
@@ -50,45 +52,11 @@ func prepareQuery(t *testing.T, query string, typename bool) (string, *ast.Opera
 		t.Fatalf("parse: %v", err)
 	}
 	if typename {
-		for _, op := range doc.Operations {
-			for _, sel := range op.SelectionSet {
-				addTypename(sel)
-			}
-		}
-		for _, f := range doc.Fragments {
-			f.SelectionSet = withTypename(f.SelectionSet)
-		}
+		apollo.AddTypename(doc)
 	}
 	var b strings.Builder
 	formatter.NewFormatter(&b, formatter.WithCompacted()).FormatQueryDocument(doc)
 	return b.String(), doc.Operations[0]
-}
-
-func addTypename(sel ast.Selection) {
-	switch s := sel.(type) {
-	case *ast.Field:
-		if len(s.SelectionSet) > 0 {
-			s.SelectionSet = withTypename(s.SelectionSet)
-		}
-	case *ast.InlineFragment:
-		for _, child := range s.SelectionSet {
-			addTypename(child)
-		}
-	}
-}
-
-func withTypename(set ast.SelectionSet) ast.SelectionSet {
-	has := false
-	for _, sel := range set {
-		addTypename(sel)
-		if f, ok := sel.(*ast.Field); ok && f.Name == "__typename" && f.Alias == "__typename" {
-			has = true
-		}
-	}
-	if !has {
-		set = append(set, &ast.Field{Name: "__typename", Alias: "__typename"})
-	}
-	return set
 }
 
 // fixtureState is a guest cart with a simple, a configurable and a virtual item, an address,
