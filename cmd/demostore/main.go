@@ -22,19 +22,14 @@
 package main
 
 import (
-	"context"
-	"errors"
+	"github.com/caddy-audiences/caddy-audiences/internal/servecmd"
+
 	"flag"
 	"fmt"
 	"log"
 	"net"
-	"net/http"
-	"os"
-	"os/signal"
 	"strconv"
 	"strings"
-	"syscall"
-	"time"
 
 	"github.com/caddy-audiences/caddy-audiences/internal/demostore"
 	"github.com/caddy-audiences/caddy-audiences/rules"
@@ -119,30 +114,7 @@ func run(cfg config) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	opts.BaseURL = baseURL(ln.Addr())
-	store := demostore.New(opts)
-	srv := &http.Server{Handler: store, ReadHeaderTimeout: 10 * time.Second}
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	log.Printf("demostore: listening on %s", ln.Addr())
-
-	select {
-	case err := <-errc:
-		return fmt.Errorf("serve: %w", err)
-	case <-ctx.Done():
-	}
-	log.Printf("demostore: shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("serve: %w", err)
-	}
-	return nil
+	return servecmd.Run("demostore", ln, demostore.New(opts))
 }
 
 // baseURL is the store's public URL as seen on the listening address.

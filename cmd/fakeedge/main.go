@@ -14,7 +14,8 @@
 package main
 
 import (
-	"context"
+	"github.com/caddy-audiences/caddy-audiences/internal/servecmd"
+
 	"errors"
 	"flag"
 	"fmt"
@@ -22,9 +23,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
-	"syscall"
-	"time"
 
 	"github.com/caddy-audiences/caddy-audiences/internal/edge/edgetest"
 	"github.com/caddy-audiences/caddy-audiences/internal/loopback"
@@ -64,24 +62,7 @@ func run(cfg config) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	srv := &http.Server{Handler: fake, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 5 * time.Minute}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	log.Printf("fakeedge: listening on %s", ln.Addr())
-
-	select {
-	case err := <-errc:
-		return fmt.Errorf("serve: %w", err)
-	case <-ctx.Done():
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	return nil
+	return servecmd.Run("fakeedge", ln, fake)
 }
 
 // newFake builds the fake from the flags and the profiles file.
