@@ -18,8 +18,6 @@
 package main
 
 import (
-	"github.com/caddy-audiences/caddy-audiences/internal/apollo"
-
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -36,6 +34,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/caddy-audiences/caddy-audiences/internal/apollo"
 	"github.com/caddy-audiences/caddy-audiences/internal/cartql"
 	"github.com/caddy-audiences/caddy-audiences/internal/loopback"
 )

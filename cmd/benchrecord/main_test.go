@@ -1,12 +1,11 @@
 package main
 
 import (
-	"github.com/caddy-audiences/caddy-audiences/internal/apollo"
-
 	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/caddy-audiences/caddy-audiences/internal/apollo"
 	"github.com/caddy-audiences/caddy-audiences/internal/cartql"
 )
 

@@ -22,8 +22,6 @@
 package main
 
 import (
-	"github.com/caddy-audiences/caddy-audiences/internal/servecmd"
-
 	"flag"
 	"fmt"
 	"log"
@@ -32,6 +30,7 @@ import (
 	"strings"
 
 	"github.com/caddy-audiences/caddy-audiences/internal/demostore"
+	"github.com/caddy-audiences/caddy-audiences/internal/servecmd"
 	"github.com/caddy-audiences/caddy-audiences/rules"
 )
 

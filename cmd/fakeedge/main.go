@@ -14,8 +14,6 @@
 package main
 
 import (
-	"github.com/caddy-audiences/caddy-audiences/internal/servecmd"
-
 	"errors"
 	"flag"
 	"fmt"
@@ -26,6 +24,7 @@ import (
 
 	"github.com/caddy-audiences/caddy-audiences/internal/edge/edgetest"
 	"github.com/caddy-audiences/caddy-audiences/internal/loopback"
+	"github.com/caddy-audiences/caddy-audiences/internal/servecmd"
 )
 
 // config is what the flags set.

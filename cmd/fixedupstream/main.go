@@ -12,8 +12,6 @@
 package main
 
 import (
-	"github.com/caddy-audiences/caddy-audiences/internal/servecmd"
-
 	"errors"
 	"flag"
 	"fmt"
@@ -21,6 +19,7 @@ import (
 	"net"
 
 	"github.com/caddy-audiences/caddy-audiences/internal/loopback"
+	"github.com/caddy-audiences/caddy-audiences/internal/servecmd"
 )
 
 func main() {

@@ -1,8 +1,6 @@
 package demostore
 
 import (
-	"github.com/caddy-audiences/caddy-audiences/internal/apollo"
-
 	"encoding/json"
 	"net/http"
 	"os"
@@ -13,6 +11,8 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/formatter"
 	"github.com/vektah/gqlparser/v2/parser"
+
+	"github.com/caddy-audiences/caddy-audiences/internal/apollo"
 )
 
 // fixturesFile holds the Venia operations shared by every package's tests.
