@@ -186,7 +186,7 @@ func TestURLSource(t *testing.T) {
 	srv := &docServer{body: "ok v1"}
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
-	w, err := New(Options{Location: ts.URL, Timeout: 100 * time.Millisecond}, compileDoc)
+	w, err := New(Options{Location: ts.URL, Timeout: 10 * time.Second}, compileDoc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +200,11 @@ func TestURLSource(t *testing.T) {
 	}
 	for _, mode := range []string{"500", "slow", "huge", "no-length-huge"} {
 		srv.set("ok v3", mode)
-		rctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+		timeout := 10 * time.Second // the size limit, not the clock, must stop a huge body
+		if mode == "slow" {
+			timeout = 100 * time.Millisecond
+		}
+		rctx, cancel := context.WithTimeout(ctx, timeout)
 		_, err := w.Reload(rctx)
 		cancel()
 		if err == nil {
