@@ -151,35 +151,8 @@ var errNoSelection = errors.New("cart field without a selection set")
 
 // closingBrace finds the token that closes the selection set of f.
 func closingBrace(toks []lexer.Token, f *ast.Field) (lexer.Token, error) {
-	i := sort.Search(len(toks), func(i int) bool { return toks[i].Pos.Start >= f.Position.Start })
-	if i == len(toks) || toks[i].Pos.Start != f.Position.Start {
-		return lexer.Token{}, errNoSelection
-	}
-	parens, braces := 0, 0
-	for ; i < len(toks); i++ {
-		switch toks[i].Kind {
-		case lexer.ParenL:
-			parens++
-		case lexer.ParenR:
-			parens--
-		case lexer.BraceL:
-			if parens == 0 {
-				braces++
-			}
-		case lexer.BraceR:
-			if parens > 0 {
-				continue
-			}
-			braces--
-			if braces == 0 {
-				return toks[i], nil
-			}
-			if braces < 0 {
-				return lexer.Token{}, errNoSelection
-			}
-		}
-	}
-	return lexer.Token{}, errNoSelection
+	_, end, err := selectionBounds(toks, f.Position.Start)
+	return end, err
 }
 
 // runeOffsets returns a function converting the lexer's rune offsets into byte offsets.
