@@ -181,7 +181,12 @@ func (h *Handler) checkOrder(w http.ResponseWriter, job *rewriteJob) bool {
 // shopper qualifies for. When it had to change a cart, the returned body shows the cart as
 // it is now: a query is run again; a mutation's carts are read again with the mutation's own
 // selection — the mutation itself is never replayed.
-func (h *Handler) syncResponse(job *rewriteJob, body []byte) ([]byte, error) {
+func (h *Handler) syncResponse(job *rewriteJob, body []byte) (out []byte, err error) {
+	defer func() {
+		if rec := recover(); rec != nil {
+			out, err = body, fmt.Errorf("gate panicked: %v", rec)
+		}
+	}()
 	opt := cartql.RewriteOptions{Store: job.store}
 	snaps, err := job.plan.Snapshots(body, opt)
 	if err != nil {

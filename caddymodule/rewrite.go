@@ -171,30 +171,43 @@ func (h *Handler) evaluationTime(r *http.Request) (time.Time, bool) {
 
 // rewrite returns the body to send to the client and its outcome. It fails open: on any
 // problem the backend's body is returned without the hidden fields.
-func (h *Handler) rewrite(job *rewriteJob, body []byte) ([]byte, string) {
+func (h *Handler) rewrite(job *rewriteJob, body []byte) (out []byte, outcome string) {
+	defer func() {
+		// A bug must not cost the shopper the page: answer with the backend's body.
+		if rec := recover(); rec != nil {
+			h.logger.Error("cart rewrite panicked; failing open", zap.Any("panic", rec), zap.Stack("stack"))
+			out, outcome = body, outcomeFailedOpen
+		}
+	}()
 	eval := func(c *rules.Cart) *rules.Result {
 		res := job.ruleSet.EvaluateWith(c, job.segments, job.at, rules.EvalOptions{Trace: rules.TraceOff})
 		job.results = append(job.results, evaluation{currency: c.Currency, result: res})
 		return res
 	}
-	out, outcome, err := job.plan.Rewrite(body, job.variables, eval, cartql.RewriteOptions{
+	rewritten, result, err := job.plan.Rewrite(body, job.variables, eval, cartql.RewriteOptions{
 		Store:            job.store,
 		TaxAfterDiscount: *h.TaxAfterDiscount,
 		TaxRates:         h.taxRates,
 	})
 	if err == nil {
-		if outcome.Rewritten == 0 {
-			return out, outcomeUnchanged
+		if result.Rewritten == 0 {
+			return rewritten, outcomeUnchanged
 		}
-		return out, outcomeRewritten
+		return rewritten, outcomeRewritten
 	}
 	h.logger.Warn("cart response not rewritten; failing open", zap.Error(err))
-	stripped, stripErr := job.plan.Strip(body)
-	if stripErr != nil {
-		h.logger.Warn("hidden fields not stripped; passing the backend body", zap.Error(stripErr))
-		return body, outcomeFailedOpen
+	return h.stripOrRaw(job, body), outcomeFailedOpen
+}
+
+// stripOrRaw is the fail-open answer: the backend's body without the hidden fields, or the
+// body as it came when even that fails.
+func (h *Handler) stripOrRaw(job *rewriteJob, body []byte) []byte {
+	stripped, err := job.plan.Strip(body)
+	if err != nil {
+		h.logger.Warn("hidden fields not stripped; passing the backend body", zap.Error(err))
+		return body
 	}
-	return stripped, outcomeFailedOpen
+	return stripped
 }
 
 // serveRewrite runs next with the response held back, then rewrites and sends it. When next
