@@ -30,6 +30,7 @@ done
 cat <<TRY
 
 caddy-audiences is running: http://localhost:8080 -> audiences -> $UPSTREAM (admin: localhost:2019)
+Dashboard: http://localhost:8019/audiences/ui
 
 Try it (copy and paste):
 
