@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -26,57 +29,127 @@ const (
 // gateReadQuery reads a cart for the gate; the planner adds what the gate needs.
 const gateReadQuery = `query AudiencesGateRead($cart_id: String!) { cart(cart_id: $cart_id) { id } }`
 
-// gateRules is the gate's view of one rule set: the secret codes and the labels that stand
-// in for them.
+// gateRules is the gate's view of one rule set: the secret codes, single or pooled, and the
+// labels that stand in for them.
 type gateRules struct {
-	rs     *rules.RuleSet
-	codes  gate.Codes
-	list   []string
-	labels map[string]string // upper-case code → shopper-facing label
-	byRule map[string]string // rule id → code
+	rs         *rules.RuleSet
+	log        *zap.Logger
+	codes      gate.Codes             // every gate code, pool codes included
+	list       []string               // the codes every body is scrubbed of
+	labels     map[string]string      // upper-case code of list → shopper-facing label
+	byRule     map[string]string      // rule id → single code
+	pools      map[string]*couponPool // rule id → pool
+	fast       []*couponPool          // pools found in bodies by their prefix
+	poolLabels map[*couponPool]string // pool → shopper-facing label
 }
 
-// newGateRules collects the single-code enforced rules of rs; nil when there are none.
-func newGateRules(rs *rules.RuleSet) *gateRules {
+// newGateRules collects the enforced rules of rs, loading the coupon pools through pools;
+// nil when there are none. A pool that cannot be loaded leaves its rule out of the gate.
+func newGateRules(rs *rules.RuleSet, pools *poolCache, log *zap.Logger) *gateRules {
 	enforced := rs.Enforced()
 	if len(enforced) == 0 {
 		return nil
 	}
 	labels := map[string]string{}
 	for _, r := range rs.Rules() {
-		if r.Enforce != nil && r.Enforce.Coupon != "" {
+		if r.Enforce != nil {
 			label := r.Label
 			if label == "" {
 				label = "Discount"
 			}
-			labels[strings.ToUpper(r.Enforce.Coupon)] = label
+			labels[r.ID] = label
 		}
 	}
-	g := &gateRules{rs: rs, labels: labels, byRule: map[string]string{}}
+	g := &gateRules{rs: rs, log: log, labels: map[string]string{}, byRule: map[string]string{}, pools: map[string]*couponPool{}, poolLabels: map[*couponPool]string{}}
 	var codes []string
 	for _, e := range enforced {
-		if e.Coupon == "" {
-			continue // coupons_file pools are not served yet
+		if e.Coupon != "" {
+			codes = append(codes, e.Coupon)
+			g.byRule[e.RuleID] = e.Coupon
+			g.labels[strings.ToUpper(e.Coupon)] = labels[e.RuleID]
+			continue
 		}
-		codes = append(codes, e.Coupon)
-		g.byRule[e.RuleID] = e.Coupon
+		p, err := pools.load(e.RuleID, e.CouponsFile)
+		if err != nil {
+			log.Warn("coupon pool not loaded; its rule is left out of the gate", zap.String("rule", e.RuleID), zap.Error(err))
+			continue
+		}
+		g.pools[e.RuleID] = p
+		g.poolLabels[p] = labels[e.RuleID]
+		if p.fastScrub() {
+			g.fast = append(g.fast, p)
+			continue
+		}
+		log.Warn("coupon pool codes share no prefix of 3 characters; scrubbing responses of them is slow: generate them with a common prefix",
+			zap.String("rule", e.RuleID), zap.Int("codes", len(p.codes)))
+		for _, code := range p.codes {
+			codes = append(codes, code)
+			g.labels[strings.ToUpper(code)] = labels[e.RuleID]
+		}
 	}
-	if len(codes) == 0 {
+	if len(codes) == 0 && len(g.pools) == 0 {
 		return nil
 	}
 	g.codes, g.list = gate.NewCodes(codes...), codes
+	for _, p := range g.pools {
+		p.addCodes(g.codes)
+	}
 	return g
 }
 
-// wanted returns the gate codes cart qualifies for, in rule priority order.
-func (g *gateRules) wanted(cart *rules.Cart, segments []string, at time.Time) []string {
+// wanted returns the gate codes a cart qualifies for, in rule priority order. A pool rule
+// wants the cart's own code of the pool (see couponPool.assign).
+func (g *gateRules) wanted(cartID string, cart *rules.Cart, segments []string, at time.Time) []string {
 	var want []string
 	for _, e := range g.rs.Qualifying(cart, segments, at) {
 		if code := g.byRule[e.RuleID]; code != "" {
 			want = append(want, code)
+			continue
+		}
+		p := g.pools[e.RuleID]
+		if p == nil {
+			continue
+		}
+		if code := p.assign(cartID, cart.Coupons); code != "" {
+			want = append(want, code)
+		} else if cartID != "" && p.exhausted.CompareAndSwap(false, true) {
+			g.log.Warn("coupon pool used up: qualifying carts get no gate coupon", zap.String("rule", e.RuleID))
 		}
 	}
 	return want
+}
+
+// poolOf returns the pool a code belongs to, or nil.
+func (g *gateRules) poolOf(code string) *couponPool {
+	for _, p := range g.pools {
+		if p.has(code) {
+			return p
+		}
+	}
+	return nil
+}
+
+// scrubCodes returns the codes to scrub body of and their labels: the single codes and the
+// pool codes the body holds.
+func (g *gateRules) scrubCodes(body []byte) ([]string, map[string]string) {
+	var found []string
+	labels := g.labels
+	for _, p := range g.fast {
+		n := len(found)
+		if found = p.found(body, found); len(found) == n {
+			continue
+		}
+		if len(labels) == len(g.labels) {
+			labels = maps.Clone(g.labels)
+		}
+		for _, code := range found[n:] {
+			labels[strings.ToUpper(code)] = g.poolLabels[p]
+		}
+	}
+	if len(found) == 0 {
+		return g.list, g.labels
+	}
+	return append(slices.Clip(g.list), found...), labels
 }
 
 // warnWeakCodes logs the enforced rules whose codes are weak.
@@ -90,16 +163,26 @@ func (s *handlerState) warnWeakCodes(rs *rules.RuleSet) {
 type gateCache struct {
 	current atomic.Pointer[gateRules]
 	none    atomic.Pointer[rules.RuleSet] // a rule set known to have no gate
+	build   sync.Mutex                    // one build at a time: pools are read from files
+	pools   poolCache
 }
 
-func (c *gateCache) get(rs *rules.RuleSet) *gateRules {
+func (c *gateCache) get(rs *rules.RuleSet, log *zap.Logger) *gateRules {
 	if rs == nil || c.none.Load() == rs {
 		return nil
 	}
 	if g := c.current.Load(); g != nil && g.rs == rs {
 		return g
 	}
-	g := newGateRules(rs)
+	c.build.Lock()
+	defer c.build.Unlock()
+	if c.none.Load() == rs {
+		return nil
+	}
+	if g := c.current.Load(); g != nil && g.rs == rs {
+		return g
+	}
+	g := newGateRules(rs, &c.pools, log)
 	if g == nil {
 		c.none.Store(rs)
 		return nil
@@ -194,7 +277,7 @@ func (h *Handler) syncResponse(job *rewriteJob, body []byte) (out []byte, err er
 	}
 	var changedSites []int
 	for _, snap := range snaps {
-		want := job.gate.rules.wanted(&snap.Cart, job.segments, job.at)
+		want := job.gate.rules.wanted(snap.CartID, &snap.Cart, job.segments, job.at)
 		if gate.Decide(snap.Cart.Coupons, want, job.gate.rules.codes, h.MultiCoupon, gate.Policy(h.GatePolicy)).Empty() {
 			continue
 		}
@@ -262,19 +345,35 @@ func (h *Handler) syncCart(g *gateJob, cartID string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	plan := gate.Decide(cart.Coupons, g.rules.wanted(cart, g.segments, g.at), g.rules.codes, h.MultiCoupon, gate.Policy(h.GatePolicy))
-	if plan.Empty() {
-		return false, nil
-	}
-	if err := h.applyPlan(g, cartID, plan); err != nil {
-		metrics.gate.WithLabelValues("failed").Inc()
-		return true, err
+	changed := false
+	for tries := 1; ; tries++ {
+		plan := gate.Decide(cart.Coupons, g.rules.wanted(cartID, cart, g.segments, g.at), g.rules.codes, h.MultiCoupon, gate.Policy(h.GatePolicy))
+		if plan.Empty() {
+			return changed, nil
+		}
+		changed = true
+		err := h.applyPlan(g, cartID, plan)
+		if err == nil {
+			break
+		}
+		code := g.rules.refusedPoolCode(err)
+		if code != "" {
+			// Magento refused the cart's pool code (used up elsewhere): never again.
+			g.rules.poolOf(code).spend(code)
+		}
+		if code == "" || tries == maxPoolCodesPerRun {
+			metrics.gate.WithLabelValues("failed").Inc()
+			return true, err
+		}
+		if cart, err = h.readCart(g, cartID); err != nil {
+			return true, err
+		}
 	}
 	after, err := h.readCart(g, cartID)
 	if err != nil {
 		return true, err
 	}
-	if rest := gate.Decide(after.Coupons, g.rules.wanted(after, g.segments, g.at), g.rules.codes, h.MultiCoupon, gate.Policy(h.GatePolicy)); !rest.Empty() {
+	if rest := gate.Decide(after.Coupons, g.rules.wanted(cartID, after, g.segments, g.at), g.rules.codes, h.MultiCoupon, gate.Policy(h.GatePolicy)); !rest.Empty() {
 		metrics.gate.WithLabelValues("failed").Inc()
 		return true, fmt.Errorf("cart still needs remove %q apply %q", rest.Remove, rest.Apply)
 	}
@@ -313,7 +412,7 @@ func (h *Handler) applyPlan(g *gateJob, cartID string, plan gate.Plan) error {
 		}
 		if err != nil {
 			h.state.gateStats.of(g.rules.ruleOf(code)).Failed.Add(1)
-			return fmt.Errorf("apply gate coupon of rule %s: %w", g.rules.ruleOf(code), err)
+			return &applyError{code: code, rule: g.rules.ruleOf(code), err: err}
 		}
 		metrics.gate.WithLabelValues("applied").Inc()
 		h.state.gateStats.of(g.rules.ruleOf(code)).Applied.Add(1)
@@ -328,7 +427,62 @@ func (g *gateRules) ruleOf(code string) string {
 			return id
 		}
 	}
+	if p := g.poolOf(code); p != nil {
+		return p.ruleID
+	}
 	return ""
+}
+
+// applyError is a gate coupon Magento did not apply.
+type applyError struct {
+	code, rule string
+	err        error
+}
+
+func (e *applyError) Error() string {
+	return "apply gate coupon of rule " + e.rule + ": " + e.err.Error()
+}
+func (e *applyError) Unwrap() error { return e.err }
+
+// refusedPoolCode returns the pool code whose application err reports Magento refused as
+// invalid or used up, or "".
+func (g *gateRules) refusedPoolCode(err error) string {
+	var ae *applyError
+	var ue upstreamError
+	if !errors.As(err, &ae) || !errors.As(err, &ue) || g.poolOf(ae.code) == nil {
+		return ""
+	}
+	for _, msg := range refusedCodeMessages {
+		if strings.Contains(ue.message, msg) {
+			return ae.code
+		}
+	}
+	return ""
+}
+
+// refusedCodeMessages are Magento's words for a code it will not apply: invalid or used up
+// (applyCouponToCart, placeOrder), not applicable (applyCouponsToCart).
+var refusedCodeMessages = []string{"isn't valid", "exceeds usage limit", "could not be applied"}
+
+// notePoolRefusal marks spent the pool codes of the carts of an order Magento refused for a
+// coupon, so that their next read gets a fresh code instead of one used up elsewhere.
+func (h *Handler) notePoolRefusal(job *rewriteJob, body []byte) {
+	g := job.gate.rules
+	if len(g.pools) == 0 {
+		return
+	}
+	refused := false
+	for _, msg := range refusedCodeMessages[:2] {
+		refused = refused || bytes.Contains(body, []byte(msg))
+	}
+	if !refused {
+		return
+	}
+	for _, cartID := range job.plan.OrderCartIDs(job.variables) {
+		for _, p := range g.pools {
+			p.spendAssigned(cartID)
+		}
+	}
 }
 
 // readCart reads a cart's current state as the rule engine sees it.
@@ -353,12 +507,16 @@ func (h *Handler) readCart(g *gateJob, cartID string) (*rules.Cart, error) {
 
 // scrub removes every gate code from a body the client is about to see. When the body is
 // not JSON it falls back to cutting the codes out of the bytes: the code must never leak.
-func (h *Handler) scrub(g *gateRules, body []byte) []byte {
-	out, _, err := cartql.Scrub(body, g.list, g.labels)
+func (h *Handler) scrub(g *gateRules, body []byte) []byte { return g.scrubBody(body) }
+
+// scrubBody is scrub: single codes always, pool codes when the body holds them.
+func (g *gateRules) scrubBody(body []byte) []byte {
+	codes, labels := g.scrubCodes(body)
+	out, _, err := cartql.Scrub(body, codes, labels)
 	if err == nil {
 		return out
 	}
-	for _, code := range g.list {
+	for _, code := range codes {
 		body = replaceFold(body, code)
 	}
 	return body

@@ -67,7 +67,7 @@ func (h *Handler) prepareRewrite(r *http.Request, next caddyhttp.Handler) *rewri
 		h.debug("graphql operation not planned", zap.Error(err))
 		return nil
 	}
-	gates := h.state.gates.get(rs)
+	gates := h.state.gates.get(rs, h.logger)
 	if !plan.HasCart() && gates == nil {
 		return nil
 	}
@@ -246,6 +246,9 @@ func (h *Handler) serveRewrite(w http.ResponseWriter, r *http.Request, next cadd
 	outcome := ""
 	if job.plan.HasCart() {
 		body, outcome = h.rewrite(job, body)
+	}
+	if job.gate != nil && job.plan.PlacesOrder() {
+		h.notePoolRefusal(job, body)
 	}
 	if job.gate != nil {
 		body = h.scrub(job.gate.rules, body)

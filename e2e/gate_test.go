@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
+	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -392,4 +395,166 @@ func round2(f float64) float64 {
 	var r float64
 	fmt.Sscanf(fmt.Sprintf("%.2f", f), "%g", &r)
 	return r
+}
+
+// segPool is the audience of the pool-gated rule in testdata/gate_pool_rules.json.
+const segPool = "5d0b7c1e-2a4f-4b8e-9c3d-6e1f0a2b3c4d"
+
+// poolCodes reads testdata/pool_codes.txt.
+func poolCodes(t *testing.T) []string {
+	t.Helper()
+	raw, err := os.ReadFile("testdata/pool_codes.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var codes []string
+	for _, l := range strings.Split(string(raw), "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+			codes = append(codes, l)
+		}
+	}
+	return codes
+}
+
+// noLeakOf fails when any body the shopper saw holds one of codes.
+func (s *shop) noLeakOf(codes []string) {
+	s.t.Helper()
+	for _, b := range s.bodies {
+		for _, code := range codes {
+			if bytes.Contains(bytes.ToUpper(b), []byte(strings.ToUpper(code))) {
+				s.t.Fatalf("pool code %s leaked: %s", code, b)
+			}
+		}
+	}
+}
+
+// TestGatePoolOneCodePerCart: a rule enforced by a pool of single-use codes gives every
+// qualifying cart a code of its own; a code used up elsewhere is replaced by the next one;
+// every order charges what its shopper saw, and no pool code reaches a shopper.
+func TestGatePoolOneCodePerCart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	codes := poolCodes(t)
+	store := startStore(t, "-coupon-rules", "testdata/coupon_pool_rules.json", "-coupon-pool", "magento-pool=testdata/pool_codes.txt")
+	sc := launchSidecar(t, store, "audiences {\n\t\trules testdata/gate_pool_rules.json\n\t\ttax_rate \"US-CA-*-Rate 1\" 8.25\n\t}")
+
+	// Someone orders with the pool's first code straight at the store: it is used up.
+	direct := newShop(t, "http://"+store, store)
+	direct.cartID = newCart(t, "http://"+store, line{"24-WG02", 1})
+	direct.op("applyCouponMutation", map[string]any{"couponCode": codes[0]})
+	if _, msg := direct.checkout(); msg != "" {
+		t.Fatalf("direct order: %s", msg)
+	}
+
+	held := map[string]string{} // cart → its pool code in Magento
+	var shops []*shop
+	for i := range 2 {
+		s := newShop(t, sc.base, store, segPool)
+		s.cartID = newCart(t, sc.base)
+		added := s.op("ADD_ITEM", map[string]any{"cartItem": map[string]any{"sku": "24-WG02", "quantity": 1}})
+		item := dig(t, added, "data", "addProductsToCart", "cart", "items").([]any)[0]
+		if v := dig(t, item, "prices", "total_item_discount", "value").(float64); v != 18.4 {
+			t.Fatalf("shopper %d: the first answer must show the pool discount (20%% of 92 = 18.40), got %v", i, v)
+		}
+		got := backendCoupons(t, store, s.cartID)
+		if len(got) != 1 || !slices.Contains(codes, got[0]) || got[0] == codes[0] {
+			t.Fatalf("shopper %d: backend coupons %q, want one fresh pool code", i, got)
+		}
+		for cart, code := range held {
+			if code == got[0] {
+				t.Fatalf("carts %s and %s share the pool code", cart, s.cartID)
+			}
+		}
+		held[s.cartID] = got[0]
+		summary := s.op("getPriceSummaryQuery", nil)
+		if label := dig(t, summary, "data", "cart", "prices", "discounts").([]any)[0].(map[string]any)["label"]; label != "Members' price" {
+			t.Fatalf("discount label %v", label)
+		}
+		shops = append(shops, s)
+	}
+	for i, s := range shops {
+		shown := s.grandTotal()
+		charged, msg := s.checkout()
+		if msg != "" {
+			t.Fatalf("shopper %d: order refused: %s", i, msg)
+		}
+		if charged != round2(shown+5) {
+			t.Fatalf("shopper %d: charged %v, last shown %v (+5 shipping)", i, charged, shown)
+		}
+	}
+
+	// A third cart gets a code nobody has used.
+	third := newShop(t, sc.base, store, segPool)
+	third.cartID = newCart(t, sc.base)
+	third.op("ADD_ITEM", map[string]any{"cartItem": map[string]any{"sku": "24-WG02", "quantity": 1}})
+	got := backendCoupons(t, store, third.cartID)
+	if len(got) != 1 || !slices.Contains(codes, got[0]) || got[0] == codes[0] || slices.Contains(slices.Collect(maps.Values(held)), got[0]) {
+		t.Fatalf("third cart: backend coupons %q, used %q and %q", got, codes[0], held)
+	}
+	shown := third.grandTotal()
+	if charged, msg := third.checkout(); msg != "" || charged != round2(shown+5) {
+		t.Fatalf("third order: charged %v (%s), last shown %v (+5 shipping)", charged, msg, shown)
+	}
+
+	// A shopper typing a pool code gets Magento's invalid-code answer; the code never
+	// reached the shopper in any body.
+	typer := newShop(t, sc.base, store)
+	typer.cartID = newCart(t, sc.base, line{"24-WG02", 1})
+	out := typer.op("applyCouponMutation", map[string]any{"couponCode": strings.ToLower(codes[5])})
+	if msg := firstErrorOf(out); msg != "The coupon code isn't valid. Verify the code and try again." {
+		t.Fatalf("typed pool code: %v", out)
+	}
+	for _, s := range append(shops, third, typer) {
+		s.noLeakOf(codes)
+		s.noLeak()
+	}
+}
+
+// firstErrorOf returns the first GraphQL error message of a response, or "".
+func firstErrorOf(out map[string]any) string {
+	errs, _ := out["errors"].([]any)
+	if len(errs) == 0 {
+		return ""
+	}
+	msg, _ := errs[0].(map[string]any)["message"].(string)
+	return msg
+}
+
+// TestGatePoolCodeUsedElsewhere: a cart's pool code used up by another order (as after a
+// restart, when the sidecar no longer knows it handed the code out) makes Magento refuse the
+// order; the cart's next read brings a fresh code and the order goes through at the price shown.
+func TestGatePoolCodeUsedElsewhere(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	codes := poolCodes(t)
+	store := startStore(t, "-coupon-rules", "testdata/coupon_pool_rules.json", "-coupon-pool", "magento-pool=testdata/pool_codes.txt")
+	sc := launchSidecar(t, store, "audiences {\n\t\trules testdata/gate_pool_rules.json\n\t}")
+
+	other := newShop(t, "http://"+store, store)
+	other.cartID = newCart(t, "http://"+store, line{"24-WG02", 1})
+	other.op("applyCouponMutation", map[string]any{"couponCode": codes[0]})
+
+	s := newShop(t, sc.base, store, segPool)
+	s.cartID = newCart(t, sc.base)
+	s.op("ADD_ITEM", map[string]any{"cartItem": map[string]any{"sku": "24-WG02", "quantity": 1}})
+	if got := backendCoupons(t, store, s.cartID); len(got) != 1 || got[0] != codes[0] {
+		t.Fatalf("backend coupons %q", got)
+	}
+	if _, msg := other.checkout(); msg != "" {
+		t.Fatalf("other order: %s", msg)
+	}
+	if _, msg := s.checkout(); msg != "The coupon code isn't valid. Verify the code and try again." {
+		t.Fatalf("order with a used-up code: %q", msg)
+	}
+	shown := s.grandTotal()
+	if got := backendCoupons(t, store, s.cartID); len(got) != 1 || got[0] == codes[0] || !slices.Contains(codes, got[0]) {
+		t.Fatalf("after the refused order: backend coupons %q", got)
+	}
+	charged, msg := s.checkout()
+	if msg != "" || charged != shown {
+		t.Fatalf("charged %v (%s), last shown %v", charged, msg, shown)
+	}
+	s.noLeakOf(codes)
 }

@@ -2,7 +2,7 @@
 // end-to-end tests and the benchmarks.
 //
 //	demostore [-listen 127.0.0.1:9080] [-audience-rules rules.json] [-coupon-rules coupons.json]
-//	          [-multi-coupon N] [-coupon-uses CODE=N[,CODE=N]]
+//	          [-multi-coupon N] [-coupon-uses CODE=N[,CODE=N]] [-coupon-pool RULEID=FILE[,RULEID=FILE]]
 //
 // With -audience-rules the store applies that audience rule file itself, from the
 // X-Audience-Segments request header, inside its own totals and after its own coupon rules: a
@@ -11,7 +11,9 @@
 // -coupon-rules adds the store's own coupon rules (the same rule format, every rule with a
 // "coupon") to the built-in WELCOME10; the store then behaves like Magento for those coupons.
 // -multi-coupon sets Adobe Commerce's maximum number of coupons per order (default 1, a single
-// slot). -coupon-uses limits how many placed orders may use a code.
+// slot). -coupon-uses limits how many placed orders may use a code. -coupon-pool (repeatable)
+// gives a coupon rule the codes of FILE (one a line, # comments), each usable by one order,
+// like Magento's auto-generated codes.
 //
 // Test knob: POST /demo/clock?at=<RFC 3339> sets the store's clock (coupon rule dates, order
 // dates), DELETE /demo/clock restores it.
@@ -26,6 +28,7 @@ import (
 	"fmt"
 	"log"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 
@@ -41,6 +44,7 @@ type config struct {
 	couponRules   string
 	multiCoupon   int
 	couponUses    string
+	couponPools   []string // RULEID=FILE
 }
 
 func main() {
@@ -50,6 +54,10 @@ func main() {
 	flag.StringVar(&cfg.couponRules, "coupon-rules", "", "the store's own coupon rules (rule format, every rule with a coupon), besides WELCOME10")
 	flag.IntVar(&cfg.multiCoupon, "multi-coupon", 1, "maximum number of coupons per cart (1: a single coupon slot)")
 	flag.StringVar(&cfg.couponUses, "coupon-uses", "", "usage limits: CODE=N[,CODE=N], how many placed orders may use each code")
+	flag.Func("coupon-pool", "single-use codes of a coupon rule: RULEID=FILE[,RULEID=FILE] (repeatable)", func(v string) error {
+		cfg.couponPools = append(cfg.couponPools, strings.Split(v, ",")...)
+		return nil
+	})
 	flag.Parse()
 	log.SetFlags(0)
 	if err := run(cfg); err != nil {
@@ -82,7 +90,36 @@ func (cfg config) options() (demostore.Options, error) {
 		return opts, err
 	}
 	opts.CouponUses = uses
+	if opts.CouponPools, err = loadCouponPools(cfg.couponPools); err != nil {
+		return opts, err
+	}
 	return opts, opts.Validate()
+}
+
+// loadCouponPools reads the -coupon-pool files: RULEID=FILE, one code a line, blank lines
+// and lines starting with # skipped.
+func loadCouponPools(specs []string) (map[string][]string, error) {
+	if len(specs) == 0 {
+		return nil, nil
+	}
+	pools := map[string][]string{}
+	for _, spec := range specs {
+		id, path, ok := strings.Cut(strings.TrimSpace(spec), "=")
+		if !ok || strings.TrimSpace(id) == "" || strings.TrimSpace(path) == "" {
+			return nil, fmt.Errorf("-coupon-pool: %q is not RULEID=FILE", spec)
+		}
+		raw, err := os.ReadFile(strings.TrimSpace(path))
+		if err != nil {
+			return nil, fmt.Errorf("-coupon-pool: %w", err)
+		}
+		id = strings.TrimSpace(id)
+		for _, line := range strings.Split(string(raw), "\n") {
+			if code := strings.TrimSpace(line); code != "" && !strings.HasPrefix(code, "#") {
+				pools[id] = append(pools[id], code)
+			}
+		}
+	}
+	return pools, nil
 }
 
 // parseCouponUses reads CODE=N[,CODE=N].

@@ -31,11 +31,23 @@ func TestOptions(t *testing.T) {
 	if err != nil || opts.CouponRules == nil || opts.MaxCoupons != 2 || opts.CouponUses["spring"] != 3 {
 		t.Fatalf("options: %+v, %v", opts, err)
 	}
+	pool := filepath.Join(t.TempDir(), "pool.txt")
+	if err := os.WriteFile(pool, []byte("# codes\nPOOL-AAAA1\n\n  POOL-AAAA2  \n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	opts, err = config{couponRules: path, multiCoupon: 1, couponPools: []string{"s=" + pool}}.options()
+	if err != nil || !reflect.DeepEqual(opts.CouponPools, map[string][]string{"s": {"POOL-AAAA1", "POOL-AAAA2"}}) {
+		t.Fatalf("pool options: %+v, %v", opts.CouponPools, err)
+	}
 	for name, cfg := range map[string]config{
-		"multi-coupon 0":     {multiCoupon: 0},
-		"unknown code":       {multiCoupon: 1, couponUses: "NOPE=1"},
-		"missing rule file":  {multiCoupon: 1, couponRules: path + ".missing"},
-		"audience rule file": {multiCoupon: 1, audienceRules: path + ".missing"},
+		"pool of unknown rule": {multiCoupon: 1, couponRules: path, couponPools: []string{"nope=" + pool}},
+		"pool not RULE=FILE":   {multiCoupon: 1, couponRules: path, couponPools: []string{pool}},
+		"pool file missing":    {multiCoupon: 1, couponRules: path, couponPools: []string{"s=" + pool + ".missing"}},
+		"pool code twice":      {multiCoupon: 1, couponRules: path, couponPools: []string{"s=" + pool, "s=" + pool}},
+		"multi-coupon 0":       {multiCoupon: 0},
+		"unknown code":         {multiCoupon: 1, couponUses: "NOPE=1"},
+		"missing rule file":    {multiCoupon: 1, couponRules: path + ".missing"},
+		"audience rule file":   {multiCoupon: 1, audienceRules: path + ".missing"},
 	} {
 		if _, err := cfg.options(); err == nil {
 			t.Errorf("%s: accepted", name)

@@ -70,22 +70,40 @@ type couponUsage struct {
 func (u *couponUsage) exhausted() bool { return u != nil && u.used.Load() >= u.limit }
 
 // couponBook is the store's coupon rules: the built-in WELCOME10 and Options.CouponRules, with
-// the usage limits of Options.CouponUses. It is immutable apart from the usage counters.
+// the usage limits of Options.CouponUses and the single-use codes of Options.CouponPools. It
+// is immutable apart from the usage counters.
 type couponBook struct {
 	rules   *rules.RuleSet        // nil when none
 	byRule  map[string]rules.Rule // rule id → rule
 	builtin bool                  // WELCOME10 is the built-in rule (no rule of the file has it)
 	usage   map[string]*couponUsage
+	pool    map[string]poolCode // upper-case pool code → its code and rule
 }
 
-func newCouponBook(rs *rules.RuleSet, uses map[string]int) *couponBook {
-	b := &couponBook{rules: rs, byRule: map[string]rules.Rule{}, builtin: true, usage: map[string]*couponUsage{}}
+// poolCode is one auto-generated code of a coupon rule.
+type poolCode struct {
+	code, rule string
+}
+
+func newCouponBook(rs *rules.RuleSet, uses map[string]int, pools map[string][]string) *couponBook {
+	b := &couponBook{rules: rs, byRule: map[string]rules.Rule{}, builtin: true, usage: map[string]*couponUsage{}, pool: map[string]poolCode{}}
 	if rs != nil {
 		for _, r := range rs.Rules() {
 			b.byRule[r.ID] = r
 		}
 		_, overridden := rs.CouponRule(couponCode)
 		b.builtin = !overridden
+	}
+	for id, codes := range pools {
+		if _, ok := b.byRule[id]; !ok {
+			continue
+		}
+		for _, code := range codes {
+			if _, taken := b.lookup(code); !taken && strings.TrimSpace(code) != "" {
+				b.pool[strings.ToUpper(code)] = poolCode{code: code, rule: id}
+				b.usage[strings.ToLower(code)] = &couponUsage{limit: 1}
+			}
+		}
 	}
 	for code, n := range uses {
 		if canonical, ok := b.lookup(code); ok {
@@ -109,7 +127,30 @@ func (b *couponBook) lookup(code string) (string, bool) {
 	if b.builtin && strings.EqualFold(code, couponCode) {
 		return couponCode, true
 	}
+	if p, ok := b.pool[strings.ToUpper(code)]; ok {
+		return p.code, true
+	}
 	return "", false
+}
+
+// ruleOf returns the id of the coupon rule a code (as its rule defines it) switches on.
+func (b *couponBook) ruleOf(code string) (string, bool) {
+	if p, ok := b.pool[strings.ToUpper(code)]; ok {
+		return p.rule, true
+	}
+	if b.rules == nil {
+		return "", false
+	}
+	return b.rules.CouponRule(code)
+}
+
+// ruleCoupon returns the code the coupon rules see for a code on the cart: a pool code
+// stands for its rule's coupon.
+func (b *couponBook) ruleCoupon(code string) string {
+	if p, ok := b.pool[strings.ToUpper(code)]; ok {
+		return b.byRule[p.rule].Coupon
+	}
+	return code
 }
 
 func (b *couponBook) usageOf(code string) *couponUsage { return b.usage[strings.ToLower(code)] }
@@ -161,7 +202,7 @@ func (s *Store) applyCoupons(a *arith, c *cart, t *totals, req *requestInfo) {
 	for i, code := range c.coupons {
 		t.coupons[i] = couponState{code: code, status: couponRejected}
 		if canonical, ok := b.lookup(code); ok && canonical == code && !b.usageOf(code).exhausted() {
-			usable = append(usable, code)
+			usable = append(usable, b.ruleCoupon(code))
 			t.coupons[i].status = couponNotApplied
 		}
 	}
@@ -204,13 +245,28 @@ func (s *Store) applyCouponRuleSet(a *arith, c *cart, t *totals, req *requestInf
 		// validation in Magento.
 		return
 	}
+	onCart := map[string]string{} // rule id → the code on the cart that switched it on
 	for i := range t.coupons {
 		st := &t.coupons[i]
-		id, ok := b.rules.CouponRule(st.code)
+		id, ok := b.ruleOf(st.code)
 		if st.status == couponRejected || !ok {
 			continue
 		}
 		st.status = ruleCouponStatus(res.Trace, id)
+		onCart[id] = st.code
+	}
+	couponOf := func(id string) string {
+		if code, ok := onCart[id]; ok {
+			return code
+		}
+		return b.byRule[id].Coupon
+	}
+	// Magento labels a discount with the code applied when its rule has no store label.
+	labelOf := func(id, label string) string {
+		if r := b.byRule[id]; r.Label == "" {
+			return couponOf(id)
+		}
+		return label
 	}
 	for i, item := range res.Items {
 		l := &t.lines[i]
@@ -221,7 +277,7 @@ func (s *Store) applyCouponRuleSet(a *arith, c *cart, t *totals, req *requestInf
 			}
 			r := b.byRule[rd.RuleID]
 			l.discount = a.add(l.discount, amount)
-			l.discounts = append(l.discounts, appliedDiscount{label: rd.Label, amount: amount, appliedTo: rules.AppliedToItem, coupon: r.Coupon})
+			l.discounts = append(l.discounts, appliedDiscount{label: labelOf(rd.RuleID, rd.Label), amount: amount, appliedTo: rules.AppliedToItem, coupon: couponOf(rd.RuleID)})
 			if r.Action != nil && r.Action.Type == rules.ByPercent {
 				l.discountPercent = a.add(l.discountPercent, r.Action.Amount).Min(hundred)
 			}
@@ -230,7 +286,7 @@ func (s *Store) applyCouponRuleSet(a *arith, c *cart, t *totals, req *requestInf
 	t.shippingDiscount = a.add(t.shippingDiscount, round2(res.ShippingDiscount)).Min(t.shipping)
 	for _, cd := range res.Discounts {
 		if cd.Amount.IsPos() {
-			t.discounts = append(t.discounts, appliedDiscount{label: cd.Label, amount: round2(cd.Amount), appliedTo: cd.AppliedTo, coupon: b.byRule[cd.RuleID].Coupon})
+			t.discounts = append(t.discounts, appliedDiscount{label: labelOf(cd.RuleID, cd.Label), amount: round2(cd.Amount), appliedTo: cd.AppliedTo, coupon: couponOf(cd.RuleID)})
 		}
 	}
 }

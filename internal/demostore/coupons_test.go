@@ -640,3 +640,28 @@ func TestCouponOptions(t *testing.T) {
 		}
 	}
 }
+
+func TestCouponPool(t *testing.T) {
+	c := couponClient(t, Options{CouponPools: map[string][]string{"spring": {"SPRPOOL-A1", "SPRPOOL-B2"}}})
+	first, second, third := c.cartWith("24-MB01", 1), c.cartWith("24-MB01", 1), c.cartWith("24-MB01", 1)
+	r := c.applyCoupon(first, "sprpool-a1").must(t)
+	// Like the rule's own coupon, tagged with the code on the cart.
+	if r.codes(t, "applyCouponToCart.cart.applied_coupons") != "SPRPOOL-A1" ||
+		r.discounts(t, "applyCouponToCart.cart.prices.discounts") != "Spring sale=8.5/SPRPOOL-A1" {
+		t.Fatalf("pool code: %s", r.body)
+	}
+	c.applyCoupon(second, "SPRPOOL-A1").must(t)
+	c.applyCoupon(third, "SPRPOOL-B2").must(t)
+	for _, id := range []string{first, second} {
+		c.readyToOrder(id)
+	}
+	if r := c.placeOrder(first).must(t); r.codes(t, "placeOrder.orderV2.applied_coupons") != "SPRPOOL-A1" {
+		t.Fatalf("order: %s", r.body)
+	}
+	// Each pool code serves one order.
+	c.placeOrder(second).wantError(t, msgCouponInvalid, categoryInput)
+	c.applyCoupon(c.cartWith("24-MB01", 1), "SPRPOOL-A1").wantError(t, msgCouponInvalid, categoryNoSuchEntity)
+	if r := c.readCart(third); r.codes(t, "cart.applied_coupons") != "SPRPOOL-B2" || r.path(t, "cart.prices.discounts") == nil {
+		t.Fatalf("the other pool code still applies: %s", r.body)
+	}
+}

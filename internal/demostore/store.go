@@ -45,6 +45,10 @@ type Options struct {
 	// CouponUses limits how many placed orders may use a coupon code ("Uses per Coupon"), by
 	// code (case-insensitive). Codes not listed are unlimited.
 	CouponUses map[string]int
+	// CouponPools gives coupon rules more codes, by rule id: Magento's auto-generated codes of
+	// a rule, each usable by one placed order ("Uses per Coupon" 1). Applying a pool code works
+	// like applying the rule's coupon.
+	CouponPools map[string][]string
 	// BaseURL is the store's public base URL, used in storeConfig and media URLs.
 	// Default "http://127.0.0.1:9080/".
 	BaseURL string
@@ -61,7 +65,18 @@ func (o Options) Validate() error {
 			return err
 		}
 	}
-	book := newCouponBook(o.CouponRules, nil)
+	book := newCouponBook(o.CouponRules, nil, nil)
+	for id, codes := range o.CouponPools {
+		if _, ok := book.byRule[id]; !ok {
+			return fmt.Errorf("coupon pool: unknown coupon rule %q", id)
+		}
+		for _, code := range codes {
+			if _, ok := book.lookup(code); ok || strings.TrimSpace(code) == "" {
+				return fmt.Errorf("coupon pool of %q: code %q is empty or already a coupon", id, code)
+			}
+			book.pool[strings.ToUpper(code)] = poolCode{code: code, rule: id}
+		}
+	}
 	for code, n := range o.CouponUses {
 		if _, ok := book.lookup(code); !ok {
 			return fmt.Errorf("coupon uses: unknown coupon code %q", code)
@@ -116,7 +131,7 @@ func New(opts Options) *Store {
 	s := &Store{
 		opts:    opts,
 		catalog: newCatalog(),
-		coupons: newCouponBook(opts.CouponRules, opts.CouponUses),
+		coupons: newCouponBook(opts.CouponRules, opts.CouponUses, opts.CouponPools),
 		carts:   map[string]*cart{},
 	}
 	s.schema = graphql.MustParseSchema(schemaSDL, &rootResolver{s: s}, graphql.UseFieldResolvers())

@@ -1,0 +1,353 @@
+package caddymodule
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+
+	"github.com/caddy-audiences/caddy-audiences/internal/gate"
+)
+
+// Limits of a coupon pool.
+const (
+	maxPoolCodes       = 1_000_000 // codes read from one coupons_file
+	poolAssignments    = 100_000   // carts whose pool code is remembered
+	minPoolPrefix      = 3         // shortest common prefix that makes scrubbing fast
+	maxPoolCodesPerRun = 3         // pool codes tried on one cart in one sync
+)
+
+// Pool code states.
+const (
+	codeFree  uint8 = iota // not handed out by this process
+	codeTaken              // assigned to a cart
+	codeSpent              // Magento refused it (used up): never handed out again
+)
+
+// couponPool is the pool of single-use Magento codes of one enforced rule (its coupons_file):
+// each cart gets a code of its own. Assignments live in memory; a cart that already holds a
+// code of the pool (after a restart) keeps it.
+type couponPool struct {
+	ruleID string
+	path   string
+	sum    [sha256.Size]byte // of the file, to keep the state across rule reloads
+
+	codes  []string       // as written in the file
+	index  map[string]int // upper-case code → position in codes
+	prefix string         // upper-case longest common prefix of the codes
+	minLen int
+	maxLen int
+
+	exhausted atomic.Bool // the pool ran out of codes (logged once)
+
+	mu       sync.Mutex
+	state    []uint8
+	next     int // every code before next has been handed out
+	assigned *lru.Cache[string, int]
+}
+
+// loadPool reads a coupons_file: one code per line, blank lines and lines starting with #
+// skipped. Codes are letters, digits, "-" and "_" (what Magento generates), so that they can
+// be found in responses.
+func loadPool(ruleID, path string) (*couponPool, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	p := &couponPool{ruleID: ruleID, path: path, sum: sha256.Sum256(raw), index: map[string]int{}}
+	sc := bufio.NewScanner(bytes.NewReader(raw))
+	sc.Buffer(make([]byte, 0, 4096), 1<<20)
+	line := 0
+	for sc.Scan() {
+		line++
+		code := strings.TrimSpace(sc.Text())
+		if code == "" || strings.HasPrefix(code, "#") {
+			continue
+		}
+		if !poolCodeChars(code) {
+			return nil, fmt.Errorf("line %d: a pool code has only letters, digits, - and _", line)
+		}
+		upper := strings.ToUpper(code)
+		if _, dup := p.index[upper]; dup {
+			return nil, fmt.Errorf("line %d: duplicate code", line)
+		}
+		if len(p.codes) == maxPoolCodes {
+			return nil, fmt.Errorf("more than %d codes", maxPoolCodes)
+		}
+		p.index[upper] = len(p.codes)
+		p.codes = append(p.codes, code)
+		p.prefix = commonPrefix(p.prefix, upper, len(p.codes) == 1)
+		if p.minLen == 0 || len(code) < p.minLen {
+			p.minLen = len(code)
+		}
+		p.maxLen = max(p.maxLen, len(code))
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	if len(p.codes) == 0 {
+		return nil, errors.New("no codes")
+	}
+	p.state = make([]uint8, len(p.codes))
+	p.assigned, _ = lru.New[string, int](poolAssignments)
+	return p, nil
+}
+
+func poolCodeChars(code string) bool {
+	for i := 0; i < len(code); i++ {
+		if !codeByte(code[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func codeByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_'
+}
+
+func commonPrefix(prefix, code string, first bool) string {
+	if first {
+		return code
+	}
+	n := 0
+	for n < len(prefix) && n < len(code) && prefix[n] == code[n] {
+		n++
+	}
+	return prefix[:n]
+}
+
+// fastScrub reports whether the pool's codes can be found in a body by their common prefix.
+func (p *couponPool) fastScrub() bool { return len(p.prefix) >= minPoolPrefix }
+
+// has reports whether code belongs to the pool.
+func (p *couponPool) has(code string) bool {
+	_, ok := p.index[strings.ToUpper(code)]
+	return ok
+}
+
+// assign returns the pool code of a cart: one of the pool's codes the cart already holds
+// (adopted), else the code handed to it before, else the next code not yet handed out. It
+// returns "" for a cart without id or when the pool is used up.
+func (p *couponPool) assign(cartID string, held []string) string {
+	if cartID == "" {
+		return ""
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range held {
+		if i, ok := p.index[strings.ToUpper(c)]; ok && p.state[i] != codeSpent {
+			p.state[i] = codeTaken
+			p.assigned.Add(cartID, i)
+			return p.codes[i]
+		}
+	}
+	if i, ok := p.assigned.Get(cartID); ok && p.state[i] != codeSpent {
+		return p.codes[i]
+	}
+	for p.next < len(p.codes) && p.state[p.next] != codeFree {
+		p.next++
+	}
+	if p.next == len(p.codes) {
+		return ""
+	}
+	i := p.next
+	p.state[i] = codeTaken
+	p.assigned.Add(cartID, i)
+	return p.codes[i]
+}
+
+// spend marks a code Magento refused: no cart gets it again.
+func (p *couponPool) spend(code string) {
+	i, ok := p.index[strings.ToUpper(code)]
+	if !ok {
+		return
+	}
+	p.mu.Lock()
+	p.state[i] = codeSpent
+	p.mu.Unlock()
+}
+
+// spendAssigned marks the code assigned to a cart as refused, if it has one.
+func (p *couponPool) spendAssigned(cartID string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if i, ok := p.assigned.Peek(cartID); ok {
+		p.state[i] = codeSpent
+	}
+}
+
+// left counts the codes not handed out yet.
+func (p *couponPool) left() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for _, s := range p.state[p.next:] {
+		if s == codeFree {
+			n++
+		}
+	}
+	return n
+}
+
+// addCodes puts the pool's codes into the gate's set.
+func (p *couponPool) addCodes(set gate.Codes) {
+	for upper := range p.index {
+		set[upper] = struct{}{}
+	}
+}
+
+// found appends the pool's codes that occur in body (case-insensitively), found by the
+// pool's common prefix: every occurrence is extended over code characters and every length
+// a pool code can have is looked up. Strings JSON-escaped or written with non-ASCII case
+// variants are searched after decoding.
+func (p *couponPool) found(body []byte, out []string) []string {
+	out = p.foundIn(body, out)
+	if !mayHideCodes(body) {
+		return out
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return out // the end, or not JSON: then the bytes are all there is, and were searched
+		}
+		if s, ok := tok.(string); ok {
+			out = p.foundIn([]byte(foldString(s)), out)
+		}
+	}
+}
+
+// foldString maps the non-ASCII letters of s that fold to ASCII ones (the Kelvin sign, the
+// long s) to them.
+func foldString(s string) string {
+	if !strings.ContainsFunc(s, func(r rune) bool { return r >= 0x80 }) {
+		return s
+	}
+	return strings.ToUpper(strings.ToLower(s))
+}
+
+// mayHideCodes reports whether body has \u escapes or non-ASCII letters that fold to ASCII
+// (the Kelvin sign, the long s), which can hide a code from a byte search.
+func mayHideCodes(body []byte) bool {
+	return bytes.Contains(body, []byte(`\u`)) || bytes.Contains(body, []byte("\u212a")) || bytes.Contains(body, []byte("\u017f"))
+}
+
+// foundIn is found on plain bytes.
+func (p *couponPool) foundIn(b []byte, out []string) []string {
+	var key [64]byte
+	for from := 0; ; {
+		i := indexFoldASCII(b, p.prefix, from)
+		if i < 0 {
+			return out
+		}
+		from = i + 1
+		end := i
+		for end < len(b) && end-i < p.maxLen && codeByte(b[end]) {
+			end++
+		}
+		for n := p.minLen; i+n <= end; n++ {
+			k := key[:0]
+			if n > len(key) {
+				k = make([]byte, 0, n)
+			}
+			for _, c := range b[i : i+n] {
+				k = append(k, upperASCII(c))
+			}
+			if j, ok := p.index[string(k)]; ok && !containsString(out, p.codes[j]) {
+				out = append(out, p.codes[j])
+			}
+		}
+	}
+}
+
+// indexFoldASCII returns the first offset from from where b holds s, ignoring ASCII case,
+// or -1. s is upper case.
+func indexFoldASCII(b []byte, s string, from int) int {
+	lo, up := s[0], s[0]
+	if 'A' <= up && up <= 'Z' {
+		lo = up + 'a' - 'A'
+	}
+	for i := from; i+len(s) <= len(b); i++ {
+		j := indexEither(b[i:len(b)-len(s)+1], lo, up)
+		if j < 0 {
+			return -1
+		}
+		i += j
+		if equalFoldUpper(b[i:i+len(s)], s) {
+			return i
+		}
+	}
+	return -1
+}
+
+// indexEither returns the first offset of lo or up in b, or -1.
+func indexEither(b []byte, lo, up byte) int {
+	i := bytes.IndexByte(b, lo)
+	if lo == up {
+		return i
+	}
+	if j := bytes.IndexByte(b, up); j >= 0 && (i < 0 || j < i) {
+		return j
+	}
+	return i
+}
+
+func equalFoldUpper(b []byte, s string) bool {
+	for i := 0; i < len(s); i++ {
+		if upperASCII(b[i]) != s[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func upperASCII(c byte) byte {
+	if 'a' <= c && c <= 'z' {
+		return c - 'a' + 'A'
+	}
+	return c
+}
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// poolCache keeps the pools of a handler across rule reloads: a pool whose rule and file are
+// unchanged keeps its assignments and spent codes.
+type poolCache struct {
+	mu    sync.Mutex
+	pools map[string]*couponPool // rule id + "\n" + path
+}
+
+// load returns the pool of a rule, reusing the previous one when the file is the same.
+func (c *poolCache) load(ruleID, path string) (*couponPool, error) {
+	p, err := loadPool(ruleID, path)
+	if err != nil {
+		return nil, fmt.Errorf("coupons_file %s: %w", path, err)
+	}
+	key := ruleID + "\n" + path
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old := c.pools[key]; old != nil && old.sum == p.sum {
+		return old, nil
+	}
+	if c.pools == nil {
+		c.pools = map[string]*couponPool{}
+	}
+	c.pools[key] = p
+	return p, nil
+}
