@@ -376,8 +376,9 @@ func (h *Handler) Validate() error {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	job := h.prepareRewrite(r, next)
 	m, ecid := h.resolveMembership(w, r, job != nil && (job.plan.HasCart() || job.plan.PlacesOrder()))
-	forwardMembership(r.Header, h.UpstreamHeader, m, h.StripInbound || h.trust != nil)
-	setPlaceholders(r, m)
+	value := m.Header()
+	forwardMembership(r.Header, h.UpstreamHeader, value, h.StripInbound || h.trust != nil)
+	setPlaceholders(r, value, len(m.Segments))
 	h.count(m)
 	if job == nil {
 		return next.ServeHTTP(w, r)
@@ -421,23 +422,23 @@ func (h *Handler) count(m membership.Membership) {
 
 // forwardMembership replaces every client copy of the upstream header with the normalized
 // membership (omitted when empty) and optionally strips the raw inputs.
-func forwardMembership(header http.Header, name string, m membership.Membership, stripInbound bool) {
+func forwardMembership(header http.Header, name, value string, stripInbound bool) {
 	membership.DeleteHeader(header, name)
 	if stripInbound {
 		membership.StripInbound(header)
 	}
-	if len(m.Segments) > 0 {
-		header.Set(name, m.Header())
+	if value != "" {
+		header[http.CanonicalHeaderKey(name)] = []string{value}
 	}
 }
 
-func setPlaceholders(r *http.Request, m membership.Membership) {
+func setPlaceholders(r *http.Request, value string, count int) {
 	repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	if !ok {
 		return
 	}
-	repl.Set(PlaceholderSegments, m.Header())
-	repl.Set(PlaceholderCount, strconv.Itoa(len(m.Segments)))
+	repl.Set(PlaceholderSegments, value)
+	repl.Set(PlaceholderCount, strconv.Itoa(count))
 }
 
 // validHeaderName reports whether name is an HTTP token.
