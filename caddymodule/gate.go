@@ -487,7 +487,7 @@ func (h *Handler) notePoolRefusal(job *rewriteJob, body []byte) {
 
 // readCart reads a cart's current state as the rule engine sees it.
 func (h *Handler) readCart(g *gateJob, cartID string) (*rules.Cart, error) {
-	plan, err := h.planner.Plan(gateReadQuery, "")
+	plan, err := h.plans.planner.Plan(gateReadQuery, "")
 	if err != nil {
 		return nil, err
 	}

@@ -16,9 +16,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/govalues/decimal"
-	lru "github.com/hashicorp/golang-lru/v2"
 
-	"github.com/caddy-audiences/caddy-audiences/internal/cartql"
 	"github.com/caddy-audiences/caddy-audiences/internal/gate"
 	"github.com/caddy-audiences/caddy-audiences/internal/membership"
 	"github.com/caddy-audiences/caddy-audiences/internal/sources"
@@ -179,9 +177,7 @@ type Handler struct {
 	membership membership.Config
 	logger     *zap.Logger
 	overCap    *everyMinute
-	planner    *cartql.Planner
-	escapes    *lru.Cache[*cartql.Plan, string] // augmented queries, URL-escaped
-	getPlans   *lru.Cache[string, *cartql.Plan] // plans by encoded GET operation
+	plans      *planCache
 	state      *handlerState
 	stateKey   stateKey
 	taxRates   map[string]decimal.Decimal
@@ -260,13 +256,15 @@ func (h *Handler) provisionState() error {
 		audInline:      h.AudiencesJSON,
 		interval:       time.Duration(h.ReloadInterval),
 		candidateCache: h.CandidateCacheSize,
+		cartFields:     h.CartFields,
+		planCacheSize:  h.PlanCacheSize,
 		logger:         h.logger,
 	}
 	state, err := loadState(cfg)
 	if err != nil {
 		return err
 	}
-	h.state, h.stateKey = state, cfg.key()
+	h.state, h.stateKey, h.plans = state, cfg.key(), state.plans
 	if state.catalog != nil && !h.AllowUnknownAudiences {
 		h.membership.Allow = func(id string) bool { return state.audienceCatalog().Has(id) }
 	}
@@ -301,17 +299,6 @@ func (h *Handler) provisionRewrite() error {
 	h.taxRates = rates
 	if h.PlanCacheSize == 0 {
 		h.PlanCacheSize = DefaultPlanCacheSize
-	}
-	planner, err := cartql.NewPlanner(cartql.Options{CacheSize: h.PlanCacheSize, CartFields: h.CartFields})
-	if err != nil {
-		return fmt.Errorf("cart_fields: %w", err)
-	}
-	h.planner = planner
-	if h.escapes, err = lru.New[*cartql.Plan, string](h.PlanCacheSize); err != nil {
-		return fmt.Errorf("escape cache: %w", err)
-	}
-	if h.getPlans, err = lru.New[string, *cartql.Plan](h.PlanCacheSize); err != nil {
-		return fmt.Errorf("plan cache: %w", err)
 	}
 	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"maps"
 	"net/http"
-	"net/url"
 	"strconv"
 	"time"
 
@@ -55,14 +54,14 @@ func (h *Handler) prepareRewrite(r *http.Request, next caddyhttp.Handler) *rewri
 	if r.Header.Get("Upgrade") != "" {
 		return nil
 	}
-	req, err := gqlhttp.Read(r, h.MaxBody, h.planner.Mentions)
+	req, err := gqlhttp.Read(r, h.MaxBody, h.plans.planner.Mentions)
 	if err != nil {
 		if !errors.Is(err, gqlhttp.ErrNotGraphQL) {
 			h.debug("graphql request not rewritten", zap.Error(err))
 		}
 		return nil
 	}
-	plan, err := h.plan(req)
+	plan, err := h.plans.plan(req)
 	if err != nil {
 		h.debug("graphql operation not planned", zap.Error(err))
 		return nil
@@ -77,7 +76,7 @@ func (h *Handler) prepareRewrite(r *http.Request, next caddyhttp.Handler) *rewri
 		return nil
 	}
 	if plan.HasCart() {
-		if err := req.Replace(r, plan.Query(), func() string { return h.escapedQuery(plan) }); err != nil {
+		if err := req.Replace(r, plan.Query(), func() string { return h.plans.escaped(plan) }); err != nil {
 			h.logger.Warn("could not send the augmented operation; passing through", zap.Error(err))
 			return nil
 		}
@@ -116,36 +115,6 @@ func (h *Handler) gateBefore(w http.ResponseWriter, job *rewriteJob) bool {
 		return h.checkOrder(w, job)
 	}
 	return true
-}
-
-// plan analyses the request's operation; GET operations are looked up by their encoded text
-// first, which spares decoding a query the handler has seen before.
-func (h *Handler) plan(req *gqlhttp.Request) (*cartql.Plan, error) {
-	key := req.Key()
-	if key != "" {
-		if p, ok := h.getPlans.Get(key); ok {
-			return p, nil
-		}
-	}
-	text, err := req.Text()
-	if err != nil {
-		return nil, err
-	}
-	p, err := h.planner.Plan(text, req.OperationName)
-	if err == nil && key != "" {
-		h.getPlans.Add(key, p)
-	}
-	return p, err
-}
-
-// escapedQuery returns the plan's augmented query URL-escaped, computed once per plan.
-func (h *Handler) escapedQuery(plan *cartql.Plan) string {
-	if e, ok := h.escapes.Get(plan); ok {
-		return e
-	}
-	e := url.QueryEscape(plan.Query())
-	h.escapes.Add(plan, e)
-	return e
 }
 
 // evaluationTime is now, or the preview time a staging request asks for. The preview header

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,6 +29,8 @@ type stateKey struct {
 	name, rules, audiences string
 	interval               time.Duration
 	candidateCache         int
+	cartFields             string
+	planCacheSize          int
 }
 
 // handlerState is the part of a handler that outlives one config.
@@ -36,6 +39,7 @@ type handlerState struct {
 	rules     *sources.Watcher[*rules.RuleSet]   // nil without rules
 	catalog   *sources.Watcher[*catalog.Catalog] // nil without a catalog
 	hits      *hitCounter
+	plans     *planCache
 	locks     *gate.Locks
 	gates     gateCache
 	gateStats gateStats
@@ -54,6 +58,8 @@ type stateConfig struct {
 	audInline      json.RawMessage
 	interval       time.Duration
 	candidateCache int
+	cartFields     []string
+	planCacheSize  int
 	logger         *zap.Logger
 }
 
@@ -64,6 +70,8 @@ func (c stateConfig) key() stateKey {
 		audiences:      c.audiences + "\x00" + sources.Version(c.audInline),
 		interval:       c.interval,
 		candidateCache: c.candidateCache,
+		cartFields:     strings.Join(c.cartFields, "\x00"),
+		planCacheSize:  c.planCacheSize,
 	}
 }
 
@@ -85,7 +93,11 @@ func loadState(c stateConfig) (*handlerState, error) {
 }
 
 func newHandlerState(c stateConfig) (*handlerState, error) {
-	s := &handlerState{name: c.name, hits: newHitCounter(), locks: gate.NewLocks(), createdAt: time.Now()}
+	plans, err := newPlanCache(c.cartFields, c.planCacheSize)
+	if err != nil {
+		return nil, err
+	}
+	s := &handlerState{name: c.name, hits: newHitCounter(), locks: gate.NewLocks(), plans: plans, createdAt: time.Now()}
 	s.logger.Store(c.logger)
 	if c.audiences != "" || c.audInline != nil {
 		w, err := sources.New(s.sourceOptions("audiences", c.audiences, c.audInline, c.interval), catalog.Decode)
