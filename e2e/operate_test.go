@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -17,9 +18,17 @@ import (
 const vipRules = `{"rules": [{"id": "vip", "label": "VIP %s", "audiences": {"any": ["` + segVIP + `"]},
   "action": {"type": "by_percent", "amount": %s}}]}`
 
+// rulesWrites makes every rewrite of a rule file visible to the sidecar's modification-time
+// check, even on a file system with coarse timestamps.
+var rulesWrites atomic.Int64
+
 func writeRules(t *testing.T, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mod := time.Now().Add(time.Duration(rulesWrites.Add(1)) * time.Second)
+	if err := os.Chtimes(path, mod, mod); err != nil {
 		t.Fatal(err)
 	}
 }

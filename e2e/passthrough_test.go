@@ -21,6 +21,13 @@ import (
 // X-Test-Upstream the way a broken or unusual backend would.
 func misbehavingUpstream(t *testing.T) string {
 	t.Helper()
+	return misbehavingUpstreamWith(t, nil)
+}
+
+// misbehavingUpstreamWith is misbehavingUpstream whose event stream sends its second event
+// only once released is closed (or after 5 s).
+func misbehavingUpstreamWith(t *testing.T, released <-chan struct{}) string {
+	t.Helper()
 	store := demostore.New(demostore.Options{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mode := r.Header.Get("X-Test-Upstream")
@@ -72,7 +79,10 @@ func misbehavingUpstream(t *testing.T) string {
 			w.WriteHeader(http.StatusOK)
 			_, _ = io.WriteString(w, "data: one\n\n")
 			http.NewResponseController(w).Flush()
-			time.Sleep(300 * time.Millisecond)
+			select {
+			case <-released:
+			case <-time.After(5 * time.Second):
+			}
 			_, _ = io.WriteString(w, "data: two\n\n")
 		case "multipart":
 			w.Header().Set("Content-Type", `multipart/mixed; boundary="-"`)
@@ -92,7 +102,8 @@ func TestResponsePassThrough(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end")
 	}
-	upstream := misbehavingUpstream(t)
+	released := make(chan struct{})
+	upstream := misbehavingUpstreamWith(t, released)
 	sidecar := startSidecar(t, upstream, `audiences {
 		rules testdata/rules.json
 		max_body 64KiB
@@ -171,18 +182,26 @@ func TestResponsePassThrough(t *testing.T) {
 		req, _ := http.NewRequest(http.MethodGet, sidecar+"/graphql?query="+urlQuery(query)+"&variables="+urlQuery(`{"c":"`+cartID+`"}`), nil)
 		req.Header.Set("X-Test-Upstream", "sse")
 		req.Header.Set("aep-segments-membership", segVIP)
+		// The upstream holds its second event back until the first has reached us, so a
+		// buffered stream cannot deliver the first one before the 5 s fallback.
+		start := time.Now()
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer resp.Body.Close()
-		start := time.Now()
-		first, err := bufio.NewReader(resp.Body).ReadString('\n')
+		br := bufio.NewReader(resp.Body)
+		first, err := br.ReadString('\n')
 		if err != nil || first != "data: one\n" {
 			t.Fatalf("first event %q: %v", first, err)
 		}
-		if waited := time.Since(start); waited > 250*time.Millisecond {
+		if waited := time.Since(start); waited > 4*time.Second {
 			t.Fatalf("first event arrived after %v: the stream was buffered", waited)
+		}
+		close(released)
+		rest, _ := io.ReadAll(br)
+		if !strings.Contains(string(rest), "data: two") {
+			t.Fatalf("second event missing: %q", rest)
 		}
 	})
 	t.Run("HEAD passes", func(t *testing.T) {
