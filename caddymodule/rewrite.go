@@ -234,7 +234,7 @@ func (h *Handler) serveRewrite(w http.ResponseWriter, r *http.Request, next cadd
 			w.Header().Set(PreviewResponseHeader, job.at.Format(time.RFC3339))
 		}
 	}
-	return bw.send(body, true)
+	return bw.send(body)
 }
 
 // record counts a rewrite in the metrics and logs it at debug level.

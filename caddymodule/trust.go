@@ -3,6 +3,7 @@ package caddymodule
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -280,8 +281,8 @@ func cookieValue(r *http.Request, name string) string {
 }
 
 func hostOnly(hostport string) string {
-	if i := strings.LastIndexByte(hostport, ':'); i > 0 && !strings.Contains(hostport[i:], "]") {
-		return hostport[:i]
+	if host, _, err := net.SplitHostPort(hostport); err == nil {
+		return host
 	}
 	return hostport
 }

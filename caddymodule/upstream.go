@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 
@@ -48,7 +49,7 @@ func (u upstream) callNamed(query, operationName string, variables map[string]an
 	req := u.r.Clone(u.r.Context())
 	req.Method = http.MethodPost
 	req.URL.Path, req.URL.RawQuery, req.RequestURI = u.path, "", ""
-	req.Body = readCloser(body)
+	req.Body = io.NopCloser(bytes.NewReader(body))
 	req.ContentLength = int64(len(body))
 	req.GetBody = nil
 	for _, h := range []string{"If-None-Match", "If-Modified-Since", "Range", "If-Range", "Upgrade"} {
@@ -112,9 +113,3 @@ func (m *memoryWriter) Write(p []byte) (int, error) {
 
 // FlushError has nothing to flush: the body is read when the call returns.
 func (m *memoryWriter) FlushError() error { return nil }
-
-func readCloser(b []byte) *bodyReader { return &bodyReader{Reader: bytes.NewReader(b)} }
-
-type bodyReader struct{ *bytes.Reader }
-
-func (bodyReader) Close() error { return nil }

@@ -114,13 +114,11 @@ func (bw *bufferWriter) sent() bool {
 
 // send writes the held-back response with body in place of what the upstream sent, fixing
 // the headers that described the original body.
-func (bw *bufferWriter) send(body []byte, changed bool) error {
+func (bw *bufferWriter) send(body []byte) error {
 	h := bw.Header()
-	if changed {
-		h.Del("ETag")
-		h.Del("Last-Modified")
-		h.Del("Accept-Ranges")
-	}
+	h.Del("ETag")
+	h.Del("Last-Modified")
+	h.Del("Accept-Ranges")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	bw.ResponseWriterWrapper.WriteHeader(bw.status)
 	_, err := bw.ResponseWriterWrapper.Write(body)

@@ -60,7 +60,7 @@ func TestBufferWriterHoldsBackAndSends(t *testing.T) {
 	if !bw.buffered() || bw.buf.String() != `{"data":{}}` {
 		t.Fatalf("buffered %v %q", bw.buffered(), bw.buf.String())
 	}
-	if err := bw.send([]byte(`{"data":{"x":1}}`), true); err != nil {
+	if err := bw.send([]byte(`{"data":{"x":1}}`)); err != nil {
 		t.Fatal(err)
 	}
 	if rec.Body.String() != `{"data":{"x":1}}` || rec.Header().Get("Content-Length") != "16" {

@@ -105,10 +105,23 @@ func TestTrustEdgeGrantsGate(t *testing.T) {
 	if fake.Calls() != calls || !strings.Contains(string(r.body), "VIP price") {
 		t.Fatalf("the signed cookie did not spare a lookup (%d → %d calls): %s", calls, fake.Calls(), r.body)
 	}
-	tampered := signedCookie.Value[:len(signedCookie.Value)-2] + "AA"
-	graphql(t, base, query, map[string]any{"c": cartID}, map[string]string{"Cookie": identity + "; aud_m=" + tampered})
-	// The lookup cache still answers, so the call count may stay; the tampered cookie must
-	// not have been taken: the membership still comes from the Edge answer.
+	// Flip one character of the payload: the cookie must be refused, so the sidecar falls
+	// back to the (cached) Edge answer and issues a fresh cookie, which it never does for a
+	// valid one.
+	b := []byte(signedCookie.Value)
+	if b[3] == 'A' {
+		b[3] = 'B'
+	} else {
+		b[3] = 'A'
+	}
+	r = graphql(t, base, query, map[string]any{"c": cartID}, map[string]string{"Cookie": identity + "; aud_m=" + string(b)})
+	if !strings.Contains(r.header.Get("Set-Cookie"), "aud_m=") || !strings.Contains(string(r.body), "VIP price") {
+		t.Fatalf("a tampered cookie was taken (no fresh cookie issued): %v %s", r.header, r.body)
+	}
+	valid := graphql(t, base, query, map[string]any{"c": cartID}, map[string]string{"Cookie": identity + "; aud_m=" + signedCookie.Value})
+	if valid.header.Get("Set-Cookie") != "" {
+		t.Fatalf("a valid cookie must not be reissued: %v", valid.header)
+	}
 	if r := graphql(t, base, query, map[string]any{"c": cartID}, map[string]string{"Cookie": "aud_m=" + signedCookie.Value}); strings.Contains(string(r.body), "VIP price") {
 		t.Fatalf("a signed cookie without its identity cookie was trusted: %s", r.body)
 	}
