@@ -187,10 +187,13 @@ func peekBody(r *http.Request, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("read request body: %w", err)
 	}
 	if int64(len(body)) > limit {
-		return nil, fmt.Errorf("request body is over the %d byte limit", limit)
+		return nil, fmt.Errorf("%w of %d bytes", errOverLimit, limit)
 	}
 	return body, nil
 }
+
+// errOverLimit is a request body larger than the caller's limit.
+var errOverLimit = errors.New("request body is over the limit")
 
 type readCloser struct {
 	io.Reader
