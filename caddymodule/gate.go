@@ -17,6 +17,7 @@ import (
 
 	"github.com/caddy-audiences/caddy-audiences/internal/cartql"
 	"github.com/caddy-audiences/caddy-audiences/internal/gate"
+	"github.com/caddy-audiences/caddy-audiences/internal/sanitize"
 	"github.com/caddy-audiences/caddy-audiences/rules"
 )
 
@@ -41,6 +42,7 @@ type gateRules struct {
 	pools      map[string]*couponPool // rule id → pool
 	fast       []*couponPool          // pools found in bodies by their prefix
 	poolLabels map[*couponPool]string // pool → shopper-facing label
+	secrets    *sanitize.Secrets      // what answers that cannot be scrubbed are cut of
 }
 
 // newGateRules collects the enforced rules of rs, loading the coupon pools through pools;
@@ -91,9 +93,14 @@ func newGateRules(rs *rules.RuleSet, pools *poolCache, log *zap.Logger) *gateRul
 		return nil
 	}
 	g.codes, g.list = gate.NewCodes(codes...), codes
+	var prefixes []string
 	for _, p := range g.pools {
 		p.addCodes(g.codes)
 	}
+	for _, p := range g.fast {
+		prefixes = append(prefixes, p.prefix)
+	}
+	g.secrets = sanitize.NewSecrets(codes, prefixes)
 	return g
 }
 
@@ -203,7 +210,7 @@ type gateJob struct {
 // invalid code, without the code reaching Magento. It reports whether it answered.
 func (h *Handler) refuseTypedCode(w http.ResponseWriter, job *rewriteJob) bool {
 	for _, code := range job.plan.AppliedCouponInputs(job.variables) {
-		if job.gate.rules.codes.Has(code) {
+		if job.gate.rules.codes.Typed(code) {
 			metrics.gate.WithLabelValues("refused_code").Inc()
 			writeGraphQLError(w, msgCouponInvalid, "graphql-input", rootFieldOf(job.plan))
 			return true
@@ -506,7 +513,7 @@ func (h *Handler) readCart(g *gateJob, cartID string) (*rules.Cart, error) {
 }
 
 // scrub removes every gate code from a body the client is about to see. When the body is
-// not JSON it falls back to cutting the codes out of the bytes: the code must never leak.
+// not JSON the sanitizer cuts the codes out of the bytes: the code must never leak.
 func (h *Handler) scrub(g *gateRules, body []byte) []byte { return g.scrubBody(body) }
 
 // scrubBody is scrub: single codes always, pool codes when the body holds them.
@@ -516,25 +523,7 @@ func (g *gateRules) scrubBody(body []byte) []byte {
 	if err == nil {
 		return out
 	}
-	for _, code := range codes {
-		body = replaceFold(body, code)
-	}
-	return body
-}
-
-// replaceFold removes every case-insensitive occurrence of code from b.
-func replaceFold(b []byte, code string) []byte {
-	upper := bytes.ToUpper(b)
-	c := []byte(strings.ToUpper(code))
-	var out []byte
-	for {
-		i := bytes.Index(upper, c)
-		if i < 0 {
-			return append(out, b...)
-		}
-		out = append(out, b[:i]...)
-		b, upper = b[i+len(c):], upper[i+len(c):]
-	}
+	return sanitizeBytes(body, &responseGuard{hidden: cartql.HiddenPrefix, secrets: g.secrets})
 }
 
 // writeGraphQLError answers with one GraphQL error, as Magento would.

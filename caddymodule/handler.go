@@ -361,14 +361,21 @@ func (h *Handler) Validate() error {
 
 // ServeHTTP normalizes the membership of r, forwards it upstream and calls next.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
-	job := h.prepareRewrite(r, next)
-	m, ecid := h.resolveMembership(w, r, job != nil && (job.plan.HasCart() || job.plan.PlacesOrder()))
+	job, answered := h.prepareRewrite(w, r, next)
+	if answered {
+		return nil // refused by the gate
+	}
+	pricing := job != nil && job.plan != nil && (job.plan.HasCart() || job.plan.PlacesOrder())
+	m, ecid := h.resolveMembership(w, r, pricing)
 	value := m.Header()
 	forwardMembership(r.Header, h.UpstreamHeader, value, h.StripInbound || h.trust != nil)
 	setPlaceholders(r, value, len(m.Segments))
 	h.count(m)
 	if job == nil {
 		return next.ServeHTTP(w, r)
+	}
+	if job.plan == nil {
+		return h.serveRewrite(w, r, next, job) // only guarded
 	}
 	job.setShopper(m.Segments)
 	job.ecid = ecid

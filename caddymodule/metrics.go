@@ -30,6 +30,8 @@ type metricsSet struct {
 	edgeLookups         *prometheus.CounterVec
 	edgeLatency         prometheus.Histogram
 	signatureRejections *prometheus.CounterVec
+	refusals            *prometheus.CounterVec
+	unsafeAnswers       *prometheus.CounterVec
 	collectorsInternal  []prometheus.Collector
 	byOrigin            sync.Map // membership.Origin → prometheus.Counter, resolved once
 }
@@ -110,7 +112,16 @@ func initMetrics() {
 		Namespace: ns, Subsystem: sub, Name: "membership_rejections_total",
 		Help: "Signed membership cookies ignored, and carts refused to another identity, by reason.",
 	}, []string{"reason"})
+	metrics.refusals = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: ns, Subsystem: sub, Name: "refused_requests_total",
+		Help: "Requests the coupon gate refused without forwarding them, by reason.",
+	}, []string{"reason"})
+	metrics.unsafeAnswers = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: ns, Subsystem: sub, Name: "sanitized_answers_total",
+		Help: "Backend answers made safe outside the rewrite (streamed, decoded, or with text around the JSON), and those that could not be (unsafe).",
+	}, []string{"how"})
 	metrics.collectorsInternal = []prometheus.Collector{
+		metrics.refusals, metrics.unsafeAnswers,
 		metrics.edgeLookups, metrics.edgeLatency, metrics.signatureRejections,
 		metrics.gate,
 		metrics.requests, metrics.rewrites, metrics.ruleApplications, metrics.discountAmount,

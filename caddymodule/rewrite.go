@@ -5,6 +5,7 @@ import (
 	"maps"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/caddy-audiences/caddy-audiences/internal/cartql"
 	"github.com/caddy-audiences/caddy-audiences/internal/gqlhttp"
+	"github.com/caddy-audiences/caddy-audiences/internal/magentopath"
 	"github.com/caddy-audiences/caddy-audiences/rules"
 )
 
@@ -32,6 +34,10 @@ type rewriteJob struct {
 	results   []evaluation // one per cart evaluated
 	gate      *gateJob     // nil when no rule is enforced by a coupon
 	ecid      string       // the shopper's ECID with trusted membership
+	// guard says what must not leave in the answer; acceptEncoding is what the client
+	// accepts (the upstream is asked for identity).
+	guard          *responseGuard
+	acceptEncoding string
 }
 
 // evaluation is one cart's rule result with the cart's currency.
@@ -42,58 +48,148 @@ type evaluation struct {
 
 // prepareRewrite decides whether the response to r may need rewriting and, if so, sends the
 // augmented operation upstream. It returns nil for everything that must pass untouched.
-func (h *Handler) prepareRewrite(r *http.Request, next caddyhttp.Handler) *rewriteJob {
+// With gate rules in force a request is read exactly as Magento reads it, or refused: then
+// answered is true and w has the answer.
+func (h *Handler) prepareRewrite(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) (job *rewriteJob, answered bool) {
 	at, preview := h.evaluationTime(r)
 	rs := h.ruleSet()
-	if rs == nil || rs.Len() == 0 || r.URL.Path != h.GraphQLPath {
-		return nil
+	if rs == nil || rs.Len() == 0 {
+		return nil, false
 	}
-	if r.Method != http.MethodGet && r.Method != http.MethodPost {
-		return nil // HEAD and the rest pass through
+	gates := h.state.gates.get(rs, h.logger)
+	if r.URL.Path != h.GraphQLPath {
+		if gates == nil {
+			return nil, false
+		}
+		if h.checkRoute(w, r, gates) {
+			return nil, true
+		}
+		if magentopath.Match(r.URL.EscapedPath()).Kind == magentopath.RESTCart {
+			return h.guardOnly(r, gates), false
+		}
+		return nil, false
 	}
 	if r.Header.Get("Upgrade") != "" {
-		return nil
+		return nil, false
 	}
-	req, err := gqlhttp.Read(r, h.MaxBody, h.plans.planner.Mentions)
-	if err != nil {
-		if !errors.Is(err, gqlhttp.ErrNotGraphQL) {
-			h.debug("graphql request not rewritten", zap.Error(err))
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		if gates != nil && r.Method != http.MethodHead && r.Method != http.MethodOptions {
+			h.refuse(w, http.StatusBadRequest, "method", msgUnreadable, errors.New(r.Method))
+			return nil, true
 		}
-		return nil
+		return nil, false // HEAD, OPTIONS and the rest pass through
+	}
+	req, err := h.readOperation(r, gates)
+	var ref *gqlhttp.Refusal
+	switch {
+	case errors.As(err, &ref):
+		h.refuseRead(w, ref)
+		return nil, true
+	case err != nil:
+		return nil, false
+	case req == nil:
+		return h.guardOnly(r, gates), false
 	}
 	plan, err := h.plans.plan(req)
 	if err != nil {
+		if gates != nil {
+			h.refuse(w, http.StatusBadRequest, "unparsable", msgUnreadable, err)
+			return nil, true
+		}
 		h.debug("graphql operation not planned", zap.Error(err))
-		return nil
+		return nil, false
 	}
-	gates := h.state.gates.get(rs, h.logger)
 	if !plan.HasCart() && gates == nil {
-		return nil
+		return nil, false
 	}
 	vars, err := req.DecodeVariables()
 	if err != nil {
+		if gates != nil {
+			h.refuse(w, http.StatusBadRequest, "unreadable", msgUnreadable, err)
+			return nil, true
+		}
 		h.debug("graphql variables unreadable", zap.Error(err))
-		return nil
+		return nil, false
 	}
 	if plan.HasCart() {
 		if err := req.Replace(r, plan.Query(), func() string { return h.plans.escaped(plan) }); err != nil {
+			if gates != nil {
+				h.refuse(w, http.StatusBadRequest, "unreadable", msgUnreadable, err)
+				return nil, true
+			}
 			h.logger.Warn("could not send the augmented operation; passing through", zap.Error(err))
-			return nil
+			return nil, false
 		}
 	}
-	r.Header.Set("Accept-Encoding", "identity")
-	job := &rewriteJob{
+	job = &rewriteJob{
 		plan:      plan,
 		variables: vars,
 		ruleSet:   rs,
 		store:     storeCode(r),
 		at:        at,
 		preview:   preview,
+		guard:     newGuard(plan.HasCart(), gates),
 	}
+	job.acceptEncoding = identityUpstream(r)
 	if gates != nil {
 		job.gate = &gateJob{rules: gates, at: at, up: upstream{path: h.GraphQLPath, r: r, next: next}}
 	}
+	return job, false
+}
+
+// readOperation reads the GraphQL operation of r. With gates it reads as Magento does or
+// refuses (a *gqlhttp.Refusal); a nil request with no error means an operation that names
+// no cart, coupon or order, which only needs its answer guarded.
+func (h *Handler) readOperation(r *http.Request, gates *gateRules) (*gqlhttp.Request, error) {
+	if gates == nil {
+		req, err := gqlhttp.Read(r, h.MaxBody, h.plans.planner.Mentions)
+		if err != nil && !errors.Is(err, gqlhttp.ErrNotGraphQL) {
+			h.debug("graphql request not rewritten", zap.Error(err))
+		}
+		return req, err
+	}
+	req, err := gqlhttp.ReadStrict(r, h.MaxBody)
+	if err != nil {
+		return nil, err
+	}
+	if strings.Contains(req.Query, cartql.HiddenPrefix) {
+		return nil, &gqlhttp.Refusal{Status: http.StatusBadRequest, Reason: "reserved", Err: errors.New("the query uses the sidecar's reserved prefix " + cartql.HiddenPrefix)}
+	}
+	if !h.plans.planner.Mentions(req.Query) {
+		return nil, nil
+	}
+	return req, nil
+}
+
+// guardOnly is the job of a request whose answer only has to be kept free of gate codes.
+func (h *Handler) guardOnly(r *http.Request, gates *gateRules) *rewriteJob {
+	job := &rewriteJob{guard: newGuard(false, gates), gate: &gateJob{rules: gates}}
+	job.acceptEncoding = identityUpstream(r)
 	return job
+}
+
+// newGuard says what an answer must be kept free of: hidden fields when the request carried
+// them, gate codes when gates are in force; nil for neither.
+func newGuard(hidden bool, gates *gateRules) *responseGuard {
+	if !hidden && gates == nil {
+		return nil
+	}
+	g := &responseGuard{}
+	if hidden {
+		g.hidden = cartql.HiddenPrefix
+	}
+	if gates != nil {
+		g.secrets = gates.secrets
+	}
+	return g
+}
+
+// identityUpstream asks the upstream for an identity-encoded answer and returns what the
+// client accepts.
+func identityUpstream(r *http.Request) string {
+	ae := r.Header.Get("Accept-Encoding")
+	r.Header.Set("Accept-Encoding", "identity")
+	return ae
 }
 
 // setShopper gives the job the shopper's segment set, once membership is known.
@@ -168,13 +264,13 @@ func (h *Handler) rewrite(job *rewriteJob, body []byte) (out []byte, outcome str
 	return h.stripOrRaw(job, body), outcomeFailedOpen
 }
 
-// stripOrRaw is the fail-open answer: the backend's body without the hidden fields, or the
-// body as it came when even that fails.
+// stripOrRaw is the fail-open answer: the backend's body without the hidden fields, by the
+// plan where it can read the body, by the sanitizer where it cannot.
 func (h *Handler) stripOrRaw(job *rewriteJob, body []byte) []byte {
 	stripped, err := job.plan.Strip(body)
 	if err != nil {
-		h.logger.Warn("hidden fields not stripped; passing the backend body", zap.Error(err))
-		return body
+		h.logger.Warn("hidden fields not stripped by the plan; sanitizing the backend body", zap.Error(err))
+		return sanitizeBytes(body, job.guard)
 	}
 	return stripped
 }
@@ -182,7 +278,7 @@ func (h *Handler) stripOrRaw(job *rewriteJob, body []byte) []byte {
 // serveRewrite runs next with the response held back, then rewrites and sends it. When next
 // fails nothing is written, so Caddy's error handling answers as it would without us.
 func (h *Handler) serveRewrite(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, job *rewriteJob) error {
-	bw := newBufferWriter(w, int(h.MaxBody))
+	bw := newBufferWriter(w, int(h.MaxBody), job.guard)
 	defer bw.release()
 	before := w.Header().Clone()
 	if err := serveAbortable(next, bw, r); err != nil {
@@ -193,16 +289,53 @@ func (h *Handler) serveRewrite(w http.ResponseWriter, r *http.Request, next cadd
 		}
 		return err
 	}
+	if err := bw.finish(); err != nil {
+		return err
+	}
+	if bw.tooLarge {
+		return h.unsafeAnswer(bw, errors.New("encoded answer over max_body"))
+	}
 	if !bw.buffered() {
-		if bw.overflowed {
-			metrics.rewrites.WithLabelValues(outcomeTooLarge).Inc()
-		} else {
-			metrics.rewrites.WithLabelValues(outcomePassthrough).Inc()
+		if job.plan != nil && job.plan.HasCart() {
+			if bw.overflowed {
+				metrics.rewrites.WithLabelValues(outcomeTooLarge).Inc()
+			} else {
+				metrics.rewrites.WithLabelValues(outcomePassthrough).Inc()
+			}
 		}
 		return nil
 	}
+	body, done, err := h.heldBody(bw)
+	if done {
+		return err
+	}
+	lead, body, tail := splitEnvelope(body)
 	start := time.Now()
-	body := bw.buf.Bytes()
+	outcome := ""
+	if job.plan != nil {
+		body, outcome = h.processCarts(job, body)
+	}
+	if job.gate != nil {
+		body = h.scrub(job.gate.rules, body)
+	}
+	body = joinEnvelope(lead, body, tail, job.guard)
+	elapsed := time.Since(start)
+	if outcome != "" {
+		h.record(job, outcome, elapsed)
+	}
+	if outcome == outcomeRewritten {
+		if *h.ServerTiming {
+			w.Header().Add("Server-Timing", "audiences;dur="+strconv.FormatFloat(float64(elapsed.Microseconds())/1000, 'f', 3, 64))
+		}
+		if job.preview {
+			w.Header().Set(PreviewResponseHeader, job.at.Format(time.RFC3339))
+		}
+	}
+	return sendAccepted(bw, body, job.acceptEncoding)
+}
+
+// processCarts runs the gate's sync and the rewrite on a held-back GraphQL answer.
+func (h *Handler) processCarts(job *rewriteJob, body []byte) ([]byte, string) {
 	h.checkPins(job, body)
 	if job.gate != nil && job.plan.HasCart() {
 		synced, err := h.syncResponse(job, body)
@@ -219,22 +352,7 @@ func (h *Handler) serveRewrite(w http.ResponseWriter, r *http.Request, next cadd
 	if job.gate != nil && job.plan.PlacesOrder() {
 		h.notePoolRefusal(job, body)
 	}
-	if job.gate != nil {
-		body = h.scrub(job.gate.rules, body)
-	}
-	elapsed := time.Since(start)
-	if outcome != "" {
-		h.record(job, outcome, elapsed)
-	}
-	if outcome == outcomeRewritten {
-		if *h.ServerTiming {
-			w.Header().Add("Server-Timing", "audiences;dur="+strconv.FormatFloat(float64(elapsed.Microseconds())/1000, 'f', 3, 64))
-		}
-		if job.preview {
-			w.Header().Set(PreviewResponseHeader, job.at.Format(time.RFC3339))
-		}
-	}
-	return bw.send(body)
+	return body, outcome
 }
 
 // record counts a rewrite in the metrics and logs it at debug level.

@@ -9,6 +9,8 @@ import (
 	"strconv"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/caddy-audiences/caddy-audiences/internal/sanitize"
 )
 
 // upstream sends the sidecar's own GraphQL operations to the backend through the rest of the
@@ -65,8 +67,21 @@ func (u upstream) callNamed(query, operationName string, variables map[string]an
 	if rec.status != 0 && (rec.status < 200 || rec.status > 299) {
 		return nil, fmt.Errorf("upstream answered HTTP %d", rec.status)
 	}
-	return rec.body.Bytes(), nil
+	answer := rec.body.Bytes()
+	if encodedBody(rec.header) {
+		// Asked for identity, answered encoded anyway.
+		decoded, err := sanitize.Decode(answer, rec.header.Get("Content-Encoding"), maxOwnAnswer)
+		if err != nil {
+			return nil, fmt.Errorf("upstream answer: %w", err)
+		}
+		answer = decoded
+	}
+	_, doc, _ := splitEnvelope(answer)
+	return doc, nil
 }
+
+// maxOwnAnswer bounds the decoded answers to the sidecar's own calls.
+const maxOwnAnswer = 16 << 20
 
 // callData is call with the response decoded; GraphQL errors become an error.
 func (u upstream) callData(query string, variables map[string]any) (map[string]json.RawMessage, error) {

@@ -46,7 +46,7 @@ func TestRewritable(t *testing.T) {
 
 func TestBufferWriterHoldsBackAndSends(t *testing.T) {
 	rec := httptest.NewRecorder()
-	bw := newBufferWriter(rec, 100)
+	bw := newBufferWriter(rec, 100, nil)
 	bw.Header().Set("Content-Type", "application/json")
 	bw.Header().Set("ETag", `"x"`)
 	bw.Header().Set("Cache-Control", "no-store")
@@ -73,7 +73,7 @@ func TestBufferWriterHoldsBackAndSends(t *testing.T) {
 
 func TestBufferWriterOverflowStreams(t *testing.T) {
 	rec := httptest.NewRecorder()
-	bw := newBufferWriter(rec, 10)
+	bw := newBufferWriter(rec, 10, nil)
 	bw.Header().Set("Content-Type", "application/json")
 	_, _ = bw.Write([]byte(`{"data":`))
 	_, _ = bw.Write([]byte(`{"big":"0123456789"}}`))
@@ -87,7 +87,7 @@ func TestBufferWriterOverflowStreams(t *testing.T) {
 
 func TestBufferWriterStreamsOthers(t *testing.T) {
 	rec := httptest.NewRecorder()
-	bw := newBufferWriter(rec, 100)
+	bw := newBufferWriter(rec, 100, nil)
 	bw.Header().Set("Content-Type", "text/event-stream")
 	bw.WriteHeader(http.StatusOK)
 	_, _ = bw.Write([]byte("data: 1\n\n"))
@@ -97,7 +97,7 @@ func TestBufferWriterStreamsOthers(t *testing.T) {
 	}
 
 	rec = httptest.NewRecorder()
-	bw = newBufferWriter(rec, 100)
+	bw = newBufferWriter(rec, 100, nil)
 	bw.WriteHeader(http.StatusEarlyHints)
 	bw.Header().Set("Content-Type", "application/json")
 	bw.WriteHeader(http.StatusOK)

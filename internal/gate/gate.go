@@ -6,6 +6,12 @@ package gate
 import (
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/caddy-audiences/caddy-audiences/internal/phpread"
 )
 
 // Policy says who wins the single coupon slot when a shopper's own coupon and a gate coupon
@@ -120,4 +126,66 @@ func Decide(applied []string, want []string, gates Codes, multi bool, policy Pol
 
 func containsFold(list []string, s string) bool {
 	return slices.ContainsFunc(list, func(x string) bool { return strings.EqualFold(x, s) })
+}
+
+// Typed reports whether a code a shopper typed would reach a gate code in Magento: PHP
+// trims it, and MySQL's general_ci collation compares coupon codes ignoring case, trailing
+// spaces and accents. A letter that still is not ASCII after accents are taken off may stand
+// for any one character, so it matches conservatively.
+func (c Codes) Typed(typed string) bool {
+	t := strings.TrimRight(phpread.Trim(typed), " ")
+	if c.Has(t) {
+		return true
+	}
+	folded := foldAccents(t)
+	if c.Has(folded) {
+		return true
+	}
+	if isASCII(folded) {
+		return false
+	}
+	runes := []rune(strings.ToUpper(folded))
+	for code := range c {
+		if wildcardEqual(runes, code) {
+			return true
+		}
+	}
+	return false
+}
+
+// foldAccents decomposes s and drops the combining marks.
+func foldAccents(s string) string {
+	if isASCII(s) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range norm.NFKD.String(s) {
+		if !unicode.Is(unicode.Mn, r) {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// wildcardEqual compares runes with an upper-case ASCII code, a non-ASCII rune matching any
+// one character.
+func wildcardEqual(runes []rune, code string) bool {
+	if len(runes) != len(code) {
+		return false
+	}
+	for i, r := range runes {
+		if r < utf8.RuneSelf && byte(r) != code[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }

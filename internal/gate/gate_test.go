@@ -62,3 +62,26 @@ func TestWeak(t *testing.T) {
 		}
 	}
 }
+
+func TestTyped(t *testing.T) {
+	codes := NewCodes("AUD-VIP-7Q2X", "POOLCODE1")
+	for typed, want := range map[string]bool{
+		"AUD-VIP-7Q2X":       true,
+		"aud-vip-7q2x":       true,
+		" AUD-VIP-7Q2X\t\n":  true,
+		"AUD-VIP-7Q2X\x00":   true,
+		"AUD-VIP-7Q2X   ":    true,
+		"ÄUD-VÍP-7Q2X":       true, // general_ci ignores accents
+		"AUD-VIP-7Q2Ｘ":       true, // fullwidth folds to ASCII
+		"AUD-VIP-7Q2ß":       true, // a letter MySQL may equate: refused conservatively
+		"poolcode1":          true,
+		"AUD-VIP-7Q2":        false,
+		"WELCOME10":          false,
+		"NOËL2026":           false,
+		"AUD-VIP-7Q2X-EXTRA": false,
+	} {
+		if got := codes.Typed(typed); got != want {
+			t.Errorf("Typed(%q) = %v, want %v", typed, got, want)
+		}
+	}
+}

@@ -53,16 +53,16 @@ func parse(raw string, skipEmpty bool) Vars {
 			break
 		}
 		name, value, _ := strings.Cut(pair, "=")
-		if v, ok := register(URLDecode(name), URLDecode(value)); ok {
+		if v, ok := Register(URLDecode(name), URLDecode(value)); ok {
 			vs.List = append(vs.List, v)
 		}
 	}
 	return vs
 }
 
-// register applies php_register_variable_ex's treatment of a decoded name; ok is false when
-// PHP discards the pair.
-func register(name, value string) (Var, bool) {
+// Register applies php_register_variable_ex's treatment of a decoded name (a multipart
+// field's name, say); ok is false when PHP discards the pair.
+func Register(name, value string) (Var, bool) {
 	if i := strings.IndexByte(name, 0); i >= 0 {
 		name = name[:i] // the name is a C string
 	}

@@ -104,6 +104,9 @@ func (s *Secrets) matchAt(upper string, i int) int {
 // follow: everything before the first place where a secret may have begun but not ended,
 // and never the middle of a secret.
 func (s *Secrets) safePrefix(text string) int {
+	if s.Empty() {
+		return len(text)
+	}
 	upper := upperASCII(text)
 	p := s.pendingStart(upper)
 	for i := 0; i < p; {
