@@ -38,6 +38,7 @@ type rewriteJob struct {
 	// accepts (the upstream is asked for identity).
 	guard          *responseGuard
 	acceptEncoding string
+	cutOnly        bool // the answer is not GraphQL: gate codes are cut, not scrubbed
 }
 
 // evaluation is one cart's rule result with the cart's currency.
@@ -65,7 +66,9 @@ func (h *Handler) prepareRewrite(w http.ResponseWriter, r *http.Request, next ca
 			return nil, true
 		}
 		if magentopath.Match(r.URL.EscapedPath()).Kind == magentopath.RESTCart {
-			return h.guardOnly(r, gates), false
+			job := h.guardOnly(r, gates)
+			job.cutOnly = true // REST: not GraphQL-shaped; codes are cut wherever they are
+			return job, false
 		}
 		return nil, false
 	}
@@ -315,7 +318,10 @@ func (h *Handler) serveRewrite(w http.ResponseWriter, r *http.Request, next cadd
 	if job.plan != nil {
 		body, outcome = h.processCarts(job, body)
 	}
-	if job.gate != nil {
+	switch {
+	case job.cutOnly:
+		body = sanitizeBytes(body, job.guard)
+	case job.gate != nil:
 		body = h.scrub(job.gate.rules, body)
 	}
 	body = joinEnvelope(lead, body, tail, job.guard)

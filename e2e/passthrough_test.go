@@ -28,7 +28,13 @@ func misbehavingUpstream(t *testing.T) string {
 // only once released is closed (or after 5 s).
 func misbehavingUpstreamWith(t *testing.T, released <-chan struct{}) string {
 	t.Helper()
-	store := demostore.New(demostore.Options{})
+	return misbehavingStore(t, demostore.Options{}, released)
+}
+
+// misbehavingStore is misbehavingUpstreamWith in front of a demo store with opts.
+func misbehavingStore(t *testing.T, opts demostore.Options, released <-chan struct{}) string {
+	t.Helper()
+	store := demostore.New(opts)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mode := r.Header.Get("X-Test-Upstream")
 		rec := httptest.NewRecorder()
@@ -62,6 +68,30 @@ func misbehavingUpstreamWith(t *testing.T, released <-chan struct{}) string {
 			big, _ := json.Marshal(doc)
 			w.Header().Del("Content-Length")
 			_, _ = w.Write(big) // chunked: the size shows only while buffering
+		case "bom":
+			_, _ = w.Write(append([]byte("\xef\xbb\xbf"), body...))
+		case "notice":
+			_, _ = io.WriteString(w, "<br />\n<b>Deprecated</b>:  Creation of dynamic property in <b>/var/www/Quote.php</b> on line <b>42</b><br />\n")
+			_, _ = w.Write(body)
+		case "deep":
+			var doc map[string]any
+			_ = json.Unmarshal(body, &doc)
+			raw, _ := json.Marshal(doc["data"])
+			deep := `{"data":` + string(raw) + `,"extensions":` + strings.Repeat(`{"a":`, 600) + "1" + strings.Repeat("}", 600) + "}"
+			w.Header().Del("Content-Length")
+			_, _ = io.WriteString(w, deep)
+		case "sse-json":
+			w.Header().Set("Content-Type", "text/event-stream")
+			w.Header().Del("Content-Length")
+			_, _ = io.WriteString(w, "event: next\ndata: ")
+			_, _ = w.Write(body)
+			_, _ = io.WriteString(w, "\n\nevent: complete\ndata: \n\n")
+		case "multipart-json":
+			w.Header().Set("Content-Type", `multipart/mixed; boundary="-"`)
+			w.Header().Del("Content-Length")
+			_, _ = io.WriteString(w, "\r\n---\r\nContent-Type: application/json; charset=utf-8\r\n\r\n")
+			_, _ = w.Write(body)
+			_, _ = io.WriteString(w, "\r\n-----\r\n")
 		case "null-data":
 			_, _ = io.WriteString(w, `{"errors":[{"message":"Internal server error","extensions":{"category":"internal"}}],"data":null}`)
 		case "invalid":
