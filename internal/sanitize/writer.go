@@ -30,9 +30,9 @@ type Writer struct {
 	skip   int    // stack depth of the member being skipped; 0 when not skipping
 	str    []byte // the string being read, quotes excluded
 	escape bool
-	long   bool   // the string outgrew MaxString: it streams
-	role   role   // what the string is
-	scalar bool   // inside a number or literal
+	long   bool // the string outgrew MaxString: it streams
+	role   role // what the string is
+	scalar bool // inside a number or literal
 	// Changed reports whether anything was removed.
 	Changed bool
 }
