@@ -5,7 +5,6 @@ import (
 	"maps"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -90,10 +89,12 @@ func (h *Handler) prepareRewrite(w http.ResponseWriter, r *http.Request, next ca
 		return nil, true
 	case err != nil:
 		return nil, false
-	case req == nil:
-		return h.guardOnly(r, gates), false
 	}
 	plan, err := h.plans.plan(req)
+	if err == nil && gates != nil && plan.Reserved() {
+		h.refuse(w, http.StatusBadRequest, "reserved", msgUnreadable, errors.New("the query uses the sidecar's reserved prefix "+cartql.HiddenPrefix))
+		return nil, true
+	}
 	if err != nil {
 		if gates != nil {
 			h.refuse(w, http.StatusBadRequest, "unparsable", msgUnreadable, err)
@@ -141,8 +142,8 @@ func (h *Handler) prepareRewrite(w http.ResponseWriter, r *http.Request, next ca
 }
 
 // readOperation reads the GraphQL operation of r. With gates it reads as Magento does or
-// refuses (a *gqlhttp.Refusal); a nil request with no error means an operation that names
-// no cart, coupon or order, which only needs its answer guarded.
+// refuses (a *gqlhttp.Refusal), and every operation is planned: the plan cache keeps the
+// analysis of those without carts too.
 func (h *Handler) readOperation(r *http.Request, gates *gateRules) (*gqlhttp.Request, error) {
 	if gates == nil {
 		req, err := gqlhttp.Read(r, h.MaxBody, h.plans.planner.Mentions)
@@ -151,17 +152,7 @@ func (h *Handler) readOperation(r *http.Request, gates *gateRules) (*gqlhttp.Req
 		}
 		return req, err
 	}
-	req, err := gqlhttp.ReadStrict(r, h.MaxBody)
-	if err != nil {
-		return nil, err
-	}
-	if strings.Contains(req.Query, cartql.HiddenPrefix) {
-		return nil, &gqlhttp.Refusal{Status: http.StatusBadRequest, Reason: "reserved", Err: errors.New("the query uses the sidecar's reserved prefix " + cartql.HiddenPrefix)}
-	}
-	if !h.plans.planner.Mentions(req.Query) {
-		return nil, nil
-	}
-	return req, nil
+	return gqlhttp.ReadStrict(r, h.MaxBody)
 }
 
 // guardOnly is the job of a request whose answer only has to be kept free of gate codes.

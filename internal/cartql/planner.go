@@ -121,6 +121,7 @@ type Plan struct {
 
 	augmented string
 	mutation  bool
+	reserved  bool // the query uses HiddenPrefix itself
 	sites     []*site
 	ins       []insertion
 
@@ -161,6 +162,10 @@ func (p *Plan) Query() string {
 
 // OperationName returns the operation name the plan was made for.
 func (p *Plan) OperationName() string { return p.operationName }
+
+// Reserved reports whether the client's query uses HiddenPrefix itself: its carts are not
+// planned, as their hidden fields could not be told from the client's own.
+func (p *Plan) Reserved() bool { return p.reserved }
 
 // IsMutation reports whether the operation is a mutation.
 func (p *Plan) IsMutation() bool { return p.mutation }
@@ -203,6 +208,7 @@ func (pl *Planner) plan(query, operationName string) *Plan {
 	// coupon a client applies and every order it places.
 	p.roots = inspectRoots(op, roots)
 	if strings.Contains(query, HiddenPrefix) {
+		p.reserved = true
 		return p // never strip what the client asked for itself
 	}
 	sites := findSites(col, op.Operation, roots, pl.entries)

@@ -52,6 +52,27 @@ func ReadStrict(r *http.Request, maxBody int64) (*Request, error) {
 }
 
 func readStrictGET(rawQuery string) (*Request, error) {
+	if plainQueryString(rawQuery) {
+		// PHP registers every name as written and decodes every value as url does: the
+		// plain reading is PHP's, and the query stays encoded until it is needed.
+		req, err := readGET(rawQuery)
+		if errors.Is(err, ErrNotGraphQL) {
+			return nil, err
+		}
+		if err != nil {
+			return nil, refuse("unreadable", "%v", err)
+		}
+		req.OperationName = ""
+		if string(req.Variables) == "0" {
+			req.Variables = nil // PHP's empty()
+		}
+		if req.Variables != nil {
+			if req.Variables, err = strictVariables(req.Variables); err != nil {
+				return nil, err
+			}
+		}
+		return req, nil
+	}
 	vs := phpread.ParseQuery(rawQuery)
 	if vs.Dropped {
 		return nil, refuse("ambiguous", "query string: more than %d parameters", phpread.MaxInputVars)
@@ -74,6 +95,66 @@ func readStrictGET(rawQuery string) (*Request, error) {
 		req.Variables = vars
 	}
 	return req, nil
+}
+
+// plainQueryString reports a query string that PHP reads exactly as a plain reading does:
+// every name made of letters, digits, "_" and "-"; the GraphQL parameters once each; every
+// escape in their values valid; not more pairs than max_input_vars.
+func plainQueryString(rawQuery string) bool {
+	var seen [3]bool
+	pairs := 0
+	for rest := rawQuery; rest != ""; {
+		var pair string
+		pair, rest, _ = strings.Cut(rest, "&")
+		if pair == "" {
+			continue
+		}
+		if pairs++; pairs > phpread.MaxInputVars {
+			return false
+		}
+		name, value, _ := strings.Cut(pair, "=")
+		if name == "" || !plainName(name) {
+			return false
+		}
+		for i, p := range [...]string{paramQuery, paramVariables, paramOpName} {
+			if name == p {
+				if seen[i] || !validEscapes(value) {
+					return false
+				}
+				seen[i] = true
+			}
+		}
+	}
+	return true
+}
+
+func plainName(name string) bool {
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// validEscapes reports whether every "%" in s starts a two-digit hex escape.
+func validEscapes(s string) bool {
+	for i := strings.IndexByte(s, '%'); i >= 0; {
+		if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
+			return false
+		}
+		next := strings.IndexByte(s[i+3:], '%')
+		if next < 0 {
+			return true
+		}
+		i += 3 + next
+	}
+	return true
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
 // plainParam refuses a GraphQL parameter PHP could read differently from a plain reading:

@@ -70,8 +70,8 @@ func TestReadStrictGET(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if req.Query != tt.want || req.OperationName != "" {
-				t.Fatalf("read %q (operation %q), want %q", req.Query, req.OperationName, tt.want)
+			if text, _ := req.Text(); text != tt.want || req.OperationName != "" {
+				t.Fatalf("read %q (operation %q), want %q", text, req.OperationName, tt.want)
 			}
 		})
 	}
@@ -155,6 +155,9 @@ func TestReadStrictReplace(t *testing.T) {
 	req, err := ReadStrict(r, 1<<20)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if text, _ := req.Text(); text != "{x}" {
+		t.Fatalf("read %q", text)
 	}
 	if err := req.Replace(r, "{cart{id _aud_x: id}}", nil); err != nil {
 		t.Fatal(err)
