@@ -50,9 +50,13 @@ var taxDeltaStart = decimal.MustNew(1, 6)
 // RowTaxes appends to dst the tax of one rate (percent: 8.25 for 8.25 %) on each row after its
 // discount, rows in cart order, rounded as method rounds them (tax after discount, prices
 // excluding tax), and returns the extended slice and the rate's total: what Magento shows for
-// that rate in applied_taxes. It mirrors Magento's AbstractAggregateCalculator (total and row)
-// and UnitBaseCalculator with AbstractCalculator::deltaRound.
+// that rate in applied_taxes. An empty method is TaxTotalBase. It mirrors Magento's
+// AbstractAggregateCalculator (total and row) and UnitBaseCalculator with
+// AbstractCalculator::deltaRound.
 func RowTaxes(dst []decimal.Decimal, method TaxCalculation, percent decimal.Decimal, rows []TaxRow) ([]decimal.Decimal, decimal.Decimal, error) {
+	if method == "" {
+		method = TaxTotalBase
+	}
 	var c calc
 	rate := c.quo(percent, hundred)
 	// Total base carries one remainder through the rows; row and unit base start afresh on

@@ -23,6 +23,8 @@ func TestRowTaxes(t *testing.T) {
 		// row's 0.825 − 0.004999 rounds down.
 		{"total base carries past an untaxed row", TaxTotalBase, "8.25",
 			[]TaxRow{row("1", "10", "0"), row("1", "10", "10"), row("1", "10", "0")}, []string{"0.83", "0", "0.82"}, "1.65"},
+		{"empty is total base", "", "8.25",
+			[]TaxRow{row("1", "10", "0"), row("1", "10", "10"), row("1", "10", "0")}, []string{"0.83", "0", "0.82"}, "1.65"},
 		{"row base rounds each row", TaxRowBase, "8.25",
 			[]TaxRow{row("1", "10", "0"), row("1", "10", "10"), row("1", "10", "0")}, []string{"0.83", "0", "0.83"}, "1.66"},
 		// 0.01 × 49.99 % = 0.004999: Magento's starting remainder of 0.000001 makes it a cent.
