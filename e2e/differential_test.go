@@ -296,9 +296,10 @@ const magentoPricesQuery = `query MagentoPrices($cartId: String!) { cart(cart_id
 
 // TestDifferentialMagentoCases holds the sidecar in front of a plain store, and the reference
 // store, to what a real Magento Open Source 2.4.7-p3 printed for issue 12 (the same rules as
-// native cart price rules): tax after discount rounded across rows with each tax calculation
-// method, a cart fixed shipping share that does not fit, one deprecated label per rule. Both
-// stores answer as Open Source, which has no grand_total_excluding_tax.
+// native cart price rules): tax after discount rounded across rows with the default total-base
+// method, a cart fixed shipping share that does not fit, one deprecated label per rule; and to
+// what Magento's row and unit base calculators compute for the same cart. Both stores answer
+// as Open Source, which has no grand_total_excluding_tax.
 func TestDifferentialMagentoCases(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end")
