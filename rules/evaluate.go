@@ -487,7 +487,7 @@ func (e *evaluator) cartFixed(k int32, r *rule, o *outcome) {
 			// The share uncapped: budget × shipping / (items + shipping), rounded.
 			share := round2(c.mulDiv(budget, left, c.add(total, left)))
 			o.shipUnlisted = !e.fits(share)
-			share = share.Min(left)
+			share = share.Min(left).Min(budget)
 			e.addShipping(o, share)
 			budget = c.sub(budget, share)
 		}
