@@ -14,6 +14,7 @@ import (
 
 	"github.com/caddy-audiences/caddy-audiences/internal/gate"
 	"github.com/caddy-audiences/caddy-audiences/internal/membership"
+	"github.com/caddy-audiences/caddy-audiences/rules"
 )
 
 func init() {
@@ -43,6 +44,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    max_body        <size>
 //	    tax_after_discount on|off
 //	    tax_rate        <applied_taxes label> <percent>
+//	    tax_calculation total|row|unit
 //	    cart_fields     <Type.field...>
 //	    name            <name>
 //	    audiences       <file|url>
@@ -167,6 +169,15 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				h.TaxRates = map[string]string{}
 			}
 			h.TaxRates[args[0]] = args[1]
+		case "tax_calculation":
+			v, err := oneArg(d)
+			if err != nil {
+				return err
+			}
+			if _, err := rules.ParseTaxCalculation(v); err != nil {
+				return d.Errf("tax_calculation: %v", err)
+			}
+			h.TaxCalculation = v
 		case "cart_fields":
 			args := d.RemainingArgs()
 			if len(args) == 0 {

@@ -169,6 +169,11 @@ type Handler struct {
 	// from the backend's own tax and taxable amount.
 	TaxRates map[string]string `json:"tax_rates,omitempty"`
 
+	// TaxCalculation is the store's tax calculation method (Magento's Tax Calculation Method
+	// Based On, tax/calculation/algorithm), used to recompute tax to the cent: total, row or
+	// unit. Default: total, Magento's default.
+	TaxCalculation string `json:"tax_calculation,omitempty"`
+
 	// CartFields are extra fields that return a Cart, beyond Magento's own: "Query.x" or
 	// "Mutation.x" for a root field returning a Cart, "Mutation.x.cart" for a mutation whose
 	// output has a cart field.
@@ -292,6 +297,9 @@ func (h *Handler) provisionRewrite() error {
 		on := true
 		h.TaxAfterDiscount = &on
 	}
+	if h.TaxCalculation == "" {
+		h.TaxCalculation = string(rules.TaxTotalBase)
+	}
 	rates, err := parseTaxRates(h.TaxRates)
 	if err != nil {
 		return err
@@ -352,6 +360,9 @@ func (h *Handler) Validate() error {
 	}
 	if h.MaxBody < 0 {
 		return fmt.Errorf("max_body: must be positive, got %d", h.MaxBody)
+	}
+	if _, err := rules.ParseTaxCalculation(h.TaxCalculation); err != nil {
+		return fmt.Errorf("tax_calculation: %w", err)
 	}
 	if !validHeaderName(h.UpstreamHeader) {
 		return fmt.Errorf("upstream_header: %q is not a valid header name", h.UpstreamHeader)

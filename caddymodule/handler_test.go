@@ -152,6 +152,7 @@ func TestValidate(t *testing.T) {
 		{UpstreamHeader: "X-Bad:"},
 		{MaxSegments: -1},
 		{MaxBytes: -5},
+		{TaxCalculation: "TOTAL_BASE_CALCULATION"},
 	} {
 		ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
 		if err := h.Provision(ctx); err != nil {

@@ -247,6 +247,7 @@ func (h *Handler) rewrite(job *rewriteJob, body []byte) (out []byte, outcome str
 		Store:            job.store,
 		TaxAfterDiscount: *h.TaxAfterDiscount,
 		TaxRates:         h.taxRates,
+		TaxCalculation:   rules.TaxCalculation(h.TaxCalculation),
 	})
 	if err == nil {
 		if result.Rewritten == 0 {

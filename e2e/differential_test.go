@@ -283,3 +283,150 @@ func audienceDiscount(body []byte) bool {
 	}
 	return false
 }
+
+// magentoPricesQuery selects what Magento Open Source 2.4.7 prints for a cart's totals.
+const magentoPricesQuery = `query MagentoPrices($cartId: String!) { cart(cart_id: $cartId) { id prices {
+	subtotal_excluding_tax { value currency }
+	subtotal_with_discount_excluding_tax { value currency }
+	applied_taxes { label amount { value currency } }
+	discounts { label applied_to amount { value currency } }
+	discount { label amount { value currency } }
+	grand_total { value currency }
+} } }`
+
+// TestDifferentialMagentoCases holds the sidecar in front of a plain store, and the reference
+// store, to what a real Magento Open Source 2.4.7-p3 printed for issue 12 (the same rules as
+// native cart price rules): tax after discount rounded across rows with the default total-base
+// method, a cart fixed shipping share that does not fit, one deprecated label per rule; and to
+// what Magento's row and unit base calculators compute for the same cart. Both stores answer
+// as Open Source, which has no grand_total_excluding_tax.
+func TestDifferentialMagentoCases(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	for _, tc := range []struct {
+		method     string
+		tax, grand float64
+	}{
+		{"total", 10.60, 139.12}, // Magento's default: 6.44 + 2.84 + 1.32
+		{"row", 10.61, 139.13},   // 6.44 + 2.84 + 1.33
+		{"unit", 10.61, 139.13},  // 2.15 × 3 + 2.84 + 0.44 × 3
+	} {
+		t.Run(tc.method, func(t *testing.T) {
+			store := []string{"-edition", "open-source", "-tax-calculation", tc.method}
+			plain := startStore(t, store...)
+			reference := startStore(t, append(store, "-audience-rules", "testdata/magento_rules.json")...)
+			p := pair{
+				sidecar: startSidecar(t, plain, `audiences {
+		rules testdata/magento_rules.json
+		tax_rate "US-CA-*-Rate 1" 8.25
+		tax_calculation `+tc.method+`
+	}`),
+				reference: "http://" + reference,
+				hosts:     [2]string{plain, reference},
+			}
+
+			// Taxable rows 78.03, 34.42, 16.07 after 10 % then 15 %.
+			cart := p.cartOf(t, []line{{"24-MB01", 3}, {"24-WB04", 1}, {"24-UG06", 3}}, false, false)
+			prices, _ := p.compare(t, magentoPricesQuery, cart, "stack")
+			if tax := num(t, prices, "applied_taxes", 0, "amount", "value"); tax != tc.tax {
+				t.Errorf("tax %v, Magento printed %v", tax, tc.tax)
+			}
+			if grand := num(t, prices, "grand_total", "value"); grand != tc.grand {
+				t.Errorf("grand total %v, Magento printed %v", grand, tc.grand)
+			}
+			if tc.method != "total" {
+				return
+			}
+
+			// Cart fixed 100 on 41.00 of items and 10.00 of shipping: only ITEM 41 is listed.
+			cart = p.cartOf(t, []line{{"24-MB01", 1}, {"24-UG06", 1}}, true, false)
+			prices, _ = p.compare(t, magentoPricesQuery, cart, "hundred")
+			discounts := prices["discounts"].([]any)
+			if len(discounts) != 1 || num(t, prices, "discounts", 0, "amount", "value") != 41 ||
+				num(t, prices, "discount", "amount", "value") != -51 || num(t, prices, "grand_total", "value") != 0 ||
+				num(t, prices, "subtotal_with_discount_excluding_tax", "value") != -10 {
+				t.Errorf("cart fixed with shipping: %v", prices)
+			}
+
+			// A rule with ITEM and SHIPPING parts is one label of the deprecated discount.
+			cart = p.cartOf(t, []line{{"24-MB01", 2}}, true, true)
+			prices, _ = p.compare(t, magentoPricesQuery, cart, "shipfan")
+			labels := prices["discount"].(map[string]any)["label"]
+			if want := []any{"Welcome 10%", "10% incl. shipping"}; !reflect.DeepEqual(labels, want) || len(prices["discounts"].([]any)) != 3 {
+				t.Errorf("labels %v, want %v: %v", labels, want, prices)
+			}
+
+			// Open Source has no grand_total_excluding_tax: the sidecar passes the error through.
+			_, body := p.compare(t, `query($cartId: String!) { cart(cart_id: $cartId) { prices { grand_total_excluding_tax { value } } } }`, cart, "shipfan")
+			if !bytes.Contains(body, []byte(`Cannot query field \"grand_total_excluding_tax\" on type \"CartPrices\"`)) {
+				t.Errorf("open source answered grand_total_excluding_tax: %s", body)
+			}
+		})
+	}
+}
+
+// cartOf builds the same cart on both sides, optionally with flat-rate shipping and the
+// store's coupon.
+func (p pair) cartOf(t *testing.T, lines []line, shipping, coupon bool) cartPair {
+	t.Helper()
+	ids := [2]string{}
+	for i, base := range []string{p.sidecar, p.reference} {
+		ids[i] = newCart(t, base, lines...)
+		vars := map[string]any{"c": ids[i]}
+		if shipping {
+			data(t, graphql(t, base, `mutation($c: String!) { setShippingAddressesOnCart(input: {cart_id: $c, shipping_addresses: [{address: {firstname: "Veronica", lastname: "Costello", street: ["6146 Honey Bluff Parkway"], city: "Calder", region: "MI", region_id: 33, postcode: "49628", country_code: "US", telephone: "5555550100", save_in_address_book: false}}]}) { cart { id } } }`, vars, nil))
+			data(t, graphql(t, base, `mutation($c: String!) { setShippingMethodsOnCart(input: {cart_id: $c, shipping_methods: [{carrier_code: "flatrate", method_code: "flatrate"}]}) { cart { id } } }`, vars, nil))
+		}
+		if coupon {
+			data(t, graphql(t, base, `mutation($c: String!) { applyCouponToCart(input: {cart_id: $c, coupon_code: "WELCOME10"}) { cart { id } } }`, vars, nil))
+		}
+	}
+	return cartPair{sidecar: ids[0], reference: ids[1]}
+}
+
+// compare sends query for the shopper in segment to both sides, over GET and POST, requires
+// identical answers and returns the reference's cart prices (nil when it answered errors) and
+// its body.
+func (p pair) compare(t *testing.T, query string, cart cartPair, segment string) (map[string]any, []byte) {
+	t.Helper()
+	query = apolloize(t, query)
+	var ref response
+	for _, post := range []bool{false, true} {
+		side := p.send(t, p.sidecar, query, map[string]any{"cartId": cart.sidecar},
+			map[string]string{"aep-segments-membership": segment, "Store": "default"}, post)
+		ref = p.send(t, p.reference, query, map[string]any{"cartId": cart.reference},
+			map[string]string{"X-Audience-Segments": segment, "Store": "default"}, post)
+		got, want := normalize(t, side.body, cart.sidecar, p.hosts[0]), normalize(t, ref.body, cart.reference, p.hosts[1])
+		if side.status != ref.status || firstDifference("", got, want) != "" {
+			t.Fatalf("post=%v: answers differ at %s\nsidecar:   %s\nreference: %s", post, firstDifference("", got, want), side.body, ref.body)
+		}
+	}
+	if bytes.Contains(ref.body, []byte(`"errors"`)) {
+		return nil, ref.body
+	}
+	return data(t, ref)["cart"].(map[string]any)["prices"].(map[string]any), ref.body
+}
+
+// num reads a number at path (member names and list indexes) below v.
+func num(t *testing.T, v any, path ...any) float64 {
+	t.Helper()
+	for _, step := range path {
+		switch s := step.(type) {
+		case string:
+			m, _ := v.(map[string]any)
+			v = m[s]
+		case int:
+			l, _ := v.([]any)
+			if s >= len(l) {
+				t.Fatalf("no %v in %v", path, v)
+			}
+			v = l[s]
+		}
+	}
+	f, ok := v.(float64)
+	if !ok {
+		t.Fatalf("%v is %v, not a number", path, v)
+	}
+	return f
+}

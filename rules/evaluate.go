@@ -66,6 +66,9 @@ type outcome struct {
 	label      string // set once the rule discounts something
 	itemsTotal decimal.Decimal
 	ship       decimal.Decimal
+	// shipUnlisted: the shipping part did not fit in the shipping amount uncapped, so
+	// Magento takes it off without listing it (Validator::processShippingAmount).
+	shipUnlisted bool
 }
 
 type itemState struct {
@@ -481,10 +484,9 @@ func (e *evaluator) cartFixed(k int32, r *rule, o *outcome) {
 	}
 	if a.ApplyToShipping && !e.shipStopped {
 		if left := clampZero(c.sub(e.shipping, e.shipDisc)); left.IsPos() {
-			share := left
-			if total.IsPos() {
-				share = round2(c.mulDiv(budget, left, c.add(total, left)))
-			}
+			// The share uncapped: budget × shipping / (items + shipping), rounded.
+			share := round2(c.mulDiv(budget, left, c.add(total, left)))
+			o.shipUnlisted = !e.fits(share)
 			share = share.Min(left).Min(budget)
 			e.addShipping(o, share)
 			budget = c.sub(budget, share)
@@ -529,8 +531,15 @@ func (e *evaluator) shippingDiscount(r *rule, o *outcome) {
 		}
 		amount = c.mulDiv(e.shipping, free, e.cv.totalQty)
 	}
+	o.shipUnlisted = !e.fits(amount)
 	total := round2(c.add(e.shipDisc, amount).Min(e.shipping))
 	e.addShipping(o, c.sub(total, e.shipDisc))
+}
+
+// fits reports whether a rule's shipping amount, uncapped, fits in the shipping amount on top
+// of the shipping discount so far: Magento lists the rule's SHIPPING discount only then.
+func (e *evaluator) fits(amount decimal.Decimal) bool {
+	return e.calc.add(e.shipDisc, amount).Cmp(e.shipping) <= 0
 }
 
 // freeUnits is buy_x_get_y's free quantity (X = step, Y = amount): Y per full X+Y, plus
@@ -576,29 +585,41 @@ func (e *evaluator) result(cands []int32, opts EvalOptions) *Result {
 		ir := &res.Items[en.item]
 		ir.Discounts = append(ir.Discounts, RuleDiscount{RuleID: rs.rules[cands[en.cand]].ID, Label: s.outcomes[en.cand].label, Amount: en.amount})
 	}
-	n := 0
+	n, applied := 0, 0
 	for k := range cands {
-		if s.outcomes[k].itemsTotal.IsPos() {
+		o := &s.outcomes[k]
+		if o.itemsTotal.IsPos() {
 			n++
 		}
-		if s.outcomes[k].ship.IsPos() {
+		if o.listsShipping() {
 			n++
+		}
+		if o.itemsTotal.IsPos() || o.ship.IsPos() {
+			applied++
 		}
 	}
 	res.Discounts = make([]CartDiscount, 0, n)
+	res.Applied = make([]RuleDiscount, 0, applied)
 	for k, ri := range cands {
-		if o := &s.outcomes[k]; o.itemsTotal.IsPos() {
+		o := &s.outcomes[k]
+		if o.itemsTotal.IsPos() {
 			res.Discounts = append(res.Discounts, CartDiscount{RuleID: rs.rules[ri].ID, Label: o.label, Amount: o.itemsTotal, AppliedTo: AppliedToItem})
+		}
+		if o.itemsTotal.IsPos() || o.ship.IsPos() {
+			res.Applied = append(res.Applied, RuleDiscount{RuleID: rs.rules[ri].ID, Label: o.label, Amount: c.add(o.itemsTotal, o.ship)})
 		}
 	}
 	for k, ri := range cands {
-		if o := &s.outcomes[k]; o.ship.IsPos() {
+		if o := &s.outcomes[k]; o.listsShipping() {
 			res.Discounts = append(res.Discounts, CartDiscount{RuleID: rs.rules[ri].ID, Label: o.label, Amount: o.ship, AppliedTo: AppliedToShipping})
 		}
 	}
 	res.Trace = e.buildTrace(cands, opts.Trace)
 	return res
 }
+
+// listsShipping reports whether the rule's shipping discount has its own SHIPPING entry.
+func (o *outcome) listsShipping() bool { return o.ship.IsPos() && !o.shipUnlisted }
 
 // invalidResult is the answer for a cart that cannot be evaluated: no discount, and why.
 func invalidResult(cart *Cart, err error) *Result {

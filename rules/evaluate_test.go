@@ -143,10 +143,18 @@ func TestShipping(t *testing.T) {
 			[]string{"6", "3"}, []string{"f:9:ITEM", "f:3:SHIPPING"}, "3"},
 		{"cart_fixed shares with shipping", []string{`{"id": "c", "action": ` + action("cart_fixed", "12", `, "apply_to_shipping": true`) + `}`},
 			[]string{"8", "2"}, []string{"c:10:ITEM", "c:2:SHIPPING"}, "2"},
-		{"shipping capped", []string{
+		// b's 8 does not fit on top of a's 8: Magento takes the 2 left off without listing it.
+		{"shipping capped, not listed", []string{
 			`{"id": "a", "priority": 1, "action": ` + action("by_fixed", "8", `, "max_qty": 0.0001, "apply_to_shipping": true`) + `}`,
 			`{"id": "b", "priority": 2, "action": ` + action("by_fixed", "8", `, "max_qty": 0.0001, "apply_to_shipping": true`) + `}`},
+			[]string{"0", "0"}, []string{"a:8:SHIPPING"}, "10"},
+		{"shipping fits exactly", []string{
+			`{"id": "a", "priority": 1, "action": ` + action("by_fixed", "8", `, "max_qty": 0.0001, "apply_to_shipping": true`) + `}`,
+			`{"id": "b", "priority": 2, "action": ` + action("by_fixed", "2", `, "max_qty": 0.0001, "apply_to_shipping": true`) + `}`},
 			[]string{"0", "0"}, []string{"a:8:SHIPPING", "b:2:SHIPPING"}, "10"},
+		// The uncapped share of 100 is 100 × 10 / (50 + 10) = 16.67: it does not fit in 10.
+		{"cart_fixed share does not fit", []string{`{"id": "c", "action": ` + action("cart_fixed", "100", `, "apply_to_shipping": true`) + `}`},
+			[]string{"40", "10"}, []string{"c:50:ITEM"}, "10"},
 		{"buy_x_get_y shipping per free unit", []string{`{"id": "x", "action": ` + action("buy_x_get_y", "1", `, "step": 1, "apply_to_shipping": true`) + `}`},
 			[]string{"20", "0"}, []string{"x:20:ITEM", "x:3.33:SHIPPING"}, "3.33"},
 		{"stop_further_rules stops shipping", []string{

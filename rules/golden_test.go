@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/govalues/decimal"
 )
 
 // goldenCase is one file under testdata/golden: a rule file, a cart, a shopper and the
@@ -19,6 +21,85 @@ type goldenCase struct {
 	Segments    []string        `json:"segments"`
 	At          string          `json:"at"`
 	Expected    json.RawMessage `json:"expected"`
+	// Applied, when given, is the expected Result.Applied: the rules Magento names in the
+	// cart's discount description, once each.
+	Applied json.RawMessage `json:"applied"`
+	// Totals, when given, are the cart totals Magento prints with the result, each for one
+	// tax rate and calculation method.
+	Totals []goldenTotals `json:"totals"`
+}
+
+// goldenTotals is a tax rate applied after discount with a calculation method, and the
+// totals Magento prints: each row's tax in cart order, the tax, the discount (positive, the
+// backend's item discounts included), the subtotal with discount and the grand total
+// (shipping included).
+type goldenTotals struct {
+	TaxCalculation string          `json:"tax_calculation"`
+	TaxPercent     json.Number     `json:"tax_percent"`
+	Expected       json.RawMessage `json:"expected"`
+}
+
+// computeTotals derives the cart totals from a result the way Magento's totals collectors do.
+func computeTotals(t *testing.T, cart *Cart, res *Result, gt goldenTotals) []byte {
+	t.Helper()
+	method, err := ParseTaxCalculation(gt.TaxCalculation)
+	if err != nil {
+		t.Fatal(err)
+	}
+	subtotal, discount := decimal.Zero, res.TotalDiscount
+	rows := make([]TaxRow, len(cart.Items))
+	for i, it := range cart.Items {
+		row := it.RowTotal
+		if row.IsZero() {
+			row = mul(it.Qty, it.Price)
+		}
+		subtotal = add(subtotal, row)
+		discount = add(discount, it.Discount)
+		rows[i] = TaxRow{Qty: it.Qty, Price: it.Price, RowTotal: row, Discount: add(it.Discount, res.Items[i].Discount)}
+	}
+	taxes, tax, err := RowTaxes(nil, method, decimal.MustParse(gt.TaxPercent.String()), rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withDiscount := sub(subtotal, discount)
+	out := map[string]any{
+		"row_taxes":              taxes,
+		"tax":                    tax,
+		"discount":               discount,
+		"subtotal_with_discount": withDiscount,
+		"grand_total":            add(add(withDiscount, tax), cart.ShippingAmount),
+	}
+	b, err := json.Marshal(numbers(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// numbers turns decimals (alone or in slices) into JSON numbers.
+func numbers(m map[string]any) map[string]any {
+	num := func(d decimal.Decimal) json.Number { return json.Number(d.Trim(0).String()) }
+	for k, v := range m {
+		switch v := v.(type) {
+		case decimal.Decimal:
+			m[k] = num(v)
+		case []decimal.Decimal:
+			ns := make([]json.Number, len(v))
+			for i, d := range v {
+				ns[i] = num(d)
+			}
+			m[k] = ns
+		}
+	}
+	return m
+}
+
+func mul(a, b decimal.Decimal) decimal.Decimal {
+	r, err := a.Mul(b)
+	if err != nil {
+		panic(err)
+	}
+	return r
 }
 
 func loadGolden(t *testing.T) map[string]goldenCase {
@@ -59,12 +140,28 @@ func TestGolden(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			got, err := json.Marshal(rs.Evaluate(cart, gc.Segments, at))
+			res := rs.Evaluate(cart, gc.Segments, at)
+			got, err := json.Marshal(res)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !jsonEqual(t, got, gc.Expected) {
 				t.Errorf("%s\nsource: %s\ngot:  %s\nwant: %s", gc.Description, gc.Source, got, compactJSON(t, gc.Expected))
+			}
+			if gc.Applied != nil {
+				applied := make([]map[string]any, len(res.Applied))
+				for i, a := range res.Applied {
+					applied[i] = numbers(map[string]any{"rule_id": a.RuleID, "label": a.Label, "amount": a.Amount})
+				}
+				got, _ := json.Marshal(applied)
+				if !jsonEqual(t, got, gc.Applied) {
+					t.Errorf("applied rules\ngot:  %s\nwant: %s", got, compactJSON(t, gc.Applied))
+				}
+			}
+			for _, gt := range gc.Totals {
+				if got := computeTotals(t, cart, res, gt); !jsonEqual(t, got, gt.Expected) {
+					t.Errorf("totals with %s%% tax, %s calculation\ngot:  %s\nwant: %s", gt.TaxPercent, gt.TaxCalculation, got, compactJSON(t, gt.Expected))
+				}
 			}
 		})
 	}

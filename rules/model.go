@@ -41,10 +41,17 @@ type Result struct {
 	TotalDiscount decimal.Decimal
 	// Items has one entry per cart item, in input order.
 	Items []ItemResult
-	// Discounts has one entry per rule and target (ITEM, then SHIPPING), in rule order.
+	// Discounts has one entry per rule and target (ITEM, then SHIPPING), in rule order: what
+	// Magento lists in CartPrices.discounts.
 	Discounts []CartDiscount
-	// ShippingDiscount is the part of TotalDiscount taken off shipping.
+	// ShippingDiscount is the part of TotalDiscount taken off shipping. It may exceed the
+	// SHIPPING entries of Discounts: like Magento, a rule's shipping part is listed only when
+	// its uncapped amount fits in the shipping amount, but it is always taken off.
 	ShippingDiscount decimal.Decimal
+	// Applied has one entry per rule that took something off items or shipping, in rule
+	// order, with everything it took off: the rules Magento names in the cart's discount
+	// description (the deprecated CartPrices.discount.label), once each.
+	Applied []RuleDiscount
 	// Trace says for each rule whether it applied and why not.
 	Trace []TraceEntry
 	// Error is set when the cart cannot be evaluated (values out of range); then no

@@ -113,18 +113,38 @@ func checkInvariants(t *testing.T, rs *RuleSet, cart *Cart, res *Result) {
 	if res.ShippingDiscount.Cmp(round2(cart.ShippingAmount)) > 0 {
 		t.Errorf("shipping discount %s exceeds shipping %s", res.ShippingDiscount, cart.ShippingAmount)
 	}
+	// Applied names every rule that took something off, once, with all it took off.
 	perRule := map[string]decimal.Decimal{}
+	applied := decimal.Zero
+	for _, a := range res.Applied {
+		if _, twice := perRule[a.RuleID]; twice || !a.Amount.IsPos() {
+			t.Errorf("applied: rule %s twice or with %s", a.RuleID, a.Amount)
+		}
+		perRule[a.RuleID] = a.Amount
+		applied = add(applied, a.Amount)
+	}
+	if applied.Cmp(res.TotalDiscount) != 0 {
+		t.Errorf("applied rules %s != total %s", applied, res.TotalDiscount)
+	}
+	// Every item discount is listed; a shipping part may be left out of the list (it did not
+	// fit uncapped) but never listed beyond what was taken off.
+	listed := map[string]decimal.Decimal{}
 	itemEntries, shipEntries := decimal.Zero, decimal.Zero
 	for _, d := range res.Discounts {
-		perRule[d.RuleID] = add(perRule[d.RuleID], d.Amount)
+		listed[d.RuleID] = add(listed[d.RuleID], d.Amount)
 		if d.AppliedTo == AppliedToShipping {
 			shipEntries = add(shipEntries, d.Amount)
 		} else {
 			itemEntries = add(itemEntries, d.Amount)
 		}
 	}
-	if itemEntries.Cmp(items) != 0 || shipEntries.Cmp(res.ShippingDiscount) != 0 {
+	if itemEntries.Cmp(items) != 0 || shipEntries.Cmp(res.ShippingDiscount) > 0 {
 		t.Errorf("entries %s/%s != items %s / shipping %s", itemEntries, shipEntries, items, res.ShippingDiscount)
+	}
+	for id, amount := range listed {
+		if amount.Cmp(perRule[id]) > 0 {
+			t.Errorf("rule %s lists %s but applied %s", id, amount, perRule[id])
+		}
 	}
 	for _, r := range rs.Rules() {
 		if r.Action != nil && r.Action.Type == CartFixed && perRule[r.ID].Cmp(r.Action.Amount) > 0 {

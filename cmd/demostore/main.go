@@ -3,6 +3,7 @@
 //
 //	demostore [-listen 127.0.0.1:9080] [-audience-rules rules.json] [-coupon-rules coupons.json]
 //	          [-multi-coupon N] [-coupon-uses CODE=N[,CODE=N]] [-coupon-pool RULEID=FILE[,RULEID=FILE]]
+//	          [-tax-calculation total|row|unit] [-edition commerce|open-source]
 //
 // With -audience-rules the store applies that audience rule file itself, from the
 // X-Audience-Segments request header, inside its own totals and after its own coupon rules: a
@@ -14,6 +15,12 @@
 // slot). -coupon-uses limits how many placed orders may use a code. -coupon-pool (repeatable)
 // gives a coupon rule the codes of FILE (one a line, # comments), each usable by one order,
 // like Magento's auto-generated codes.
+//
+// -tax-calculation is Magento's tax calculation method (tax/calculation/algorithm): total
+// (TOTAL_BASE_CALCULATION, Magento's default), row or unit base. -edition commerce (the
+// default) answers with Adobe Commerce's schema; open-source as Magento Open Source 2.4.7,
+// without gift cards, gift options, applyCouponsToCart/removeCouponsFromCart and
+// CartPrices.grand_total_excluding_tax.
 //
 // Test knob: POST /demo/clock?at=<RFC 3339> sets the store's clock (coupon rule dates, order
 // dates), DELETE /demo/clock restores it.
@@ -45,6 +52,8 @@ type config struct {
 	multiCoupon   int
 	couponUses    string
 	couponPools   []string // RULEID=FILE
+	taxCalc       string
+	edition       string
 }
 
 func main() {
@@ -54,6 +63,8 @@ func main() {
 	flag.StringVar(&cfg.couponRules, "coupon-rules", "", "the store's own coupon rules (rule format, every rule with a coupon), besides WELCOME10")
 	flag.IntVar(&cfg.multiCoupon, "multi-coupon", 1, "maximum number of coupons per cart (1: a single coupon slot)")
 	flag.StringVar(&cfg.couponUses, "coupon-uses", "", "usage limits: CODE=N[,CODE=N], how many placed orders may use each code")
+	flag.StringVar(&cfg.taxCalc, "tax-calculation", "total", "tax calculation method: total, row or unit (Magento's tax/calculation/algorithm)")
+	flag.StringVar(&cfg.edition, "edition", "commerce", "the Magento edition to answer as: commerce or open-source")
 	flag.Func("coupon-pool", "single-use codes of a coupon rule: RULEID=FILE[,RULEID=FILE] (repeatable)", func(v string) error {
 		cfg.couponPools = append(cfg.couponPools, strings.Split(v, ",")...)
 		return nil
@@ -70,6 +81,13 @@ func (cfg config) options() (demostore.Options, error) {
 	opts := demostore.Options{MaxCoupons: cfg.multiCoupon}
 	if cfg.multiCoupon < 1 {
 		return opts, fmt.Errorf("-multi-coupon must be at least 1, got %d", cfg.multiCoupon)
+	}
+	var err error
+	if opts.TaxCalculation, err = rules.ParseTaxCalculation(cfg.taxCalc); err != nil {
+		return opts, fmt.Errorf("-tax-calculation: %w", err)
+	}
+	if opts.Edition, err = demostore.ParseEdition(cfg.edition); err != nil {
+		return opts, fmt.Errorf("-edition: %w", err)
 	}
 	if cfg.audienceRules != "" {
 		rs, err := rules.LoadFile(cfg.audienceRules)

@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/caddy-audiences/caddy-audiences/internal/demostore"
+	"github.com/caddy-audiences/caddy-audiences/rules"
 )
 
 func TestParseCouponUses(t *testing.T) {
@@ -31,6 +34,14 @@ func TestOptions(t *testing.T) {
 	if err != nil || opts.CouponRules == nil || opts.MaxCoupons != 2 || opts.CouponUses["spring"] != 3 {
 		t.Fatalf("options: %+v, %v", opts, err)
 	}
+	opts, err = config{multiCoupon: 1, taxCalc: "row", edition: "open-source"}.options()
+	if err != nil || opts.TaxCalculation != rules.TaxRowBase || opts.Edition != demostore.EditionOpenSource {
+		t.Fatalf("tax and edition options: %+v, %v", opts, err)
+	}
+	opts, err = config{multiCoupon: 1}.options()
+	if err != nil || opts.TaxCalculation != rules.TaxTotalBase || opts.Edition != demostore.EditionCommerce {
+		t.Fatalf("default options: %+v, %v", opts, err)
+	}
 	pool := filepath.Join(t.TempDir(), "pool.txt")
 	if err := os.WriteFile(pool, []byte("# codes\nPOOL-AAAA1\n\n  POOL-AAAA2  \n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -48,6 +59,9 @@ func TestOptions(t *testing.T) {
 		"unknown code":         {multiCoupon: 1, couponUses: "NOPE=1"},
 		"missing rule file":    {multiCoupon: 1, couponRules: path + ".missing"},
 		"audience rule file":   {multiCoupon: 1, audienceRules: path + ".missing"},
+		"tax calculation":      {multiCoupon: 1, taxCalc: "TOTAL_BASE_CALCULATION"},
+		"edition":              {multiCoupon: 1, edition: "enterprise"},
+		"open source, 2 slots": {multiCoupon: 2, edition: "open-source"},
 	} {
 		if _, err := cfg.options(); err == nil {
 			t.Errorf("%s: accepted", name)

@@ -30,12 +30,14 @@
 // the plan's Sites, calls eval, and writes the audience discount into exactly the fields the
 // client selected, under its aliases: item total_item_discount and discounts, the cart's
 // discounts, the deprecated discount, grand_total, grand_total_excluding_tax,
-// subtotal_with_discount_excluding_tax and applied_taxes. New list entries carry the
-// sub-fields the client selected (merged over fragments, @include/@skip evaluated with the
-// request's variables), __typename included. The output is built from byte-range edits of
-// the body, so when no rule applies it is the backend's body minus the hidden fields. Money
-// uses exact decimals, rounded half away from zero to cents and printed in the shortest form
-// (34, 34.5), as the backend prints it.
+// subtotal_with_discount_excluding_tax and applied_taxes (tax on the discounted rows, in cart
+// order, rounded with RewriteOptions.TaxCalculation as Magento rounds it; the deprecated
+// discount's labels name each applied rule once, as Magento's discount description does).
+// New list entries carry the sub-fields the client selected (merged over fragments,
+// @include/@skip evaluated with the request's variables), __typename included. The output is
+// built from byte-range edits of the body, so when no rule applies it is the backend's body
+// minus the hidden fields. Money uses exact decimals, rounded half away from zero to cents and
+// printed in the shortest form (34, 34.5), as the backend prints it.
 //
 // Coupon gate (SPEC §3b): the gate keeps a secret Magento coupon on a cart exactly while its
 // shopper qualifies, and needs to read carts, see what clients apply and hide the codes.

@@ -26,6 +26,9 @@ type RewriteOptions struct {
 	// TaxRates maps tax labels to percentages (8.25 for 8.25 %). Taxes without a rate here are
 	// rescaled with the rate derived from the backend's own amounts.
 	TaxRates map[string]decimal.Decimal
+	// TaxCalculation is the store's tax calculation method (Magento's
+	// tax/calculation/algorithm); empty means rules.TaxTotalBase, Magento's default.
+	TaxCalculation rules.TaxCalculation
 }
 
 // Outcome reports what a rewrite did.
@@ -58,6 +61,8 @@ type rewriter struct {
 	items   []hiddenItem
 	coupons []ref
 	taxes   []taxLine
+	rows    []rules.TaxRow
+	taxBuf  []decimal.Decimal
 	labels  []string
 	// Deletion bookkeeping of strip.
 	drop       []int32 // nodes to delete besides hidden members

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -39,10 +40,11 @@ type caseOptions struct {
 	Store            string            `json:"store"`
 	TaxAfterDiscount bool              `json:"tax_after_discount"`
 	TaxRates         map[string]string `json:"tax_rates"`
+	TaxCalculation   string            `json:"tax_calculation"`
 }
 
 func (o caseOptions) rewrite(t testing.TB) RewriteOptions {
-	opt := RewriteOptions{Store: o.Store, TaxAfterDiscount: o.TaxAfterDiscount}
+	opt := RewriteOptions{Store: o.Store, TaxAfterDiscount: o.TaxAfterDiscount, TaxCalculation: rules.TaxCalculation(o.TaxCalculation)}
 	for label, pct := range o.TaxRates {
 		if opt.TaxRates == nil {
 			opt.TaxRates = map[string]decimal.Decimal{}
@@ -274,39 +276,52 @@ func TestDeriveRate(t *testing.T) {
 	items := func(rows ...string) []rules.Item {
 		var out []rules.Item
 		for _, r := range rows {
-			out = append(out, rules.Item{RowTotal: decimal.MustParse(r)})
+			out = append(out, rules.Item{Qty: decimal.One, Price: decimal.MustParse(r), RowTotal: decimal.MustParse(r)})
 		}
 		return out
 	}
+	units := func(qty, price string) rules.Item {
+		q, p := decimal.MustParse(qty), decimal.MustParse(price)
+		row, _ := q.Mul(p)
+		return rules.Item{Qty: q, Price: p, RowTotal: row}
+	}
 	tests := []struct {
 		name   string
+		method rules.TaxCalculation
 		items  []rules.Item
 		amount string
 		want   string // percent
 		ok     bool
 	}{
-		{"one item", items("100"), "8.25", "8.25", true},
-		{"fewest decimals win", items("68", "32"), "8.25", "8.25", true},
-		{"not the nearest 2-decimal neighbour", items("61.2", "28.8"), "7.43", "8.25", true},
-		{"three decimals", items("1000", "3000"), "275.04", "6.876", true},
-		{"fewest decimals first", items("200", "300"), "34.38", "6.875", true},
-		{"ambiguous small row takes the simplest", items("10"), "0.83", "8.3", true},
-		{"a rate ending in 5 beats a closer one", items("34"), "2.81", "8.25", true},
-		{"three decimals ending in 5", items("400", "240"), "56.8", "8.875", true},
-		{"no taxable amount", items("0"), "1", "", false},
-		{"no tax", items("10"), "0", "", false},
+		{"one item", "", items("100"), "8.25", "8.25", true},
+		{"fewest decimals win", "", items("68", "32"), "8.25", "8.25", true},
+		{"not the nearest 2-decimal neighbour", "", items("61.2", "28.8"), "7.43", "8.25", true},
+		{"three decimals", "", items("1000", "3000"), "275.04", "6.876", true},
+		{"fewest decimals first", "", items("200", "300"), "34.38", "6.875", true},
+		{"ambiguous small row takes the simplest", "", items("10"), "0.83", "8.3", true},
+		{"a rate ending in 5 beats a closer one", "", items("34"), "2.81", "8.25", true},
+		{"three decimals ending in 5", "", items("400", "240"), "56.8", "8.875", true},
+		// Issue 12's rows: total base prints 10.60, row base 10.61, both at 8.25 %.
+		{"total base carries the remainder", rules.TaxTotalBase, items("78.03", "34.42", "16.07"), "10.6", "8.25", true},
+		{"row base rounds each row", rules.TaxRowBase, items("78.03", "34.42", "16.07"), "10.61", "8.25", true},
+		// Unit base: 2.81 per unit of 34.00, times 3 (row base would find 8.26 % for 8.43).
+		{"unit base", rules.TaxUnitBase, []rules.Item{units("3", "34")}, "8.43", "8.25", true},
+		{"the same amount with row base", rules.TaxRowBase, []rules.Item{units("3", "34")}, "8.43", "8.26", true},
+		{"no taxable amount", "", items("0"), "1", "", false},
+		{"no tax", "", items("10"), "0", "", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var c calc
-			rate, ok := deriveRate(decimal.MustParse(tt.amount), tt.items, &c)
+			rw := getRewriter()
+			defer putRewriter(rw)
+			pct, ok := rw.deriveRate(decimal.MustParse(tt.amount), &rules.Cart{Items: tt.items}, tt.method, &c)
 			if ok != tt.ok {
 				t.Fatalf("ok = %v", ok)
 			}
 			if !ok {
 				return
 			}
-			pct, _ := rate.Mul(hundred)
 			if got := pct.Trim(0).String(); got != tt.want {
 				t.Errorf("rate = %s %%, want %s %%", got, tt.want)
 			}
@@ -407,5 +422,30 @@ func TestConcurrent(t *testing.T) {
 	}
 	for g := 0; g < 4; g++ {
 		<-done
+	}
+}
+
+// TestNewLabels: the deprecated label list gets each rule once, not a label the backend
+// already shows, and labels split on ", " as Magento explodes its joined description.
+func TestNewLabels(t *testing.T) {
+	rw := getRewriter()
+	defer putRewriter(rw)
+	if err := rw.t.parse([]byte(`["Welcome 10%","A"]`)); err != nil {
+		t.Fatal(err)
+	}
+	one := decimal.One
+	res := &rules.Result{Applied: []rules.RuleDiscount{
+		{RuleID: "r1", Label: "A", Amount: one},
+		{RuleID: "r2", Label: "Summer, VIP", Amount: one},
+		{RuleID: "r3", Label: "Summer, VIP", Amount: one},
+		{RuleID: "r4", Label: "", Amount: one},
+		{RuleID: "r5", Label: "Welcome 10%", Amount: one},
+		{RuleID: "r6", Label: "Nothing", Amount: decimal.Zero},
+	}}
+	if got, want := rw.newLabels(res, 0), []string{"Summer", "VIP", "Discount"}; !slices.Equal(got, want) {
+		t.Errorf("after the backend's labels: %q, want %q", got, want)
+	}
+	if got, want := rw.newLabels(res, -1), []string{"A", "Summer", "VIP", "Discount", "Welcome 10%"}; !slices.Equal(got, want) {
+		t.Errorf("alone: %q, want %q", got, want)
 	}
 }

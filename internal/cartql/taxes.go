@@ -7,8 +7,9 @@ import (
 )
 
 // rescaleTaxes recomputes every applied tax of the hidden prices on the discounted item
-// amounts (tax after discount, rounded per item) and returns the change of the tax total.
-// A tax whose rate is neither configured nor derivable stays as it is.
+// amounts (tax after discount, rows in cart order, rounded with the store's tax calculation
+// method) and returns the change of the tax total. A tax whose rate is neither configured nor
+// derivable stays as it is.
 func (rw *rewriter) rescaleTaxes(prices int32, snap *rules.Cart, res *rules.Result, opt *RewriteOptions, c *calc) (decimal.Decimal, error) {
 	t := &rw.t
 	rw.taxes = rw.taxes[:0]
@@ -29,19 +30,30 @@ func (rw *rewriter) rescaleTaxes(prices int32, snap *rules.Cart, res *rules.Resu
 			return zero, err
 		}
 		tl := taxLine{old: old, new: old}
-		if rate, ok := rw.taxRate(t.member(e, "label"), old, snap, opt, c); ok {
-			tl.new = zero
-			for i := range snap.Items {
-				taxable := c.sub(itemTaxable(snap.Items[i], c), res.Items[i].Discount)
-				if taxable.IsPos() {
-					tl.new = c.add(tl.new, round2(c.mul(taxable, rate)))
-				}
+		if pct, ok := rw.taxRate(t.member(e, "label"), old, snap, opt, c); ok {
+			rows := rw.taxRows(snap, res, c)
+			if rw.taxBuf, tl.new, err = rules.RowTaxes(rw.taxBuf[:0], opt.TaxCalculation, pct, rows); err != nil {
+				return zero, err
 			}
 		}
 		rw.taxes = append(rw.taxes, tl)
 		delta = c.add(delta, c.sub(tl.new, tl.old))
 	}
 	return delta, c.err
+}
+
+// taxRows returns the cart's rows as tax sees them: with the backend's discount and, when res
+// is not nil, the audience discount.
+func (rw *rewriter) taxRows(snap *rules.Cart, res *rules.Result, c *calc) []rules.TaxRow {
+	rw.rows = rw.rows[:0]
+	for i, it := range snap.Items {
+		disc := it.Discount
+		if res != nil {
+			disc = c.add(disc, res.Items[i].Discount)
+		}
+		rw.rows = append(rw.rows, rules.TaxRow{Qty: it.Qty, Price: it.Price, RowTotal: it.RowTotal, Discount: disc})
+	}
+	return rw.rows
 }
 
 // itemTaxable is what the backend taxed on an item: its row after the backend's discount.
@@ -53,8 +65,8 @@ func itemTaxable(it rules.Item, c *calc) decimal.Decimal {
 	return d
 }
 
-// taxRate returns the rate (0.0825 for 8.25 %) of a tax: configured by label, else derived
-// from the backend's amount.
+// taxRate returns the rate in percent (8.25) of a tax: configured by label, else derived from
+// the backend's amount.
 func (rw *rewriter) taxRate(label int32, amount decimal.Decimal, snap *rules.Cart, opt *RewriteOptions, c *calc) (decimal.Decimal, bool) {
 	t := &rw.t
 	if len(opt.TaxRates) > 0 && t.kind(label) == kindString {
@@ -67,21 +79,22 @@ func (rw *rewriter) taxRate(label int32, amount decimal.Decimal, snap *rules.Car
 			pct, ok = opt.TaxRates[string(t.src[t.nodes[label].start+1:t.nodes[label].end-1])]
 		}
 		if ok {
-			return c.quo(pct, hundred), true
+			return pct, true
 		}
 	}
-	return deriveRate(amount, snap.Items, c)
+	return rw.deriveRate(amount, snap, opt.TaxCalculation, c)
 }
 
 // maxRateCandidates bounds the search of deriveRate per number of decimals.
 const maxRateCandidates = 200
 
-// deriveRate finds the tax rate behind amount, the backend's sum of per-item rounded taxes.
-// Magento stores rates as percentages with up to 4 decimals, so it returns the percentage with
-// the fewest decimals that reproduces amount exactly (see better for ties); failing that, the
-// quotient itself. Small carts may admit several rates: configure RewriteOptions.TaxRates for
-// exact results.
-func deriveRate(amount decimal.Decimal, items []rules.Item, c *calc) (decimal.Decimal, bool) {
+// deriveRate finds the tax rate (in percent) behind amount, the backend's tax of its
+// discounted rows rounded with method. Magento stores rates as percentages with up to 4
+// decimals, so it returns the percentage with the fewest decimals that reproduces amount
+// exactly (see better for ties); failing that, the quotient itself. Small carts may admit
+// several rates: configure RewriteOptions.TaxRates for exact results.
+func (rw *rewriter) deriveRate(amount decimal.Decimal, snap *rules.Cart, method rules.TaxCalculation, c *calc) (decimal.Decimal, bool) {
+	items := snap.Items
 	taxable := zero
 	for _, it := range items {
 		taxable = c.add(taxable, itemTaxable(it, c))
@@ -90,23 +103,32 @@ func deriveRate(amount decimal.Decimal, items []rules.Item, c *calc) (decimal.De
 		return zero, false
 	}
 	exact := c.quo(amount, taxable)
-	// Each item's rounding moves the sum by at most half a cent.
-	slack := c.mul(halfCent, decimal.MustNew(int64(len(items)), 0))
+	// Each rounding moves the sum by at most half a cent: one per row, or per unit with unit
+	// base.
+	roundings := decimal.MustNew(int64(len(items)), 0)
+	if method == rules.TaxUnitBase {
+		roundings = zero
+		for _, it := range items {
+			roundings = c.add(roundings, it.Qty.Ceil(0))
+		}
+	}
+	slack := c.mul(halfCent, roundings)
 	lo := c.mul(c.quo(c.sub(amount, slack), taxable), hundred)
 	hi := c.mul(c.quo(c.add(amount, slack), taxable), hundred)
 	pct := c.mul(exact, hundred)
 	if c.err != nil {
 		return zero, false
 	}
+	rows := rw.taxRows(snap, nil, c)
 	for scale := 0; scale <= maxInputScale; scale++ {
 		step := decimal.MustNew(1, scale)
 		best, found := zero, false
 		cand := lo.Ceil(scale)
 		for n := 0; n < maxRateCandidates && cand.Cmp(hi) <= 0; n++ {
-			rate := c.quo(cand, hundred)
-			sum := zero
-			for _, it := range items {
-				sum = c.add(sum, round2(c.mul(itemTaxable(it, c), rate)))
+			var sum decimal.Decimal
+			var err error
+			if rw.taxBuf, sum, err = rules.RowTaxes(rw.taxBuf[:0], method, cand, rows); err != nil {
+				return zero, false
 			}
 			if sum.Cmp(amount) == 0 && (!found || better(cand, best, pct, scale, c)) {
 				best, found = cand, true
@@ -114,10 +136,10 @@ func deriveRate(amount decimal.Decimal, items []rules.Item, c *calc) (decimal.De
 			cand = c.add(cand, step)
 		}
 		if found && c.err == nil {
-			return c.quo(best, hundred), true
+			return best, true
 		}
 	}
-	return exact, c.err == nil
+	return pct, c.err == nil
 }
 
 // better reports whether rate a (in percent, with scale decimals) is a likelier tax rate than

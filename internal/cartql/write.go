@@ -3,7 +3,9 @@ package cartql
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/govalues/decimal"
 
@@ -221,7 +223,7 @@ func (rw *rewriter) deprecatedDiscount(obj int32, dp *discountProg, d *totals) e
 	case 0:
 		return fmt.Errorf("missing %q", dp.key)
 	case kindNull:
-		v := entryValues{amount: d.all.Neg(), currency: d.currency, labels: rw.newLabels(d.res)}
+		v := entryValues{amount: d.all.Neg(), currency: d.currency, labels: rw.newLabels(d.res, -1)}
 		mark := rw.ed.mark()
 		rw.ed.scratch = dp.object.render(rw.ed.scratch, &v)
 		rw.ed.add(t.nodes[n].start, t.nodes[n].end, mark)
@@ -239,7 +241,7 @@ func (rw *rewriter) deprecatedDiscount(obj int32, dp *discountProg, d *totals) e
 			return err
 		}
 		mark := rw.ed.openList(t, l)
-		labels := rw.newLabels(d.res)
+		labels := rw.newLabels(d.res, l)
 		for i, s := range labels {
 			if i > 0 {
 				rw.ed.scratch = append(rw.ed.scratch, ',')
@@ -251,15 +253,44 @@ func (rw *rewriter) deprecatedDiscount(obj int32, dp *discountProg, d *totals) e
 	return nil
 }
 
-// newLabels lists the labels of the audience discount entries, in order.
-func (rw *rewriter) newLabels(res *rules.Result) []string {
+// newLabels lists what the audience rules add to the backend's label list (the node shown, or
+// -1): Magento's discount description names each rule that took something off once, even one
+// whose shipping part is not listed, leaves out a label it already shows (array_unique) and
+// is split on ", " (explode).
+func (rw *rewriter) newLabels(res *rules.Result, shown int32) []string {
 	rw.labels = rw.labels[:0]
-	for _, cd := range res.Discounts {
-		if cd.Amount.IsPos() {
-			rw.labels = append(rw.labels, labelOf(cd.Label))
+	added := 0 // whole labels added so far
+	for _, a := range res.Applied {
+		if !a.Amount.IsPos() {
+			continue
+		}
+		label := labelOf(a.Label)
+		if rw.shows(shown, label) || slices.Contains(rw.labels[:added], label) {
+			continue
+		}
+		// Whole labels first, for the checks above; their pieces follow them.
+		rw.labels = append(rw.labels, label)
+		added++
+	}
+	for _, label := range rw.labels[:added] {
+		for piece := range strings.SplitSeq(label, ", ") {
+			rw.labels = append(rw.labels, piece)
 		}
 	}
-	return rw.labels
+	return rw.labels[added:]
+}
+
+// shows reports whether the backend's label list l (or -1) holds label.
+func (rw *rewriter) shows(l int32, label string) bool {
+	if l < 0 || rw.t.kind(l) != kindArray {
+		return false
+	}
+	for c := rw.t.first(l); c >= 0; c = rw.t.nodes[c].next {
+		if rw.stringValue(c) == label {
+			return true
+		}
+	}
+	return false
 }
 
 // appliedTaxes writes the rescaled tax amounts; a tax that drops to zero leaves the list, as

@@ -58,6 +58,9 @@ func (d RuleDiscounter) Discount(_ context.Context, in DiscountInput) (DiscountO
 	for _, cd := range res.Discounts {
 		out.Cart = append(out.Cart, RuleAmount{Label: cd.Label, Amount: cd.Amount, AppliedTo: cd.AppliedTo})
 	}
+	for _, a := range res.Applied {
+		out.Applied = append(out.Applied, RuleAmount{Label: a.Label, Amount: a.Amount})
+	}
 	out.Shipping = res.ShippingDiscount
 	if out.Shipping.IsZero() {
 		out.Shipping = decimal.Zero

@@ -289,6 +289,9 @@ func (s *Store) applyCouponRuleSet(a *arith, c *cart, t *totals, req *requestInf
 			t.discounts = append(t.discounts, appliedDiscount{label: labelOf(cd.RuleID, cd.Label), amount: round2(cd.Amount), appliedTo: cd.AppliedTo, coupon: couponOf(cd.RuleID)})
 		}
 	}
+	for _, ad := range res.Applied {
+		t.descriptions = append(t.descriptions, labelOf(ad.RuleID, ad.Label))
+	}
 }
 
 // ruleCouponStatus reads a coupon rule's outcome from the engine's trace. Like Magento, a

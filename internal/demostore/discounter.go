@@ -70,8 +70,13 @@ type DiscountOutput struct {
 	Items []LineDiscount
 	// Cart holds one entry per rule for Cart.prices.discounts, in rule order.
 	Cart []RuleAmount
-	// Shipping is the total discount on the shipping amount.
+	// Shipping is the total discount on the shipping amount. It may exceed the SHIPPING
+	// entries of Cart: Magento lists a rule's shipping discount only when it fits uncapped.
 	Shipping decimal.Decimal
+	// Applied has one entry per rule that took something off items or shipping, in rule
+	// order: the rules Magento's discount description names (the deprecated
+	// CartPrices.discount.label). Amount is everything the rule took off.
+	Applied []RuleAmount
 }
 
 // LineDiscount is the discount the extra source puts on one item, per rule.

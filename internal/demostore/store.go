@@ -49,6 +49,12 @@ type Options struct {
 	// a rule, each usable by one placed order ("Uses per Coupon" 1). Applying a pool code works
 	// like applying the rule's coupon.
 	CouponPools map[string][]string
+	// TaxCalculation is the store's tax calculation method (Magento's
+	// tax/calculation/algorithm): total (the default), row or unit base.
+	TaxCalculation rules.TaxCalculation
+	// Edition is the Magento edition the store answers as: EditionCommerce (the default,
+	// Adobe Commerce) or EditionOpenSource, whose schema lacks Adobe Commerce's fields.
+	Edition Edition
 	// BaseURL is the store's public base URL, used in storeConfig and media URLs.
 	// Default "http://127.0.0.1:9080/".
 	BaseURL string
@@ -60,6 +66,12 @@ type Options struct {
 // Validate reports options that cannot work: a coupon rule without a coupon or enforced, or a
 // usage limit for an unknown code or below 0.
 func (o Options) Validate() error {
+	if _, err := rules.ParseTaxCalculation(string(o.TaxCalculation)); err != nil {
+		return err
+	}
+	if err := o.Edition.check(o.MaxCoupons); err != nil {
+		return err
+	}
 	if o.CouponRules != nil {
 		if err := checkCouponRules(o.CouponRules); err != nil {
 			return err
@@ -134,7 +146,7 @@ func New(opts Options) *Store {
 		coupons: newCouponBook(opts.CouponRules, opts.CouponUses, opts.CouponPools),
 		carts:   map[string]*cart{},
 	}
-	s.schema = graphql.MustParseSchema(schemaSDL, &rootResolver{s: s}, graphql.UseFieldResolvers())
+	s.schema = graphql.MustParseSchema(opts.Edition.schema(), &rootResolver{s: s}, graphql.UseFieldResolvers())
 	return s
 }
 

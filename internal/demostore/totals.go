@@ -3,8 +3,12 @@ package demostore
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/govalues/decimal"
+
+	"github.com/caddy-audiences/caddy-audiences/rules"
 )
 
 // Tax of the demo store: one US rate applied to every item after discounts.
@@ -44,6 +48,7 @@ type totals struct {
 	tax              decimal.Decimal
 	grandTotal       decimal.Decimal
 	discounts        []appliedDiscount // per rule, in application order
+	descriptions     []string          // the label of every rule that applied, in order
 	coupons          []couponState     // parallel to cart.coupons: which coupons applied
 }
 
@@ -57,11 +62,17 @@ func (t *totals) grandTotalExclTax() decimal.Decimal {
 	return a.sub(t.grandTotal, t.tax)
 }
 
-// discountLabels is the label list of the deprecated CartPrices.discount.
+// discountLabels is the label list of the deprecated CartPrices.discount: Magento's discount
+// description, which names each rule once (also one whose shipping discount is not listed),
+// drops repeated labels (array_unique), is joined with ", " and split again on it.
 func (t *totals) discountLabels() []string {
-	labels := make([]string, 0, len(t.discounts))
-	for _, d := range t.discounts {
-		labels = append(labels, d.label)
+	var labels []string
+	seen := map[string]bool{}
+	for _, d := range t.descriptions {
+		if !seen[d] {
+			seen[d] = true
+			labels = append(labels, strings.Split(d, ", ")...)
+		}
 	}
 	return labels
 }
@@ -89,16 +100,8 @@ func (s *Store) collectTotals(ctx context.Context, c *cart, req *requestInfo) (*
 	for i, it := range c.items {
 		price := it.priced().price
 		row := round2(a.mul(price, it.qty))
-		t.lines[i] = lineTotals{
-			price:           price,
-			priceInclTax:    a.add(price, round2(a.mul(price, taxRate))),
-			rowTotal:        row,
-			rowTotalInclTax: a.add(row, round2(a.mul(row, taxRate))),
-			discount:        zero,
-			discountPercent: zero,
-		}
+		t.lines[i] = lineTotals{price: price, rowTotal: row, discount: zero, discountPercent: zero}
 		t.subtotal = a.add(t.subtotal, row)
-		t.subtotalInclTax = a.add(t.subtotalInclTax, t.lines[i].rowTotalInclTax)
 	}
 
 	// Step 2: shipping, needed by discount rules that apply to it.
@@ -117,10 +120,13 @@ func (s *Store) collectTotals(ctx context.Context, c *cart, req *requestInfo) (*
 		}
 	}
 
-	// Step 5: tax after discount, rounded per item.
+	// Step 5: tax after discount, item by item in cart order, rounded with the store's tax
+	// calculation method.
+	tc := newTaxCalculator(s.opts.TaxCalculation)
 	for i := range t.lines {
 		l := &t.lines[i]
-		l.tax = round2(a.mul(a.sub(l.rowTotal, l.discount), taxRate))
+		tc.calculate(&a, l, c.items[i].qty, c.items[i].id)
+		t.subtotalInclTax = a.add(t.subtotalInclTax, l.rowTotalInclTax)
 		t.tax = a.add(t.tax, l.tax)
 		t.discount = a.add(t.discount, l.discount)
 	}
@@ -162,6 +168,7 @@ func (s *Store) applyCouponRule(a *arith, t *totals) {
 	}
 	if ruleTotal.IsPos() {
 		t.discounts = append(t.discounts, appliedDiscount{label: couponLabel, amount: ruleTotal, appliedTo: "ITEM", coupon: couponCode})
+		t.descriptions = append(t.descriptions, couponLabel)
 	}
 }
 
@@ -227,6 +234,9 @@ func (s *Store) applyExtraDiscounts(ctx context.Context, a *arith, c *cart, t *t
 		}
 		t.discounts = append(t.discounts, appliedDiscount{label: labelOrDefault(r.Label), amount: round2(r.Amount), appliedTo: to})
 	}
+	for _, r := range out.Applied {
+		t.descriptions = append(t.descriptions, labelOrDefault(r.Label))
+	}
 	return nil
 }
 
@@ -236,4 +246,73 @@ func labelOrDefault(label string) string {
 		return "Discount"
 	}
 	return label
+}
+
+// taxCalculator is Magento's tax calculator for one collection of totals, for the store's one
+// rate on prices excluding tax with tax after discount (AbstractAggregateCalculator and
+// UnitBaseCalculator). It keeps deltaRound's rounding remainders: by kind for total base,
+// which carries them from item to item, by kind and item for row and unit base.
+type taxCalculator struct {
+	method rules.TaxCalculation
+	deltas map[string]decimal.Decimal
+}
+
+// Kinds of rounding remainder: the tax before discount (for the prices including tax) and
+// after it (the tax charged).
+const (
+	deltaBeforeDiscount = "tax_before_discount"
+	deltaRegular        = "regular"
+)
+
+// deltaStart is the remainder Magento's deltaRound starts with.
+var deltaStart = decimal.MustNew(1, 6)
+
+func newTaxCalculator(method rules.TaxCalculation) *taxCalculator {
+	if method == "" {
+		method = rules.TaxTotalBase
+	}
+	return &taxCalculator{method: method, deltas: map[string]decimal.Decimal{}}
+}
+
+// calculate sets a line's tax and its prices including tax (before discount).
+func (tc *taxCalculator) calculate(a *arith, l *lineTotals, qty decimal.Decimal, itemID int) {
+	if tc.method == rules.TaxUnitBase {
+		unitTax := tc.round(a, a.mul(l.price, taxRate), deltaBeforeDiscount, itemID)
+		unitTaxable := zero
+		if qty.IsPos() {
+			unitTaxable = a.sub(l.price, a.quo(l.discount, qty)).Max(zero)
+		}
+		l.tax = a.mul(tc.round(a, a.mul(unitTaxable, taxRate), deltaRegular, itemID), qty)
+		l.priceInclTax = a.add(l.price, unitTax)
+		l.rowTotalInclTax = a.mul(l.priceInclTax, qty)
+		return
+	}
+	rowTax := tc.round(a, a.mul(l.rowTotal, taxRate), deltaBeforeDiscount, itemID)
+	taxable := a.sub(l.rowTotal, l.discount).Max(zero)
+	l.tax = tc.round(a, a.mul(taxable, taxRate), deltaRegular, itemID)
+	l.rowTotalInclTax = a.add(l.rowTotal, rowTax)
+	l.priceInclTax = l.price
+	if qty.IsPos() {
+		l.priceInclTax = round2(a.quo(l.rowTotalInclTax, qty))
+	}
+}
+
+// round is Magento's roundAmount followed by deltaRound: amount plus the remainder so far,
+// rounded to cents; a zero amount leaves the remainder alone.
+func (tc *taxCalculator) round(a *arith, amount decimal.Decimal, kind string, itemID int) decimal.Decimal {
+	if amount.IsZero() {
+		return zero
+	}
+	key := kind
+	if tc.method != rules.TaxTotalBase {
+		key += strconv.Itoa(itemID)
+	}
+	delta, ok := tc.deltas[key]
+	if !ok {
+		delta = deltaStart
+	}
+	x := a.add(amount, delta)
+	r := round2(x)
+	tc.deltas[key] = a.sub(x, r)
+	return r
 }

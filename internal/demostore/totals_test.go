@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/govalues/decimal"
+
+	"github.com/caddy-audiences/caddy-audiences/rules"
 )
 
 func TestRound2(t *testing.T) {
@@ -100,6 +102,7 @@ func TestCollectTotals(t *testing.T) {
 	hoodie := p("MH01")
 	tests := []struct {
 		name string
+		tax  rules.TaxCalculation
 		cart *cart
 		want wantTotals
 	}{
@@ -110,10 +113,31 @@ func TestCollectTotals(t *testing.T) {
 				itemTaxes: []string{"2.81"}, rowsInclTax: []string{"36.81"}},
 		},
 		{
+			// Total base (the default) carries the tax rounding remainders from row to row
+			// too: 0.0924, 0.093225, 0.0924 print 0.09, 0.10, 0.09; before discount 0.103125
+			// three times prints 0.10, 0.11, 0.10.
 			name: "coupon carries the rounding delta across items",
+			cart: testCart(couponCode, false, line{p: cheap, qty: 1}, line{p: cheap, qty: 1}, line{p: cheap, qty: 1}),
+			want: wantTotals{subtotal: "3.75", subtotalInclTax: "4.06", discount: "0.38", shipping: "0", tax: "0.28", grand: "3.65",
+				itemDiscounts: []string{"0.13", "0.12", "0.13"}, itemTaxes: []string{"0.09", "0.10", "0.09"},
+				rowsInclTax: []string{"1.35", "1.36", "1.35"}, labels: []string{couponLabel}},
+		},
+		{
+			name: "row base rounds each row's tax alone",
+			tax:  rules.TaxRowBase,
 			cart: testCart(couponCode, false, line{p: cheap, qty: 1}, line{p: cheap, qty: 1}, line{p: cheap, qty: 1}),
 			want: wantTotals{subtotal: "3.75", subtotalInclTax: "4.05", discount: "0.38", shipping: "0", tax: "0.27", grand: "3.64",
 				itemDiscounts: []string{"0.13", "0.12", "0.13"}, itemTaxes: []string{"0.09", "0.09", "0.09"},
+				rowsInclTax: []string{"1.35", "1.35", "1.35"}, labels: []string{couponLabel}},
+		},
+		{
+			// 34 × 8.25 % = 2.805 per unit: 2.81 × 3 before discount; after 10 %, 30.60 a
+			// unit: 2.5245 → 2.52 × 3.
+			name: "unit base rounds one unit's tax",
+			tax:  rules.TaxUnitBase,
+			cart: testCart(couponCode, false, line{p: p("24-MB01"), qty: 3}),
+			want: wantTotals{subtotal: "102", subtotalInclTax: "110.43", discount: "10.20", shipping: "0", tax: "7.56", grand: "99.36",
+				itemDiscounts: []string{"10.20"}, itemTaxes: []string{"7.56"}, rowsInclTax: []string{"110.43"},
 				labels: []string{couponLabel}},
 		},
 		{
@@ -149,6 +173,7 @@ func TestCollectTotals(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			s := New(Options{TaxCalculation: tt.tax})
 			got, err := s.collectTotals(context.Background(), tt.cart, &requestInfo{store: "default"})
 			if err != nil {
 				t.Fatal(err)
@@ -182,6 +207,11 @@ func TestCollectTotalsExtraDiscounts(t *testing.T) {
 			{Label: "Free-ish shipping", Amount: decimal.MustParse("2.00"), AppliedTo: "SHIPPING"},
 		},
 		Shipping: decimal.MustParse("2.00"),
+		Applied: []RuleAmount{
+			{Label: "VIP", Amount: decimal.MustParse("5.00")},
+			{Label: "", Amount: decimal.MustParse("6.30")},
+			{Label: "Free-ish shipping", Amount: decimal.MustParse("2.00")},
+		},
 	}}
 	s := New(Options{AudienceRules: fake})
 	mb01, _ := s.catalog.lookup("24-MB01")
