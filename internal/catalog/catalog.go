@@ -11,7 +11,8 @@ import (
 	"strings"
 )
 
-// Audience is one entry of the catalog.
+// Audience is one entry of the catalog. Lifecycle, Activated and Flows are written by the
+// Experience Platform sync; a hand-written catalog may leave them out.
 type Audience struct {
 	ID          string   `json:"id"`
 	Name        string   `json:"name,omitempty"`
@@ -19,6 +20,41 @@ type Audience struct {
 	Origin      string   `json:"origin,omitempty"`
 	Websites    []string `json:"websites,omitempty"`
 	LastUpdated string   `json:"last_updated,omitempty"`
+	// Lifecycle is the audience's state in Experience Platform: "published", "draft" or
+	// "inactive" (deactivated); empty when the catalog does not say.
+	Lifecycle string `json:"lifecycle,omitempty"`
+	// Activated says whether the audience is activated to the store's destination, that is
+	// selected in an enabled dataflow the operator named; nil when the catalog does not say.
+	Activated *bool `json:"activated,omitempty"`
+	// Flows are the IDs of the named dataflows that select the audience.
+	Flows []string `json:"flows,omitempty"`
+}
+
+// Lifecycle states of an Experience Platform audience.
+const (
+	LifecyclePublished = "published"
+	LifecycleDraft     = "draft"
+	LifecycleInactive  = "inactive"
+)
+
+// Warning says in plain words why rules should not rely on the audience: deactivated or
+// unpublished in Experience Platform, or not activated to the store's destination. It is empty
+// when nothing is known against it, as for entries of a hand-written catalog.
+func (a Audience) Warning() string {
+	var why []string
+	switch a.Lifecycle {
+	case "", LifecyclePublished:
+	case LifecycleInactive:
+		why = append(why, "deactivated in Experience Platform")
+	case LifecycleDraft:
+		why = append(why, "a draft, not published in Experience Platform")
+	default:
+		why = append(why, fmt.Sprintf("in state %q in Experience Platform", a.Lifecycle))
+	}
+	if a.Activated != nil && !*a.Activated {
+		why = append(why, "not activated to the store's destination")
+	}
+	return strings.Join(why, "; ")
 }
 
 // Catalog is an immutable, ID-indexed set of audiences.
@@ -79,7 +115,7 @@ func (c *Catalog) Get(id string) (Audience, bool) {
 	if !ok {
 		return Audience{}, false
 	}
-	return c.audiences[i], true
+	return c.audiences[i].clone(), true
 }
 
 // All returns a copy of the audiences in file order.
@@ -89,10 +125,47 @@ func (c *Catalog) All() []Audience {
 	}
 	out := make([]Audience, len(c.audiences))
 	for i, a := range c.audiences {
-		a.Websites = slices.Clone(a.Websites)
-		out[i] = a
+		out[i] = a.clone()
 	}
 	return out
+}
+
+// clone copies a's slices and pointers, so callers cannot change the catalog.
+func (a Audience) clone() Audience {
+	a.Websites = slices.Clone(a.Websites)
+	a.Flows = slices.Clone(a.Flows)
+	if a.Activated != nil {
+		activated := *a.Activated
+		a.Activated = &activated
+	}
+	return a
+}
+
+// Encode writes audiences as a catalog document, {"audiences": [...]}, one audience per line,
+// that Decode reads back. Equal input gives equal bytes, so a source that re-encodes an
+// unchanged catalog keeps its version.
+func Encode(audiences []Audience) ([]byte, error) {
+	if audiences == nil {
+		audiences = []Audience{}
+	}
+	var buf bytes.Buffer
+	buf.WriteString("{\n  \"audiences\": [")
+	for i, a := range audiences {
+		line, err := json.Marshal(a)
+		if err != nil {
+			return nil, fmt.Errorf("audience catalog: audiences[%d]: %w", i, err)
+		}
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		buf.WriteString("\n    ")
+		buf.Write(line)
+	}
+	if len(audiences) > 0 {
+		buf.WriteString("\n  ")
+	}
+	buf.WriteString("]\n}\n")
+	return buf.Bytes(), nil
 }
 
 // Len is the number of audiences.

@@ -22,6 +22,14 @@ type fetcher interface {
 
 func newFetcher(opt Options) (fetcher, error) {
 	switch {
+	case opt.Fetch != nil && opt.Inline != nil:
+		return nil, errors.New("a source is either fetched or inline, not both")
+	case opt.Fetch != nil:
+		name := opt.Location
+		if name == "" {
+			name = "fetch"
+		}
+		return &funcFetcher{fetchFn: opt.Fetch, name: name, max: opt.MaxBytes}, nil
 	case opt.Location == "" && opt.Inline != nil:
 		return inlineFetcher(opt.Inline), nil
 	case opt.Location == "":
@@ -44,6 +52,30 @@ func (inlineFetcher) commit()                                       {}
 func (inlineFetcher) rollback()                                     {}
 func (inlineFetcher) static() bool                                  { return true }
 func (inlineFetcher) describe() string                              { return "inline" }
+
+// funcFetcher calls a FetchFunc. It cannot tell unchanged itself: the watcher compares the
+// content hash, so an equal answer changes nothing.
+type funcFetcher struct {
+	fetchFn FetchFunc
+	name    string
+	max     int64
+}
+
+func (f *funcFetcher) fetch(ctx context.Context) ([]byte, bool, error) {
+	data, err := f.fetchFn(ctx)
+	if err != nil {
+		return nil, false, fmt.Errorf("%s: %w", f.name, err)
+	}
+	if int64(len(data)) > f.max {
+		return nil, false, tooLarge(f.max)
+	}
+	return data, false, nil
+}
+
+func (*funcFetcher) commit()            {}
+func (*funcFetcher) rollback()          {}
+func (*funcFetcher) static() bool       { return false }
+func (f *funcFetcher) describe() string { return f.name }
 
 // fileFetcher re-reads a file when its modification time or size changed.
 type fileFetcher struct {

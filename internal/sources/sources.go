@@ -1,6 +1,7 @@
 // Package sources loads a configuration document (a rule set, an audience catalog) from a
-// local file, an HTTP(S) URL or inline bytes, keeps the last good version, and reloads it
-// when it changes. A failed load never replaces what is in force.
+// local file, an HTTP(S) URL, inline bytes or a function that produces it (such as the
+// Experience Platform catalog sync), keeps the last good version, and reloads it when it
+// changes. A failed load never replaces what is in force.
 package sources
 
 import (
@@ -26,12 +27,20 @@ const (
 // Compile turns the bytes of a document into its compiled form.
 type Compile[T any] func(data []byte) (T, error)
 
+// FetchFunc produces the current bytes of a document from a source that is neither a file
+// nor a URL. It is called on every check; the document counts as changed when its bytes do.
+type FetchFunc func(ctx context.Context) ([]byte, error)
+
 // Options say where a document comes from and how it is watched.
 type Options struct {
-	// Location is a file path or an http:// or https:// URL; empty with Inline set.
+	// Location is a file path or an http:// or https:// URL; empty with Inline set. With
+	// Fetch set it only names the source in Status.
 	Location string
 	// Inline is the document itself, for configs that embed it; it is never reloaded.
 	Inline []byte
+	// Fetch, when set, produces the document instead of a file or URL; it is called every
+	// Interval with a context bounded by Timeout, and its answer is held to MaxBytes.
+	Fetch FetchFunc
 	// Interval is how often the source is checked for changes.
 	Interval time.Duration
 	// Timeout bounds one HTTP fetch.
@@ -73,8 +82,8 @@ type Watcher[T any] struct {
 	done chan struct{}
 }
 
-// New loads the document once and returns a watcher holding it. The first load must
-// succeed: there is no last good version yet.
+// New loads the document once, within Timeout, and returns a watcher holding it. The first
+// load must succeed: there is no last good version yet.
 func New[T any](opt Options, compile Compile[T]) (*Watcher[T], error) {
 	if opt.Interval <= 0 {
 		opt.Interval = DefaultInterval
@@ -91,7 +100,9 @@ func New[T any](opt Options, compile Compile[T]) (*Watcher[T], error) {
 	}
 	w := &Watcher[T]{opt: opt, compile: compile, fetch: f}
 	w.status.Source = f.describe()
-	if _, err := w.Reload(context.Background()); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), opt.Timeout)
+	defer cancel()
+	if _, err := w.Reload(ctx); err != nil {
 		return nil, err
 	}
 	return w, nil

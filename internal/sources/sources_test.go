@@ -231,3 +231,110 @@ func TestURLSource(t *testing.T) {
 		t.Fatalf("status %+v", st)
 	}
 }
+
+// fetchSource is a FetchFunc whose answer and failure the test sets.
+type fetchSource struct {
+	mu       sync.Mutex
+	body     string
+	err      error
+	calls    int
+	deadline bool // the last call had a deadline
+}
+
+func (s *fetchSource) fetch(ctx context.Context) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls++
+	_, s.deadline = ctx.Deadline()
+	if s.err != nil {
+		return nil, s.err
+	}
+	return []byte(s.body), nil
+}
+
+func (s *fetchSource) set(body string, err error) {
+	s.mu.Lock()
+	s.body, s.err = body, err
+	s.mu.Unlock()
+}
+
+func TestFetchSource(t *testing.T) {
+	src := &fetchSource{body: "ok v1"}
+	var errorsSeen, loads int
+	w, err := New(Options{
+		Location: "aep:prod", Fetch: src.fetch, MaxBytes: 64,
+		OnError: func(error) { errorsSeen++ },
+		OnLoad:  func(Status) { loads++ },
+	}, compileDoc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.Current() != "ok v1" || w.Status().Source != "aep:prod" || !src.deadline {
+		t.Fatalf("first load: %q %+v (deadline %v)", w.Current(), w.Status(), src.deadline)
+	}
+	ctx := context.Background()
+	steps := []struct {
+		name    string
+		body    string
+		err     error
+		changed bool
+		wantErr string
+		current string
+	}{
+		{"same answer", "ok v1", nil, false, "", "ok v1"},
+		{"new answer", "ok v2", nil, true, "", "ok v2"},
+		{"outage", "", errors.New("platform.adobe.io: connection refused"), false, "aep:prod: platform.adobe.io: connection refused", "ok v2"},
+		{"outage again", "", errors.New("platform.adobe.io: connection refused"), false, "connection refused", "ok v2"},
+		{"invalid answer", "broken", nil, false, "invalid document", "ok v2"},
+		{"too large", "ok " + strings.Repeat("x", 100), nil, false, "too large", "ok v2"},
+		{"recovery with the same answer", "ok v2", nil, false, "", "ok v2"},
+		{"recovery", "ok v3", nil, true, "", "ok v3"},
+	}
+	for _, step := range steps {
+		src.set(step.body, step.err)
+		changed, err := w.Reload(ctx)
+		if changed != step.changed || (err == nil) != (step.wantErr == "") ||
+			(err != nil && !strings.Contains(err.Error(), step.wantErr)) || w.Current() != step.current {
+			t.Fatalf("%s: changed=%v err=%v current=%q; want changed=%v err~%q current=%q",
+				step.name, changed, err, w.Current(), step.changed, step.wantErr, step.current)
+		}
+		if step.wantErr == "" && w.Status().LastError != "" {
+			t.Fatalf("%s: the last error stays after a good fetch: %+v", step.name, w.Status())
+		}
+	}
+	if st := w.Status(); st.Loads != 3 || st.Failures != 4 || loads != 3 || errorsSeen != 3 {
+		t.Fatalf("status %+v, OnLoad %d, OnError %d (want 3 loads, 4 failures, 3 distinct errors)", st, loads, errorsSeen)
+	}
+}
+
+func TestFetchSourceOptions(t *testing.T) {
+	src := &fetchSource{body: "ok"}
+	if _, err := New(Options{Fetch: src.fetch, Inline: []byte("ok")}, compileDoc); err == nil {
+		t.Fatal("Fetch and Inline together must be an error")
+	}
+	src.set("", errors.New("down"))
+	if _, err := New(Options{Fetch: src.fetch}, compileDoc); err == nil || !strings.Contains(err.Error(), "fetch: down") {
+		t.Fatalf("a failed first fetch: err = %v", err)
+	}
+}
+
+func TestFetchSourcePolling(t *testing.T) {
+	src := &fetchSource{body: "ok v1"}
+	loaded := make(chan Status, 4)
+	w, err := New(Options{Fetch: src.fetch, Interval: 10 * time.Millisecond, OnLoad: func(s Status) { loaded <- s }}, compileDoc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-loaded
+	w.Start()
+	defer w.Stop()
+	src.set("ok v2", nil)
+	select {
+	case <-loaded:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the new answer was not picked up by polling")
+	}
+	if w.Current() != "ok v2" {
+		t.Fatalf("current %q", w.Current())
+	}
+}
