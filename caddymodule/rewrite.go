@@ -366,7 +366,7 @@ func (h *Handler) record(job *rewriteJob, outcome string, elapsed time.Duration)
 		if res == nil {
 			continue
 		}
-		for _, d := range res.Discounts {
+		for _, d := range res.Applied { // once per rule, shipping-only shares included
 			metrics.ruleApplications.WithLabelValues(d.RuleID).Inc()
 			applied = append(applied, d.RuleID)
 		}
