@@ -86,7 +86,7 @@ if [ -z "${DEMOSTORE_BIN:-}" ]; then
 	DEMOSTORE_BIN=bin/demostore
 fi
 for tool in loadgen fixedupstream benchrecord benchreport; do
-	$GO build -o "bin/$tool" "./cmd/$tool"
+	$GO build -o "bin/$tool" "./bench/$tool"
 done
 caddy_version=$("$CADDY_BIN" version)
 binaries="built from this tree"
