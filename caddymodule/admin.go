@@ -14,6 +14,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 
+	"github.com/caddy-audiences/caddy-audiences/internal/gate"
 	"github.com/caddy-audiences/caddy-audiences/internal/sources"
 	"github.com/caddy-audiences/caddy-audiences/rules"
 )
@@ -104,7 +105,7 @@ type ruleRow struct {
 	Status string     `json:"status"`
 	Rule   rules.Rule `json:"rule"`
 	// Gate counts the coupon gate's actions for an enforced rule.
-	Gate *GateState `json:"gate,omitempty"`
+	Gate *gate.State `json:"gate,omitempty"`
 }
 
 // simulateRequest is the body of POST /audiences/simulate.
@@ -402,7 +403,7 @@ func (s *handlerState) ruleTable(now time.Time) handlerRules {
 	for _, r := range rs.Rules() {
 		row := ruleRow{ID: r.ID, Status: ruleStatus(r, rs.Timezone(), now), Rule: r}
 		if r.Enforce != nil {
-			st := s.gateStats.state(r.ID)
+			st := s.gateStats.State(r.ID)
 			row.Gate = &st
 		}
 		out.Rules = append(out.Rules, row)

@@ -95,14 +95,10 @@ func joinEnvelope(lead, doc, tail []byte, guard *responseGuard) []byte {
 
 // sanitizeBytes runs b through the sanitizer in memory.
 func sanitizeBytes(b []byte, guard *responseGuard) []byte {
-	if len(b) == 0 || guard == nil {
+	if guard == nil {
 		return b
 	}
-	var out bytes.Buffer
-	s := sanitize.NewWriter(&out, guard.hidden, guard.secrets)
-	_, _ = s.Write(b)
-	_ = s.Close()
-	return out.Bytes()
+	return sanitize.Bytes(b, guard.hidden, guard.secrets)
 }
 
 // sendAccepted sends body in identity encoding, or gzip when the client refuses identity.

@@ -13,6 +13,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/caddy-audiences/caddy-audiences/internal/gate"
 	"github.com/caddy-audiences/caddy-audiences/internal/gqlhttp"
 	"github.com/caddy-audiences/caddy-audiences/internal/magentopath"
 	"github.com/caddy-audiences/caddy-audiences/internal/phpread"
@@ -54,7 +55,7 @@ func (h *Handler) refuseRead(w http.ResponseWriter, ref *gqlhttp.Refusal) {
 // path Magento would still route to GraphQL is refused, and a gate code typed into a REST
 // coupon route, a REST cart body or Luma's coupon form is answered the way Magento answers
 // an invalid code, without reaching Magento. It reports whether it answered.
-func (h *Handler) checkRoute(w http.ResponseWriter, r *http.Request, g *gateRules) bool {
+func (h *Handler) checkRoute(w http.ResponseWriter, r *http.Request, g *gate.Rules) bool {
 	route := magentopath.Match(r.URL.EscapedPath())
 	switch route.Kind {
 	case magentopath.GraphQL:
@@ -69,8 +70,8 @@ func (h *Handler) checkRoute(w http.ResponseWriter, r *http.Request, g *gateRule
 }
 
 // checkREST refuses gate codes in a REST cart route's path or JSON body.
-func (h *Handler) checkREST(w http.ResponseWriter, r *http.Request, g *gateRules, route magentopath.Route) bool {
-	if route.Coupon != "" && g.codes.Typed(route.Coupon) {
+func (h *Handler) checkREST(w http.ResponseWriter, r *http.Request, g *gate.Rules, route magentopath.Route) bool {
+	if route.Coupon != "" && g.Codes().Typed(route.Coupon) {
 		metrics.gate.WithLabelValues("refused_code").Inc()
 		writeRESTError(w, http.StatusNotFound, msgCouponInvalid)
 		return true
@@ -93,7 +94,7 @@ func (h *Handler) checkREST(w http.ResponseWriter, r *http.Request, g *gateRules
 	}
 	var v any
 	_ = json.Unmarshal(body, &v)
-	if anyString(v, g.codes.Typed) {
+	if anyString(v, g.Codes().Typed) {
 		metrics.gate.WithLabelValues("refused_code").Inc()
 		writeRESTError(w, http.StatusNotFound, msgCouponInvalid)
 		return true
@@ -103,7 +104,7 @@ func (h *Handler) checkREST(w http.ResponseWriter, r *http.Request, g *gateRules
 
 // checkCouponPost refuses a gate code posted to Luma's coupon form, wherever Magento's
 // getParam would find coupon_code: the path's parameters, the query string or the form.
-func (h *Handler) checkCouponPost(w http.ResponseWriter, r *http.Request, g *gateRules, route magentopath.Route) bool {
+func (h *Handler) checkCouponPost(w http.ResponseWriter, r *http.Request, g *gate.Rules, route magentopath.Route) bool {
 	typed := []string{route.Params["coupon_code"]}
 	query := phpread.ParseQuery(r.URL.RawQuery)
 	form, err := h.formVars(r)
@@ -120,7 +121,7 @@ func (h *Handler) checkCouponPost(w http.ResponseWriter, r *http.Request, g *gat
 		}
 	}
 	for _, code := range typed {
-		if code != "" && g.codes.Typed(code) {
+		if code != "" && g.Codes().Typed(code) {
 			metrics.gate.WithLabelValues("refused_code").Inc()
 			h.lumaCouponRefused(w, r)
 			return true

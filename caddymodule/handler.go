@@ -1,5 +1,8 @@
 // Package caddymodule is the Caddy glue of caddy-audiences: the http.handlers.audiences
-// middleware, its Caddyfile directive, and the command-line tools.
+// middleware (the request pipeline, its response writer and the adapters that let the coupon
+// gate reach the backend through the handler chain), its Caddyfile directive, the
+// admin.api.audiences module and dashboard, the metrics and the `caddy audiences` commands.
+// The work itself lives in internal/: membership, trust, gate, cartql, sanitize, rules.
 package caddymodule
 
 import (
@@ -13,12 +16,12 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
 
 	"github.com/govalues/decimal"
 
 	"github.com/caddy-audiences/caddy-audiences/internal/gate"
 	"github.com/caddy-audiences/caddy-audiences/internal/membership"
+	"github.com/caddy-audiences/caddy-audiences/internal/trust"
 	"github.com/caddy-audiences/caddy-audiences/internal/sources"
 	"github.com/caddy-audiences/caddy-audiences/rules"
 )
@@ -48,9 +51,11 @@ const (
 	PlaceholderCount    = "http.audiences.count"
 )
 
-// Handler reads a shopper's Adobe Experience Platform audience membership from the
-// aep-segments-membership header or cookie and forwards it to the backend as one normalized
-// request header.
+// Handler reads a shopper's Adobe Experience Platform audience membership (the
+// aep-segments-membership header or cookie, or trusted sources), forwards it to the backend
+// as one normalized request header, rewrites Magento GraphQL cart answers so audience rules
+// show as discounts, and — for enforced rules — keeps a secret Magento coupon on qualifying
+// carts (the coupon gate), refusing every request it could read differently from Magento.
 type Handler struct {
 	// Source says where membership is read from: header_then_cookie (default: the header
 	// wins when both are present), header, cookie, or union.
@@ -179,14 +184,16 @@ type Handler struct {
 	// output has a cart field.
 	CartFields []string `json:"cart_fields,omitempty"`
 
-	membership membership.Config
-	logger     *zap.Logger
-	overCap    *everyMinute
-	plans      *planCache
-	state      *handlerState
-	stateKey   stateKey
-	taxRates   map[string]decimal.Decimal
-	trust      *trust // nil with trust client
+	membership  membership.Config
+	logger      *zap.Logger
+	overCap     *logThrottle
+	plans       *planCache
+	state       *handlerState
+	stateKey    stateKey
+	taxRates    map[string]decimal.Decimal
+	trust       *trust.Trust
+	pins        *trust.Pins // nil with trust client
+	gateOptions *gate.Options
 }
 
 // CaddyModule returns the Caddy module information.
@@ -200,7 +207,7 @@ func (Handler) CaddyModule() caddy.ModuleInfo {
 // Provision fills in defaults and prepares the handler.
 func (h *Handler) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
-	h.overCap = new(everyMinute)
+	h.overCap = new(logThrottle)
 	if h.Source == "" {
 		h.Source = string(membership.SourceHeaderThenCookie)
 	}
@@ -232,7 +239,8 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err := h.provisionState(); err != nil {
 		return err
 	}
-	return h.provisionTrust(ctx)
+	h.gateOptions = h.newGateOptions()
+	return h.provisionTrust()
 }
 
 // provisionState loads rules and catalog, or reuses them from before a config reload.
@@ -367,54 +375,36 @@ func (h *Handler) Validate() error {
 	if !validHeaderName(h.UpstreamHeader) {
 		return fmt.Errorf("upstream_header: %q is not a valid header name", h.UpstreamHeader)
 	}
-	return nil
+	return h.validateTrust()
 }
 
-// ServeHTTP normalizes the membership of r, forwards it upstream and calls next.
+// ServeHTTP is the request pipeline: work out the operation (or refuse a request the gate
+// cannot read as Magento does) → resolve membership → forward the normalized header → for
+// operations whose answer matters: the gate's pre-checks → hold the answer → the gate's sync
+// → rewrite → scrub → send.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
-	job, answered := h.prepareRewrite(w, r, next)
+	op, answered := h.readOperation(w, r)
 	if answered {
-		return nil // refused by the gate
+		return nil // refused
 	}
-	pricing := job != nil && job.plan != nil && (job.plan.HasCart() || job.plan.PlacesOrder())
-	m, ecid := h.resolveMembership(w, r, pricing)
+	m, ecid := h.resolveMembership(w, r, op.prices())
 	value := m.Header()
-	forwardMembership(r.Header, h.UpstreamHeader, value, h.StripInbound || h.trust != nil)
+	forwardMembership(r.Header, h.UpstreamHeader, value, h.StripInbound || h.pins != nil)
 	setPlaceholders(r, value, len(m.Segments))
 	h.count(m)
-	if job == nil {
+	if op == nil {
 		return next.ServeHTTP(w, r)
 	}
-	if job.plan == nil {
-		return h.serveRewrite(w, r, next, job) // only guarded
-	}
-	job.setShopper(m.Segments)
-	job.ecid = ecid
-	if job.gate != nil && !h.gateBefore(w, job) {
+	job, answered := h.newJob(w, r, next, op, m, ecid)
+	switch {
+	case answered:
+		return nil
+	case job == nil:
+		return next.ServeHTTP(w, r)
+	case !h.gateBefore(w, job):
 		return nil // answered by the gate
 	}
-	return h.serveRewrite(w, r, next, job)
-}
-
-// readMembership reads and normalizes the membership of r, logging dropped input.
-func (h *Handler) readMembership(r *http.Request) membership.Membership {
-	m := membership.Read(r, h.membership)
-	if m.Truncated && h.overCap.allow() {
-		h.logger.Warn("audience membership over the cap; the rest was ignored",
-			zap.Int("max_segments", h.MaxSegments),
-			zap.Int("max_bytes", h.MaxBytes),
-			zap.String("origin", string(m.Origin)))
-	}
-	if m.Truncated {
-		metrics.truncatedRequests.Inc()
-	}
-	if m.Invalid > 0 {
-		metrics.invalidSegments.Add(float64(m.Invalid))
-		if ce := h.logger.Check(zapcore.DebugLevel, "dropped invalid audience ids"); ce != nil {
-			ce.Write(zap.Int("invalid", m.Invalid), zap.String("origin", string(m.Origin)))
-		}
-	}
-	return m
+	return h.serveHeld(w, r, next, job)
 }
 
 // count records the request in the metrics and the per-audience hit counters.

@@ -166,7 +166,7 @@ func TestValidate(t *testing.T) {
 }
 
 func TestEveryMinute(t *testing.T) {
-	var e everyMinute
+	var e logThrottle
 	if !e.allow() {
 		t.Fatal("first event must pass")
 	}

@@ -12,32 +12,27 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/caddy-audiences/caddy-audiences/internal/cartql"
-	"github.com/caddy-audiences/caddy-audiences/internal/gqlhttp"
-	"github.com/caddy-audiences/caddy-audiences/internal/magentopath"
+	"github.com/caddy-audiences/caddy-audiences/internal/gate"
+	"github.com/caddy-audiences/caddy-audiences/internal/membership"
 	"github.com/caddy-audiences/caddy-audiences/rules"
 )
 
 // PreviewResponseHeader marks a response rewritten at a preview time.
 const PreviewResponseHeader = "X-Audiences-Preview-Time"
 
-// rewriteJob is what one request needs to rewrite its response: the plan of its operation,
-// its variables and how to evaluate the rules for this shopper.
+// rewriteJob is one request whose answer is held back: its operation, the shopper it is
+// priced for, the gate's session and what must not leave in the answer. It is built once,
+// after membership is known.
 type rewriteJob struct {
-	plan      *cartql.Plan
-	variables map[string]any
-	ruleSet   *rules.RuleSet
-	segments  []string
-	store     string
-	at        time.Time
-	preview   bool
-	results   []evaluation // one per cart evaluated
-	gate      *gateJob     // nil when no rule is enforced by a coupon
-	ecid      string       // the shopper's ECID with trusted membership
-	// guard says what must not leave in the answer; acceptEncoding is what the client
-	// accepts (the upstream is asked for identity).
-	guard          *responseGuard
+	op       *operation
+	store    string
+	segments []string
+	ecid     string        // the shopper's ECID with trusted membership
+	gate     *gate.Session // nil without enforced rules or without a plan
+	guard    *responseGuard
+	// acceptEncoding is what the client accepts; the upstream is asked for identity.
 	acceptEncoding string
-	cutOnly        bool // the answer is not GraphQL: gate codes are cut, not scrubbed
+	results        []evaluation // one per cart evaluated
 }
 
 // evaluation is one cart's rule result with the cart's currency.
@@ -46,78 +41,15 @@ type evaluation struct {
 	result   *rules.Result
 }
 
-// prepareRewrite decides whether the response to r may need rewriting and, if so, sends the
-// augmented operation upstream. It returns nil for everything that must pass untouched.
-// With gate rules in force a request is read exactly as Magento reads it, or refused: then
-// answered is true and w has the answer.
-func (h *Handler) prepareRewrite(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) (job *rewriteJob, answered bool) {
-	at, preview := h.evaluationTime(r)
-	rs := h.ruleSet()
-	if rs == nil || rs.Len() == 0 {
-		return nil, false
-	}
-	gates := h.state.gates.get(rs, h.logger)
-	if r.URL.Path != h.GraphQLPath {
-		if gates == nil {
-			return nil, false
-		}
-		if h.checkRoute(w, r, gates) {
-			return nil, true
-		}
-		if magentopath.Match(r.URL.EscapedPath()).Kind == magentopath.RESTCart {
-			job := h.guardOnly(r, gates)
-			job.cutOnly = true // REST: not GraphQL-shaped; codes are cut wherever they are
-			return job, false
-		}
-		return nil, false
-	}
-	if r.Header.Get("Upgrade") != "" {
-		return nil, false
-	}
-	if r.Method != http.MethodGet && r.Method != http.MethodPost {
-		if gates != nil && r.Method != http.MethodHead && r.Method != http.MethodOptions {
-			h.refuse(w, http.StatusBadRequest, "method", msgUnreadable, errors.New(r.Method))
-			return nil, true
-		}
-		return nil, false // HEAD, OPTIONS and the rest pass through
-	}
-	req, err := h.readOperation(r, gates)
-	var ref *gqlhttp.Refusal
-	switch {
-	case errors.As(err, &ref):
-		h.refuseRead(w, ref)
-		return nil, true
-	case err != nil:
-		return nil, false
-	}
-	plan, err := h.plans.plan(req)
-	if err == nil && gates != nil && plan.Reserved() {
-		h.refuse(w, http.StatusBadRequest, "reserved", msgUnreadable, errors.New("the query uses the sidecar's reserved prefix "+cartql.HiddenPrefix))
-		return nil, true
-	}
-	if err != nil {
-		if gates != nil {
-			h.refuse(w, http.StatusBadRequest, "unparsable", msgUnreadable, err)
-			return nil, true
-		}
-		h.debug("graphql operation not planned", zap.Error(err))
-		return nil, false
-	}
-	if !plan.HasCart() && gates == nil {
-		return nil, false
-	}
-	vars, err := req.DecodeVariables()
-	if err != nil {
-		if gates != nil {
-			h.refuse(w, http.StatusBadRequest, "unreadable", msgUnreadable, err)
-			return nil, true
-		}
-		h.debug("graphql variables unreadable", zap.Error(err))
-		return nil, false
-	}
-	if plan.HasCart() {
-		if err := req.Replace(r, plan.Query(), func() string { return h.plans.escaped(plan) }); err != nil {
-			if gates != nil {
+// newJob prepares the request for the upstream: the augmented query when the operation has
+// carts, an identity-encoded answer. Without gates a query that cannot be re-encoded passes
+// through (job nil); with gates it is refused (answered).
+func (h *Handler) newJob(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, op *operation, m membership.Membership, ecid string) (job *rewriteJob, answered bool) {
+	hidden := op.plan != nil && op.plan.HasCart()
+	if hidden {
+		plan := op.plan
+		if err := op.req.Replace(r, plan.Query(), func() string { return h.plans.escaped(plan) }); err != nil {
+			if op.gates != nil {
 				h.refuse(w, http.StatusBadRequest, "unreadable", msgUnreadable, err)
 				return nil, true
 			}
@@ -125,46 +57,25 @@ func (h *Handler) prepareRewrite(w http.ResponseWriter, r *http.Request, next ca
 			return nil, false
 		}
 	}
-	job = &rewriteJob{
-		plan:      plan,
-		variables: vars,
-		ruleSet:   rs,
-		store:     storeCode(r),
-		at:        at,
-		preview:   preview,
-		guard:     newGuard(plan.HasCart(), gates),
-	}
+	job = &rewriteJob{op: op, store: storeCode(r), segments: m.Segments, ecid: ecid, guard: newGuard(hidden, op.gates)}
 	job.acceptEncoding = identityUpstream(r)
-	if gates != nil {
-		job.gate = &gateJob{rules: gates, at: at, up: upstream{path: h.GraphQLPath, r: r, next: next}}
+	if op.gates != nil && op.plan != nil {
+		job.gate = &gate.Session{Rules: op.gates, Options: h.gateOptions, Up: h.gateUpstream(r, next), Segments: m.Segments, At: op.at}
 	}
 	return job, false
 }
 
-// readOperation reads the GraphQL operation of r. With gates it reads as Magento does or
-// refuses (a *gqlhttp.Refusal), and every operation is planned: the plan cache keeps the
-// analysis of those without carts too.
-func (h *Handler) readOperation(r *http.Request, gates *gateRules) (*gqlhttp.Request, error) {
-	if gates == nil {
-		req, err := gqlhttp.Read(r, h.MaxBody, h.plans.planner.Mentions)
-		if err != nil && !errors.Is(err, gqlhttp.ErrNotGraphQL) {
-			h.debug("graphql request not rewritten", zap.Error(err))
-		}
-		return req, err
+// revokeAudiences prices the rest of the request for a member of nothing.
+func (job *rewriteJob) revokeAudiences() {
+	job.segments = nil
+	if job.gate != nil {
+		job.gate.Segments = nil
 	}
-	return gqlhttp.ReadStrict(r, h.MaxBody)
-}
-
-// guardOnly is the job of a request whose answer only has to be kept free of gate codes.
-func (h *Handler) guardOnly(r *http.Request, gates *gateRules) *rewriteJob {
-	job := &rewriteJob{guard: newGuard(false, gates), gate: &gateJob{rules: gates}}
-	job.acceptEncoding = identityUpstream(r)
-	return job
 }
 
 // newGuard says what an answer must be kept free of: hidden fields when the request carried
 // them, gate codes when gates are in force; nil for neither.
-func newGuard(hidden bool, gates *gateRules) *responseGuard {
+func newGuard(hidden bool, gates *gate.Rules) *responseGuard {
 	if !hidden && gates == nil {
 		return nil
 	}
@@ -173,7 +84,7 @@ func newGuard(hidden bool, gates *gateRules) *responseGuard {
 		g.hidden = cartql.HiddenPrefix
 	}
 	if gates != nil {
-		g.secrets = gates.secrets
+		g.secrets = gates.Secrets()
 	}
 	return g
 }
@@ -186,93 +97,10 @@ func identityUpstream(r *http.Request) string {
 	return ae
 }
 
-// setShopper gives the job the shopper's segment set, once membership is known.
-func (job *rewriteJob) setShopper(segments []string) {
-	job.segments = segments
-	if job.gate != nil {
-		job.gate.segments = segments
-	}
-}
-
-// gateBefore runs the gate's checks that come before the request is forwarded: a shopper
-// typing a gate code, and an order about to be placed. It reports false when it answered.
-func (h *Handler) gateBefore(w http.ResponseWriter, job *rewriteJob) bool {
-	if h.refuseTypedCode(w, job) {
-		return false
-	}
-	h.makeRoomForShopperCoupon(job)
-	if job.plan.PlacesOrder() {
-		return h.checkOrder(w, job)
-	}
-	return true
-}
-
-// evaluationTime is now, or the preview time a staging request asks for. The preview header
-// never reaches the backend.
-func (h *Handler) evaluationTime(r *http.Request) (time.Time, bool) {
-	r.Header.Del(PreviewResponseHeader)
-	name := h.PreviewTimeHeader
-	if name == "" {
-		return time.Now(), false
-	}
-	v := r.Header.Get(name)
-	r.Header.Del(name)
-	if v == "" {
-		return time.Now(), false
-	}
-	at, err := time.Parse(time.RFC3339, v)
-	if err != nil {
-		h.debug("preview time ignored", zap.String("value", v), zap.Error(err))
-		return time.Now(), false
-	}
-	return at, true
-}
-
-// rewrite returns the body to send to the client and its outcome. It fails open: on any
-// problem the backend's body is returned without the hidden fields.
-func (h *Handler) rewrite(job *rewriteJob, body []byte) (out []byte, outcome string) {
-	defer func() {
-		// A bug must not cost the shopper the page: answer with the backend's body.
-		if rec := recover(); rec != nil {
-			h.logger.Error("cart rewrite panicked; failing open", zap.Any("panic", rec), zap.Stack("stack"))
-			out, outcome = body, outcomeFailedOpen
-		}
-	}()
-	eval := func(c *rules.Cart) *rules.Result {
-		res := job.ruleSet.EvaluateWith(c, job.segments, job.at, rules.EvalOptions{Trace: rules.TraceOff})
-		job.results = append(job.results, evaluation{currency: c.Currency, result: res})
-		return res
-	}
-	rewritten, result, err := job.plan.Rewrite(body, job.variables, eval, cartql.RewriteOptions{
-		Store:            job.store,
-		TaxAfterDiscount: *h.TaxAfterDiscount,
-		TaxRates:         h.taxRates,
-		TaxCalculation:   rules.TaxCalculation(h.TaxCalculation),
-	})
-	if err == nil {
-		if result.Rewritten == 0 {
-			return rewritten, outcomeUnchanged
-		}
-		return rewritten, outcomeRewritten
-	}
-	h.logger.Warn("cart response not rewritten; failing open", zap.Error(err))
-	return h.stripOrRaw(job, body), outcomeFailedOpen
-}
-
-// stripOrRaw is the fail-open answer: the backend's body without the hidden fields, by the
-// plan where it can read the body, by the sanitizer where it cannot.
-func (h *Handler) stripOrRaw(job *rewriteJob, body []byte) []byte {
-	stripped, err := job.plan.Strip(body)
-	if err != nil {
-		h.logger.Warn("hidden fields not stripped by the plan; sanitizing the backend body", zap.Error(err))
-		return sanitizeBytes(body, job.guard)
-	}
-	return stripped
-}
-
-// serveRewrite runs next with the response held back, then rewrites and sends it. When next
-// fails nothing is written, so Caddy's error handling answers as it would without us.
-func (h *Handler) serveRewrite(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, job *rewriteJob) error {
+// serveHeld runs next with the answer held back, then brings it in line and sends it: the
+// gate's sync, the rewrite, the scrub of gate codes. When next fails nothing is written, so
+// Caddy's error handling answers as it would without us.
+func (h *Handler) serveHeld(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, job *rewriteJob) error {
 	bw := newBufferWriter(w, int(h.MaxBody), job.guard)
 	defer bw.release()
 	before := w.Header().Clone()
@@ -290,8 +118,9 @@ func (h *Handler) serveRewrite(w http.ResponseWriter, r *http.Request, next cadd
 	if bw.tooLarge {
 		return h.unsafeAnswer(bw, errors.New("encoded answer over max_body"))
 	}
+	plan := job.op.plan
 	if !bw.buffered() {
-		if job.plan != nil && job.plan.HasCart() {
+		if plan != nil && plan.HasCart() {
 			if bw.overflowed {
 				metrics.rewrites.WithLabelValues(outcomeTooLarge).Inc()
 			} else {
@@ -307,14 +136,14 @@ func (h *Handler) serveRewrite(w http.ResponseWriter, r *http.Request, next cadd
 	lead, body, tail := splitEnvelope(body)
 	start := time.Now()
 	outcome := ""
-	if job.plan != nil {
+	if plan != nil {
 		body, outcome = h.processCarts(job, body)
 	}
 	switch {
-	case job.cutOnly:
+	case job.op.cutOnly:
 		body = sanitizeBytes(body, job.guard)
-	case job.gate != nil:
-		body = h.scrub(job.gate.rules, body)
+	case job.op.gates != nil:
+		body = job.op.gates.Scrub(body)
 	}
 	body = joinEnvelope(lead, body, tail, job.guard)
 	elapsed := time.Since(start)
@@ -325,18 +154,19 @@ func (h *Handler) serveRewrite(w http.ResponseWriter, r *http.Request, next cadd
 		if *h.ServerTiming {
 			w.Header().Add("Server-Timing", "audiences;dur="+strconv.FormatFloat(float64(elapsed.Microseconds())/1000, 'f', 3, 64))
 		}
-		if job.preview {
-			w.Header().Set(PreviewResponseHeader, job.at.Format(time.RFC3339))
+		if job.op.preview {
+			w.Header().Set(PreviewResponseHeader, job.op.at.Format(time.RFC3339))
 		}
 	}
 	return sendAccepted(bw, body, job.acceptEncoding)
 }
 
-// processCarts runs the gate's sync and the rewrite on a held-back GraphQL answer.
+// processCarts runs the cart pins, the gate's sync and the rewrite on a held-back answer.
 func (h *Handler) processCarts(job *rewriteJob, body []byte) ([]byte, string) {
+	plan, vars := job.op.plan, job.op.variables
 	h.checkPins(job, body)
-	if job.gate != nil && job.plan.HasCart() {
-		synced, err := h.syncResponse(job, body)
+	if job.gate != nil && plan.HasCart() {
+		synced, err := job.gate.SyncAnswer(gate.Answer{Plan: plan, Variables: vars, Store: job.store, Body: body})
 		if err != nil {
 			h.logger.Warn("gate: answering with the cart as the backend first returned it", zap.Error(err))
 		} else {
@@ -344,13 +174,55 @@ func (h *Handler) processCarts(job *rewriteJob, body []byte) ([]byte, string) {
 		}
 	}
 	outcome := ""
-	if job.plan.HasCart() {
+	if plan.HasCart() {
 		body, outcome = h.rewrite(job, body)
 	}
-	if job.gate != nil && job.plan.PlacesOrder() {
-		h.notePoolRefusal(job, body)
+	if job.gate != nil && plan.PlacesOrder() {
+		job.gate.OrderAnswered(plan.OrderCartIDs(vars), body)
 	}
 	return body, outcome
+}
+
+// rewrite returns the body to send to the client and its outcome. It fails open: on any
+// problem the backend's body is returned without the hidden fields.
+func (h *Handler) rewrite(job *rewriteJob, body []byte) (out []byte, outcome string) {
+	defer func() {
+		// A bug must not cost the shopper the page: answer with the backend's body.
+		if rec := recover(); rec != nil {
+			h.logger.Error("cart rewrite panicked; failing open", zap.Any("panic", rec), zap.Stack("stack"))
+			out, outcome = body, outcomeFailedOpen
+		}
+	}()
+	eval := func(c *rules.Cart) *rules.Result {
+		res := job.op.rules.EvaluateWith(c, job.segments, job.op.at, rules.EvalOptions{Trace: rules.TraceOff})
+		job.results = append(job.results, evaluation{currency: c.Currency, result: res})
+		return res
+	}
+	rewritten, result, err := job.op.plan.Rewrite(body, job.op.variables, eval, cartql.RewriteOptions{
+		Store:            job.store,
+		TaxAfterDiscount: *h.TaxAfterDiscount,
+		TaxRates:         h.taxRates,
+		TaxCalculation:   rules.TaxCalculation(h.TaxCalculation),
+	})
+	if err == nil {
+		if result.Rewritten == 0 {
+			return rewritten, outcomeUnchanged
+		}
+		return rewritten, outcomeRewritten
+	}
+	h.logger.Warn("cart response not rewritten; failing open", zap.Error(err))
+	return h.stripOrSanitize(job, body), outcomeFailedOpen
+}
+
+// stripOrSanitize is the fail-open answer: the backend's body without the hidden fields, by
+// the plan where it can read the body, by the sanitizer where it cannot.
+func (h *Handler) stripOrSanitize(job *rewriteJob, body []byte) []byte {
+	stripped, err := job.op.plan.Strip(body)
+	if err != nil {
+		h.logger.Warn("hidden fields not stripped by the plan; sanitizing the backend body", zap.Error(err))
+		return sanitizeBytes(body, job.guard)
+	}
+	return stripped
 }
 
 // record counts a rewrite in the metrics and logs it at debug level.
@@ -413,17 +285,17 @@ func storeCode(r *http.Request) string {
 // checkPins prices a cart only for the ECID first seen with it: when any cart of the answer
 // belongs to another shopper's identity, this request gets no audience.
 func (h *Handler) checkPins(job *rewriteJob, body []byte) {
-	if h.trust == nil || job.ecid == "" || !job.plan.HasCart() {
+	if h.pins == nil || job.ecid == "" || !job.op.plan.HasCart() {
 		return
 	}
-	snaps, err := job.plan.Snapshots(body, cartql.RewriteOptions{Store: job.store})
+	snaps, err := job.op.plan.Snapshots(body, cartql.RewriteOptions{Store: job.store})
 	if err != nil {
 		return
 	}
 	for _, snap := range snaps {
-		if !h.trust.pinned(snap.CartID, job.ecid) {
+		if !h.pins.Allow(snap.CartID, job.ecid) {
 			metrics.signatureRejections.WithLabelValues("cart_pin").Inc()
-			job.setShopper(nil)
+			job.revokeAudiences()
 			return
 		}
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/caddy-audiences/caddy-audiences/internal/edge"
 	"github.com/caddy-audiences/caddy-audiences/internal/gate"
 	"github.com/caddy-audiences/caddy-audiences/internal/sources"
+	"github.com/caddy-audiences/caddy-audiences/internal/trust"
 	"github.com/caddy-audiences/caddy-audiences/rules"
 )
 
@@ -41,8 +42,10 @@ type handlerState struct {
 	hits      *hitCounter
 	plans     *planCache
 	locks     *gate.Locks
-	gates     gateCache
-	gateStats gateStats
+	gates     gate.Cache
+	gateStats gate.Stats
+	pinsMu    sync.Mutex
+	pins      *trust.Pins // carts pinned to an ECID; shared across reloads
 	edgeMu    sync.Mutex
 	resolvers map[string]*edge.Resolver // by configuration, reused across config reloads
 	logger    atomic.Pointer[zap.Logger]
@@ -248,6 +251,23 @@ func (s *handlerState) knownAudience(id string) bool {
 	}
 	rs := s.ruleSet()
 	return rs != nil && rs.UsesAudience(id)
+}
+
+// cartPins returns the state's cart pins, created on first use and resized to size: a
+// config reload keeps which ECID owns which cart.
+func (s *handlerState) cartPins(size int) (*trust.Pins, error) {
+	s.pinsMu.Lock()
+	defer s.pinsMu.Unlock()
+	if s.pins == nil {
+		p, err := trust.NewPins(size)
+		if err != nil {
+			return nil, err
+		}
+		s.pins = p
+		return p, nil
+	}
+	s.pins.Resize(size)
+	return s.pins, nil
 }
 
 // edgeResolver returns the Edge Network resolver for a configuration, creating it once: a

@@ -3,28 +3,23 @@ package caddymodule
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
-	lru "github.com/hashicorp/golang-lru/v2"
 	"go.uber.org/zap"
 
 	"github.com/caddy-audiences/caddy-audiences/internal/edge"
 	"github.com/caddy-audiences/caddy-audiences/internal/membership"
 	"github.com/caddy-audiences/caddy-audiences/internal/signed"
+	"github.com/caddy-audiences/caddy-audiences/internal/trust"
 )
 
-// Trust modes: where membership may come from.
+// Trust modes, the values of the trust option.
 const (
-	// TrustClient takes membership from the browser's aep-segments-membership (default).
-	TrustClient = "client"
-	// TrustSigned takes membership only from the sidecar's own signed cookie.
-	TrustSigned = "signed"
-	// TrustEdge asks Adobe's Edge Network for the shopper's audiences and signs the answer.
-	TrustEdge = "edge"
+	TrustClient = string(trust.Client)
+	TrustSigned = string(trust.Signed)
+	TrustEdge   = string(trust.Edge)
 )
 
 // Defaults of the trusted-membership options.
@@ -34,12 +29,6 @@ const (
 	DefaultCartPins         = 100_000
 	onLookupErrorNone       = "none"
 	onLookupErrorClient     = "client"
-)
-
-// Origins of trusted membership, for the requests_total label.
-const (
-	originSigned membership.Origin = "signed"
-	originEdge   membership.Origin = "edge"
 )
 
 // EdgeConfig says how to ask Adobe's Edge Network for a shopper's audiences.
@@ -65,31 +54,11 @@ type EdgeConfig struct {
 	OnLookupError string `json:"on_lookup_error,omitempty"`
 }
 
-// trust is a handler's trusted-membership machinery, built at provisioning.
-type trust struct {
-	mode     string
-	orgID    string
-	cookie   string
-	ttl      time.Duration
-	keys     *signed.Keys
-	resolver *edge.Resolver // edge mode only
-	fallback string
-	pins     *lru.Cache[string, string] // cart id → ECID first seen with it
-}
-
-// provisionTrust checks and prepares the trust options.
-func (h *Handler) provisionTrust(ctx caddy.Context) error {
+// provisionTrust fills in the trust defaults and builds the trusted-membership machinery.
+// Combinations that cannot work are left for Validate to report.
+func (h *Handler) provisionTrust() error {
 	if h.Trust == "" {
 		h.Trust = TrustClient
-	}
-	if h.Trust == TrustClient {
-		return nil
-	}
-	if h.Trust != TrustSigned && h.Trust != TrustEdge {
-		return fmt.Errorf("trust: unknown value %q (want client, signed or edge)", h.Trust)
-	}
-	if h.OrgID == "" {
-		return errors.New("org_id: required with trust signed or edge (it names the identity cookie)")
 	}
 	if h.MembershipCookie == "" {
 		h.MembershipCookie = DefaultMembershipCookie
@@ -100,6 +69,24 @@ func (h *Handler) provisionTrust(ctx caddy.Context) error {
 	if h.CartPins == 0 {
 		h.CartPins = DefaultCartPins
 	}
+	if h.Edge != nil && h.Edge.OnLookupError == "" {
+		h.Edge.OnLookupError = onLookupErrorNone
+	}
+	cfg := trust.Config{
+		Mode:       trust.Mode(h.Trust),
+		OrgID:      h.OrgID,
+		Cookie:     h.MembershipCookie,
+		TTL:        time.Duration(h.MembershipTTL),
+		Membership: h.membership,
+		OnReject:   func(reason string) { metrics.signatureRejections.WithLabelValues(reason).Inc() },
+		OnLookupError: func(err error) {
+			h.logger.Warn("edge network lookup failed", zap.String("outcome", edge.Outcome(err)), zap.Error(err))
+		},
+	}
+	if cfg.Mode == trust.Client || h.validateTrust() != nil {
+		h.trust = trust.New(cfg)
+		return nil
+	}
 	repl := caddy.NewReplacer()
 	secrets := make([]string, 0, len(h.MembershipKeys))
 	for _, k := range h.MembershipKeys {
@@ -109,33 +96,53 @@ func (h *Handler) provisionTrust(ctx caddy.Context) error {
 	if err != nil {
 		return fmt.Errorf("membership_keys: %w", err)
 	}
-	t := &trust{mode: h.Trust, orgID: h.OrgID, cookie: h.MembershipCookie, ttl: time.Duration(h.MembershipTTL), keys: keys}
-	if t.pins, err = lru.New[string, string](h.CartPins); err != nil {
-		return fmt.Errorf("cart_pins: %w", err)
-	}
-	if h.Trust == TrustEdge {
-		if err := h.provisionEdge(t, repl); err != nil {
+	cfg.Keys = keys
+	if cfg.Mode == trust.Edge {
+		if cfg.Resolver, err = h.edgeResolver(repl); err != nil {
 			return err
 		}
+		cfg.FallbackToClient = h.Edge.OnLookupError == onLookupErrorClient
 	}
-	h.trust = t
+	if h.pins, err = h.state.cartPins(h.CartPins); err != nil {
+		return fmt.Errorf("cart_pins: %w", err)
+	}
+	h.trust = trust.New(cfg)
 	return nil
 }
 
-// provisionEdge builds (or reuses, across config reloads) the Edge Network resolver.
-func (h *Handler) provisionEdge(t *trust, repl *caddy.Replacer) error {
-	e := h.Edge
-	if e == nil || e.DatastreamID == "" {
+// validateTrust checks the trust options that only work together.
+func (h *Handler) validateTrust() error {
+	if !trust.Mode(h.Trust).Valid() {
+		return fmt.Errorf("trust: unknown value %q (want client, signed or edge)", h.Trust)
+	}
+	if h.Trust == TrustClient {
+		return nil
+	}
+	if h.OrgID == "" {
+		return errors.New("org_id: required with trust signed or edge (it names the identity cookie)")
+	}
+	if len(h.MembershipKeys) == 0 {
+		return errors.New("membership_keys: required with trust signed or edge")
+	}
+	if h.CartPins < 0 {
+		return fmt.Errorf("cart_pins: must be positive, got %d", h.CartPins)
+	}
+	if h.Trust != TrustEdge {
+		return nil
+	}
+	if h.Edge == nil || h.Edge.DatastreamID == "" {
 		return errors.New("edge.datastream_id: required with trust edge")
 	}
-	switch e.OnLookupError {
-	case "":
-		e.OnLookupError = onLookupErrorNone
-	case onLookupErrorNone, onLookupErrorClient:
-	default:
-		return fmt.Errorf("edge.on_lookup_error: unknown value %q (want none or client)", e.OnLookupError)
+	switch h.Edge.OnLookupError {
+	case "", onLookupErrorNone, onLookupErrorClient:
+		return nil
 	}
-	t.fallback = e.OnLookupError
+	return fmt.Errorf("edge.on_lookup_error: unknown value %q (want none or client)", h.Edge.OnLookupError)
+}
+
+// edgeResolver builds (or reuses, across config reloads) the Edge Network resolver.
+func (h *Handler) edgeResolver(repl *caddy.Replacer) (*edge.Resolver, error) {
+	e := h.Edge
 	opts := edge.Options{BaseURL: e.URL, DatastreamID: e.DatastreamID, OrgID: h.OrgID, DestinationAlias: e.DestinationAlias}
 	if e.ClientID != "" {
 		opts.Auth = &edge.AuthConfig{ClientID: repl.ReplaceAll(e.ClientID, ""), ClientSecret: repl.ReplaceAll(e.ClientSecret, ""), IMSURL: e.IMSURL}
@@ -149,140 +156,35 @@ func (h *Handler) provisionEdge(t *trust, repl *caddy.Replacer) error {
 		},
 	})
 	if err != nil {
-		return fmt.Errorf("edge: %w", err)
+		return nil, fmt.Errorf("edge: %w", err)
 	}
-	t.resolver = resolver
-	return nil
+	return resolver, nil
 }
 
-// resolveMembership returns the shopper's membership as the trust mode allows. pricing says
-// whether the request prices a cart or places an order, the only requests worth an Edge
-// Network lookup. It may add the signed membership cookie to w.
+// resolveMembership returns the shopper's membership as the trust mode allows, logging and
+// counting dropped input; it may add the signed membership cookie to w.
 func (h *Handler) resolveMembership(w http.ResponseWriter, r *http.Request, pricing bool) (membership.Membership, string) {
-	t := h.trust
-	if t == nil {
-		return h.readMembership(r), ""
+	res := h.trust.Resolve(r, pricing)
+	if res.Cookie != nil {
+		w.Header().Add("Set-Cookie", res.Cookie.String())
 	}
-	if h.membership.HonorDNT && membership.DoNotTrack(r) {
-		return membership.Membership{Origin: membership.OriginDNT}, ""
-	}
-	ecid := t.identity(r)
-	if m, ok := h.signedMembership(r, ecid); ok {
-		return m, ecid
-	}
-	if t.mode != TrustEdge || !pricing || ecid == "" {
-		return membership.Membership{Origin: membership.OriginNone}, ecid
-	}
-	segments, err := t.resolver.Segments(r.Context(), edge.Identity{
-		ECID:         ecid,
-		Cluster:      cookieValue(r, edge.ClusterCookieName(t.orgID)),
-		StateEntries: t.stateEntries(r),
-		Domain:       hostOnly(r.Host),
-	})
-	if err != nil {
-		h.logger.Warn("edge network lookup failed", zap.String("outcome", edge.Outcome(err)), zap.Error(err))
-		if t.fallback == onLookupErrorClient {
-			return h.readMembership(r), ecid
-		}
-		return membership.Membership{Origin: membership.OriginNone}, ecid
-	}
-	m := membership.Normalize(h.membership, strings.Join(segments, ","))
-	m.Origin = originEdge
-	h.setMembershipCookie(w, m.Segments, ecid)
-	return m, ecid
+	h.noteDropped(res.Membership)
+	return res.Membership, res.ECID
 }
 
-// signedMembership reads the sidecar's own cookie; a tampered, expired or foreign one is
-// ignored and counted.
-func (h *Handler) signedMembership(r *http.Request, ecid string) (membership.Membership, bool) {
-	t := h.trust
-	value := cookieValue(r, t.cookie)
-	if value == "" {
-		return membership.Membership{}, false
-	}
-	sm, err := t.keys.Decode(value, time.Now(), ecid)
-	if err != nil {
-		metrics.signatureRejections.WithLabelValues(rejectionReason(err)).Inc()
-		return membership.Membership{}, false
-	}
-	m := membership.Normalize(h.membership, strings.Join(sm.Segments, ","))
-	m.Origin = originSigned
-	return m, true
-}
-
-// setMembershipCookie signs what was resolved so later requests need no lookup.
-func (h *Handler) setMembershipCookie(w http.ResponseWriter, segments []string, ecid string) {
-	t := h.trust
-	value, err := t.keys.Encode(signed.Membership{Segments: segments, ECID: ecid, Expires: time.Now().Add(t.ttl)})
-	if err != nil {
-		h.logger.Warn("membership cookie not set", zap.Error(err))
-		return
-	}
-	w.Header().Add("Set-Cookie", signed.Cookie(t.cookie, value, t.ttl).String())
-}
-
-// identity returns the ECID of the request's Web SDK identity cookie, or "".
-func (t *trust) identity(r *http.Request) string {
-	raw := cookieValue(r, edge.IdentityCookieName(t.orgID))
-	if raw == "" {
-		return ""
-	}
-	ecid, err := edge.DecodeECID(raw)
-	if err != nil {
-		metrics.signatureRejections.WithLabelValues("identity").Inc()
-		return ""
-	}
-	return ecid
-}
-
-// stateEntries are the browser's kndctr_* cookies, forwarded to the Edge Network.
-func (t *trust) stateEntries(r *http.Request) []edge.StateEntry {
-	var out []edge.StateEntry
-	for _, c := range r.Cookies() {
-		if strings.HasPrefix(c.Name, "kndctr_") {
-			out = append(out, edge.StateEntry{Key: c.Name, Value: c.Value})
+// noteDropped logs and counts membership input that was over the caps or invalid.
+func (h *Handler) noteDropped(m membership.Membership) {
+	if m.Truncated {
+		metrics.truncatedRequests.Inc()
+		if h.overCap.allow() {
+			h.logger.Warn("audience membership over the cap; the rest was ignored",
+				zap.Int("max_segments", h.MaxSegments),
+				zap.Int("max_bytes", h.MaxBytes),
+				zap.String("origin", string(m.Origin)))
 		}
 	}
-	return out
-}
-
-// pinned reports whether cartID may be priced for ecid: the first ECID seen with a cart
-// owns it, so a copied identity cookie cannot move audiences onto another shopper's cart.
-func (t *trust) pinned(cartID, ecid string) bool {
-	if cartID == "" {
-		return true
+	if m.Invalid > 0 {
+		metrics.invalidSegments.Add(float64(m.Invalid))
+		h.debug("dropped invalid audience ids", zap.Int("invalid", m.Invalid), zap.String("origin", string(m.Origin)))
 	}
-	if owner, ok := t.pins.Get(cartID); ok {
-		return owner == ecid
-	}
-	t.pins.Add(cartID, ecid)
-	return true
-}
-
-func rejectionReason(err error) string {
-	switch {
-	case errors.Is(err, signed.ErrExpired):
-		return "expired"
-	case errors.Is(err, signed.ErrOtherECID):
-		return "other_ecid"
-	case errors.Is(err, signed.ErrBadSignature):
-		return "bad_signature"
-	}
-	return "malformed"
-}
-
-// cookieValue returns the first cookie called name, or "".
-func cookieValue(r *http.Request, name string) string {
-	c, err := r.Cookie(name)
-	if err != nil {
-		return ""
-	}
-	return c.Value
-}
-
-func hostOnly(hostport string) string {
-	if host, _, err := net.SplitHostPort(hostport); err == nil {
-		return host
-	}
-	return hostport
 }

@@ -69,7 +69,9 @@ func TestTrustSigned(t *testing.T) {
 	}
 }
 
-func TestTrustProvisionErrors(t *testing.T) {
+// TestTrustConfigErrors: a trust configuration that cannot work is refused by Validate (the
+// combinations) or Provision (a key that cannot be read).
+func TestTrustConfigErrors(t *testing.T) {
 	for _, h := range []*Handler{
 		{Trust: "browser"},
 		{Trust: TrustSigned, MembershipKeys: []string{testKey}},                 // no org
@@ -79,9 +81,13 @@ func TestTrustProvisionErrors(t *testing.T) {
 		{Trust: TrustEdge, OrgID: testOrg, MembershipKeys: []string{testKey}, Edge: &EdgeConfig{DatastreamID: "d", OnLookupError: "maybe"}},
 	} {
 		ctx, cancel := newTestContext()
-		if err := h.Provision(ctx); err == nil {
-			t.Errorf("Provision(%+v) = nil, want an error", h)
+		err := h.Provision(ctx)
+		if err == nil {
+			err = h.Validate()
 			_ = h.Cleanup()
+		}
+		if err == nil {
+			t.Errorf("Provision and Validate(%+v) = nil, want an error", h)
 		}
 		cancel()
 	}

@@ -22,24 +22,8 @@ type upstream struct {
 	next caddyhttp.Handler
 }
 
-// graphQLError is one entry of a GraphQL response's errors.
-type graphQLError struct {
-	Message string `json:"message"`
-}
-
-// graphQLResponse is the top level of a GraphQL response.
-type graphQLResponse struct {
-	Data   map[string]json.RawMessage `json:"data"`
-	Errors []graphQLError             `json:"errors"`
-}
-
-// call POSTs one operation and returns the raw response body.
-func (u upstream) call(query string, variables map[string]any) ([]byte, error) {
-	return u.callNamed(query, "", variables)
-}
-
-// callNamed is call for a document with several operations.
-func (u upstream) callNamed(query, operationName string, variables map[string]any) ([]byte, error) {
+// Do POSTs one operation and returns the raw answer; it implements gate.Doer.
+func (u upstream) Do(query, operationName string, variables map[string]any) ([]byte, error) {
 	op := map[string]any{"query": query, "variables": variables}
 	if operationName != "" {
 		op["operationName"] = operationName
@@ -82,27 +66,6 @@ func (u upstream) callNamed(query, operationName string, variables map[string]an
 
 // maxOwnAnswer bounds the decoded answers to the sidecar's own calls.
 const maxOwnAnswer = 16 << 20
-
-// callData is call with the response decoded; GraphQL errors become an error.
-func (u upstream) callData(query string, variables map[string]any) (map[string]json.RawMessage, error) {
-	raw, err := u.call(query, variables)
-	if err != nil {
-		return nil, err
-	}
-	var resp graphQLResponse
-	if err := json.Unmarshal(raw, &resp); err != nil {
-		return nil, fmt.Errorf("upstream answer: %w", err)
-	}
-	if len(resp.Errors) > 0 {
-		return resp.Data, upstreamError{resp.Errors[0].Message}
-	}
-	return resp.Data, nil
-}
-
-// upstreamError is a GraphQL error the backend answered with.
-type upstreamError struct{ message string }
-
-func (e upstreamError) Error() string { return "backend: " + e.message }
 
 // memoryWriter is the ResponseWriter of the sidecar's own upstream calls.
 type memoryWriter struct {

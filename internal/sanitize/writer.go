@@ -405,3 +405,15 @@ func marshalString(v string) ([]byte, error) {
 	}
 	return bytes.TrimRight(b.Bytes(), "\n"), nil
 }
+
+// Bytes sanitizes b in memory.
+func Bytes(b []byte, hidden string, secrets *Secrets) []byte {
+	if len(b) == 0 {
+		return b
+	}
+	var out bytes.Buffer
+	s := NewWriter(&out, hidden, secrets)
+	_, _ = s.Write(b)
+	_ = s.Close()
+	return out.Bytes()
+}

@@ -1,4 +1,4 @@
-package caddymodule
+package gate
 
 import (
 	"bufio"
@@ -13,16 +13,13 @@ import (
 	"sync/atomic"
 
 	lru "github.com/hashicorp/golang-lru/v2"
-
-	"github.com/caddy-audiences/caddy-audiences/internal/gate"
 )
 
 // Limits of a coupon pool.
 const (
-	maxPoolCodes       = 1_000_000 // codes read from one coupons_file
-	poolAssignments    = 100_000   // carts whose pool code is remembered
-	minPoolPrefix      = 3         // shortest common prefix that makes scrubbing fast
-	maxPoolCodesPerRun = 3         // pool codes tried on one cart in one sync
+	maxPoolCodes    = 1_000_000 // codes read from one coupons_file
+	poolAssignments = 100_000   // carts whose pool code is remembered
+	minPoolPrefix   = 3         // shortest common prefix that makes scrubbing fast
 )
 
 // Pool code states.
@@ -32,10 +29,10 @@ const (
 	codeSpent              // Magento refused it (used up): never handed out again
 )
 
-// couponPool is the pool of single-use Magento codes of one enforced rule (its coupons_file):
+// Pool is the pool of single-use Magento codes of one enforced rule (its coupons_file):
 // each cart gets a code of its own. Assignments live in memory; a cart that already holds a
 // code of the pool (after a restart) keeps it.
-type couponPool struct {
+type Pool struct {
 	ruleID string
 	path   string
 	sum    [sha256.Size]byte // of the file, to keep the state across rule reloads
@@ -57,12 +54,12 @@ type couponPool struct {
 // loadPool reads a coupons_file: one code per line, blank lines and lines starting with #
 // skipped. Codes are letters, digits, "-" and "_" (what Magento generates), so that they can
 // be found in responses.
-func loadPool(ruleID, path string) (*couponPool, error) {
+func loadPool(ruleID, path string) (*Pool, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	p := &couponPool{ruleID: ruleID, path: path, sum: sha256.Sum256(raw), index: map[string]int{}}
+	p := &Pool{ruleID: ruleID, path: path, sum: sha256.Sum256(raw), index: map[string]int{}}
 	sc := bufio.NewScanner(bytes.NewReader(raw))
 	sc.Buffer(make([]byte, 0, 4096), 1<<20)
 	line := 0
@@ -126,10 +123,10 @@ func commonPrefix(prefix, code string, first bool) string {
 }
 
 // fastScrub reports whether the pool's codes can be found in a body by their common prefix.
-func (p *couponPool) fastScrub() bool { return len(p.prefix) >= minPoolPrefix }
+func (p *Pool) fastScrub() bool { return len(p.prefix) >= minPoolPrefix }
 
 // has reports whether code belongs to the pool.
-func (p *couponPool) has(code string) bool {
+func (p *Pool) has(code string) bool {
 	_, ok := p.index[strings.ToUpper(code)]
 	return ok
 }
@@ -137,7 +134,7 @@ func (p *couponPool) has(code string) bool {
 // assign returns the pool code of a cart: one of the pool's codes the cart already holds
 // (adopted), else the code handed to it before, else the next code not yet handed out. It
 // returns "" for a cart without id or when the pool is used up.
-func (p *couponPool) assign(cartID string, held []string) string {
+func (p *Pool) assign(cartID string, held []string) string {
 	if cartID == "" {
 		return ""
 	}
@@ -166,7 +163,7 @@ func (p *couponPool) assign(cartID string, held []string) string {
 }
 
 // spend marks a code Magento refused: no cart gets it again.
-func (p *couponPool) spend(code string) {
+func (p *Pool) spend(code string) {
 	i, ok := p.index[strings.ToUpper(code)]
 	if !ok {
 		return
@@ -177,7 +174,7 @@ func (p *couponPool) spend(code string) {
 }
 
 // spendAssigned marks the code assigned to a cart as refused, if it has one.
-func (p *couponPool) spendAssigned(cartID string) {
+func (p *Pool) spendAssigned(cartID string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if i, ok := p.assigned.Peek(cartID); ok {
@@ -185,8 +182,8 @@ func (p *couponPool) spendAssigned(cartID string) {
 	}
 }
 
-// left counts the codes not handed out yet.
-func (p *couponPool) left() int {
+// Left counts the codes not handed out yet.
+func (p *Pool) Left() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	n := 0
@@ -199,7 +196,7 @@ func (p *couponPool) left() int {
 }
 
 // addCodes puts the pool's codes into the gate's set.
-func (p *couponPool) addCodes(set gate.Codes) {
+func (p *Pool) addCodes(set Codes) {
 	for upper := range p.index {
 		set[upper] = struct{}{}
 	}
@@ -209,7 +206,7 @@ func (p *couponPool) addCodes(set gate.Codes) {
 // pool's common prefix: every occurrence is extended over code characters and every length
 // a pool code can have is looked up. Strings JSON-escaped or written with non-ASCII case
 // variants are searched after decoding.
-func (p *couponPool) found(body []byte, out []string) []string {
+func (p *Pool) found(body []byte, out []string) []string {
 	out = p.foundIn(body, out)
 	if !mayHideCodes(body) {
 		return out
@@ -242,7 +239,7 @@ func mayHideCodes(body []byte) bool {
 }
 
 // foundIn is found on plain bytes.
-func (p *couponPool) foundIn(b []byte, out []string) []string {
+func (p *Pool) foundIn(b []byte, out []string) []string {
 	var key [64]byte
 	for from := 0; ; {
 		i := indexFoldASCII(b, p.prefix, from)
@@ -326,15 +323,15 @@ func containsString(list []string, s string) bool {
 	return false
 }
 
-// poolCache keeps the pools of a handler across rule reloads: a pool whose rule and file are
+// PoolCache keeps the pools of a handler across rule reloads: a pool whose rule and file are
 // unchanged keeps its assignments and spent codes.
-type poolCache struct {
+type PoolCache struct {
 	mu    sync.Mutex
-	pools map[string]*couponPool // rule id + "\n" + path
+	pools map[string]*Pool // rule id + "\n" + path
 }
 
-// load returns the pool of a rule, reusing the previous one when the file is the same.
-func (c *poolCache) load(ruleID, path string) (*couponPool, error) {
+// Load returns the pool of a rule, reusing the previous one when the file is the same.
+func (c *PoolCache) Load(ruleID, path string) (*Pool, error) {
 	p, err := loadPool(ruleID, path)
 	if err != nil {
 		return nil, fmt.Errorf("coupons_file %s: %w", path, err)
@@ -346,7 +343,7 @@ func (c *poolCache) load(ruleID, path string) (*couponPool, error) {
 		return old, nil
 	}
 	if c.pools == nil {
-		c.pools = map[string]*couponPool{}
+		c.pools = map[string]*Pool{}
 	}
 	c.pools[key] = p
 	return p, nil

@@ -5,13 +5,14 @@ import (
 	"time"
 )
 
-// everyMinute lets one event through per minute; it rate-limits repeated warnings.
-type everyMinute struct {
+// logThrottle lets one event through per minute, so a repeated warning is logged at most
+// once a minute.
+type logThrottle struct {
 	last atomic.Int64 // unix nanoseconds of the last event let through
 }
 
 // allow reports whether an event may be logged now.
-func (e *everyMinute) allow() bool {
+func (e *logThrottle) allow() bool {
 	now := time.Now().UnixNano()
 	last := e.last.Load()
 	if last != 0 && now-last < int64(time.Minute) {

@@ -1,4 +1,4 @@
-package caddymodule
+package gate
 
 import (
 	"fmt"
@@ -83,8 +83,8 @@ func TestPoolAssignment(t *testing.T) {
 		t.Fatalf("after spend %q", got)
 	}
 	q.spendAssigned("cart-d")
-	if got := q.assign("cart-d", nil); got != "" || q.left() != 0 {
-		t.Fatalf("used up pool gave %q, %d left", got, q.left())
+	if got := q.assign("cart-d", nil); got != "" || q.Left() != 0 {
+		t.Fatalf("used up pool gave %q, %d left", got, q.Left())
 	}
 }
 
@@ -124,7 +124,7 @@ func TestPoolFound(t *testing.T) {
 }
 
 // poolGate builds the gate of a rule set with one single-code rule and one pool rule.
-func poolGate(t *testing.T, poolFile string) *gateRules {
+func poolGate(t *testing.T, poolFile string) *Rules {
 	t.Helper()
 	rs, err := rules.Decode([]byte(`{"rules": [
 		{"id": "vip", "label": "VIP price", "audiences": {"any": ["vip"]}, "enforce": {"coupon": "AUD-VIP-7Q2X"}},
@@ -133,7 +133,7 @@ func poolGate(t *testing.T, poolFile string) *gateRules {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := newGateRules(rs, &poolCache{}, zap.NewNop())
+	g := NewRules(rs, &PoolCache{}, zap.NewNop())
 	if g == nil {
 		t.Fatal("no gate")
 	}
@@ -157,7 +157,7 @@ func TestGatePool(t *testing.T) {
 		t.Fatal("ruleOf")
 	}
 	body := []byte(`{"data":{"cart":{"applied_coupons":[{"code":"AUDPOOL-0002"}],"prices":{"discounts":[{"label":"audpool-0002","amount":{"value":5}}]}}},"errors":[{"message":"The coupon code \"AUDPOOL-0001\" isn't valid."}]}`)
-	out := g.scrubBody(body)
+	out := g.Scrub(body)
 	if strings.Contains(strings.ToUpper(string(out)), "AUDPOOL-") || !strings.Contains(string(out), `"label":"Pool price"`) {
 		t.Fatalf("scrubbed: %s", out)
 	}
@@ -166,10 +166,10 @@ func TestGatePool(t *testing.T) {
 		t.Fatalf("a body without pool codes is scrubbed of %q", codes)
 	}
 	// A reload with the same file keeps the assignments; a broken file leaves the rule out.
-	pools := &poolCache{}
-	p1, _ := pools.load("pool", path)
+	pools := &PoolCache{}
+	p1, _ := pools.Load("pool", path)
 	p1.assign("cart-z", nil)
-	if p2, _ := pools.load("pool", path); p2 != p1 {
+	if p2, _ := pools.Load("pool", path); p2 != p1 {
 		t.Fatal("pool state lost on reload")
 	}
 	if g := poolGate(t, filepath.Join(t.TempDir(), "missing.txt")); len(g.pools) != 0 || g.byRule["vip"] == "" {
@@ -184,12 +184,12 @@ func TestRefusedPoolCode(t *testing.T) {
 		"AUDPOOL-0001 coupon exceeds usage limit.":                      "AUDPOOL-0001",
 		"A coupon is already applied to the cart. Please remove it ...": "",
 	} {
-		err := &applyError{code: "AUDPOOL-0001", rule: "pool", err: upstreamError{msg}}
+		err := &ApplyError{Code: "AUDPOOL-0001", Rule: "pool", Err: &MagentoError{msg}}
 		if got := g.refusedPoolCode(err); got != want {
 			t.Errorf("%q: %q", msg, got)
 		}
 	}
-	if got := g.refusedPoolCode(&applyError{code: "AUD-VIP-7Q2X", err: upstreamError{"The coupon code isn't valid."}}); got != "" {
+	if got := g.refusedPoolCode(&ApplyError{Code: "AUD-VIP-7Q2X", Err: &MagentoError{"The coupon code isn't valid."}}); got != "" {
 		t.Errorf("a single code is never rotated: %q", got)
 	}
 }

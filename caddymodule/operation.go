@@ -1,0 +1,143 @@
+package caddymodule
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/caddy-audiences/caddy-audiences/internal/cartql"
+	"github.com/caddy-audiences/caddy-audiences/internal/gate"
+	"github.com/caddy-audiences/caddy-audiences/internal/gqlhttp"
+	"github.com/caddy-audiences/caddy-audiences/internal/magentopath"
+	"github.com/caddy-audiences/caddy-audiences/rules"
+)
+
+// operation is what the first stage of a request works out: the rules and gate in force,
+// and, on the GraphQL path, the operation's plan and variables. A nil operation passes
+// through untouched.
+type operation struct {
+	rules   *rules.RuleSet
+	gates   *gate.Rules // nil without enforced rules
+	at      time.Time   // when the rules are evaluated
+	preview bool        // at is a staging preview time
+
+	req       *gqlhttp.Request
+	plan      *cartql.Plan // nil: the answer only has to be kept free of gate codes
+	variables map[string]any
+	cutOnly   bool // the answer is not GraphQL: gate codes are cut, not scrubbed
+}
+
+// prices reports whether the operation prices a cart or places an order, the requests
+// worth an Edge Network lookup.
+func (op *operation) prices() bool {
+	return op != nil && op.plan != nil && (op.plan.HasCart() || op.plan.PlacesOrder())
+}
+
+// readOperation works out what r asks for. With gate rules in force a request is read
+// exactly as Magento reads it, or refused: then answered is true and w holds the answer.
+func (h *Handler) readOperation(w http.ResponseWriter, r *http.Request) (op *operation, answered bool) {
+	at, preview := h.evaluationTime(r)
+	rs := h.ruleSet()
+	if rs == nil || rs.Len() == 0 {
+		return nil, false
+	}
+	op = &operation{rules: rs, gates: h.state.gates.Get(rs, h.logger), at: at, preview: preview}
+	if r.URL.Path != h.GraphQLPath {
+		return h.readOtherRoute(w, r, op)
+	}
+	if r.Header.Get("Upgrade") != "" {
+		return nil, false
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		if op.gates != nil && r.Method != http.MethodHead && r.Method != http.MethodOptions {
+			h.refuse(w, http.StatusBadRequest, "method", msgUnreadable, errors.New(r.Method))
+			return nil, true
+		}
+		return nil, false // HEAD, OPTIONS and the rest pass through
+	}
+	req, err := h.readGraphQL(r, op.gates)
+	var ref *gqlhttp.Refusal
+	switch {
+	case errors.As(err, &ref):
+		h.refuseRead(w, ref)
+		return nil, true
+	case err != nil:
+		return nil, false
+	}
+	plan, err := h.plans.plan(req)
+	if err == nil && op.gates != nil && plan.Reserved() {
+		err = &gqlhttp.Refusal{Status: http.StatusBadRequest, Reason: "reserved", Err: errors.New("the query uses the sidecar's reserved prefix " + cartql.HiddenPrefix)}
+	}
+	if err == nil {
+		op.variables, err = req.DecodeVariables()
+	}
+	if err != nil {
+		if op.gates == nil {
+			h.debug("graphql operation not rewritten", zap.Error(err))
+			return nil, false
+		}
+		if !errors.As(err, &ref) {
+			ref = &gqlhttp.Refusal{Status: http.StatusBadRequest, Reason: "unparsable", Err: err}
+		}
+		h.refuseRead(w, ref)
+		return nil, true
+	}
+	if !plan.HasCart() && op.gates == nil {
+		return nil, false
+	}
+	op.req, op.plan = req, plan
+	return op, false
+}
+
+// readOtherRoute looks at a request outside the GraphQL path: only with gate rules in force
+// does it matter (see checkRoute); REST cart answers are then kept free of gate codes.
+func (h *Handler) readOtherRoute(w http.ResponseWriter, r *http.Request, op *operation) (*operation, bool) {
+	if op.gates == nil {
+		return nil, false
+	}
+	if h.checkRoute(w, r, op.gates) {
+		return nil, true
+	}
+	if magentopath.Match(r.URL.EscapedPath()).Kind != magentopath.RESTCart {
+		return nil, false
+	}
+	op.cutOnly = true
+	return op, false
+}
+
+// readGraphQL reads the GraphQL operation of r. With gates it reads as Magento does or
+// refuses (a *gqlhttp.Refusal), and every operation is planned: the plan cache keeps the
+// analysis of those without carts too. Without, operations that name no cart are skipped.
+func (h *Handler) readGraphQL(r *http.Request, gates *gate.Rules) (*gqlhttp.Request, error) {
+	if gates != nil {
+		return gqlhttp.ReadStrict(r, h.MaxBody)
+	}
+	req, err := gqlhttp.Read(r, h.MaxBody, h.plans.planner.Mentions)
+	if err != nil && !errors.Is(err, gqlhttp.ErrNotGraphQL) {
+		h.debug("graphql request not rewritten", zap.Error(err))
+	}
+	return req, err
+}
+
+// evaluationTime is now, or the preview time a staging request asks for. The preview header
+// never reaches the backend.
+func (h *Handler) evaluationTime(r *http.Request) (time.Time, bool) {
+	r.Header.Del(PreviewResponseHeader)
+	name := h.PreviewTimeHeader
+	if name == "" {
+		return time.Now(), false
+	}
+	v := r.Header.Get(name)
+	r.Header.Del(name)
+	if v == "" {
+		return time.Now(), false
+	}
+	at, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		h.debug("preview time ignored", zap.String("value", v), zap.Error(err))
+		return time.Now(), false
+	}
+	return at, true
+}
