@@ -3,7 +3,6 @@ package caddymodule
 import (
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/dustin/go-humanize"
@@ -11,10 +10,6 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
-
-	"github.com/caddy-audiences/caddy-audiences/internal/gate"
-	"github.com/caddy-audiences/caddy-audiences/internal/membership"
-	"github.com/caddy-audiences/caddy-audiences/rules"
 )
 
 func init() {
@@ -88,9 +83,6 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			if err != nil {
 				return err
 			}
-			if !membership.Source(v).Valid() {
-				return d.Errf("source: unknown value %q (want header_then_cookie, header, cookie or union)", v)
-			}
 			h.Source = v
 		case "honor_dnt":
 			v, err := oneArg(d)
@@ -136,9 +128,6 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			if err != nil {
 				return err
 			}
-			if !strings.HasPrefix(v, "/") {
-				return d.Errf("graphql_path: must start with /, got %q", v)
-			}
 			h.GraphQLPath = v
 		case "max_body":
 			v, err := oneArg(d)
@@ -173,9 +162,6 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			v, err := oneArg(d)
 			if err != nil {
 				return err
-			}
-			if _, err := rules.ParseTaxCalculation(v); err != nil {
-				return d.Errf("tax_calculation: %v", err)
 			}
 			h.TaxCalculation = v
 		case "cart_fields":
@@ -240,17 +226,11 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			if err != nil {
 				return err
 			}
-			if !gate.Policy(v).Valid() {
-				return d.Errf("gate_policy: unknown value %q (want shopper_wins or audience_wins)", v)
-			}
 			h.GatePolicy = v
 		case "trust":
 			v, err := oneArg(d)
 			if err != nil {
 				return err
-			}
-			if v != TrustClient && v != TrustSigned && v != TrustEdge {
-				return d.Errf("trust: unknown value %q (want client, signed or edge)", v)
 			}
 			h.Trust = v
 		case "org_id":
@@ -337,9 +317,6 @@ func (h *Handler) unmarshalEdge(d *caddyfile.Dispenser) error {
 		case "destination_alias":
 			e.DestinationAlias = v
 		case "on_lookup_error":
-			if v != onLookupErrorNone && v != onLookupErrorClient {
-				return d.Errf("on_lookup_error: unknown value %q (want none or client)", v)
-			}
 			e.OnLookupError = v
 		default:
 			return d.Errf("edge: unrecognized subdirective %q", sub)

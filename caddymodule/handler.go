@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -21,8 +22,8 @@ import (
 
 	"github.com/caddy-audiences/caddy-audiences/internal/gate"
 	"github.com/caddy-audiences/caddy-audiences/internal/membership"
-	"github.com/caddy-audiences/caddy-audiences/internal/trust"
 	"github.com/caddy-audiences/caddy-audiences/internal/sources"
+	"github.com/caddy-audiences/caddy-audiences/internal/trust"
 	"github.com/caddy-audiences/caddy-audiences/rules"
 )
 
@@ -368,6 +369,9 @@ func (h *Handler) Validate() error {
 	}
 	if h.MaxBody < 0 {
 		return fmt.Errorf("max_body: must be positive, got %d", h.MaxBody)
+	}
+	if !strings.HasPrefix(h.GraphQLPath, "/") {
+		return fmt.Errorf("graphql_path: must start with /, got %q", h.GraphQLPath)
 	}
 	if _, err := rules.ParseTaxCalculation(h.TaxCalculation); err != nil {
 		return fmt.Errorf("tax_calculation: %w", err)
