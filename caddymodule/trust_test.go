@@ -134,3 +134,23 @@ func BenchmarkTrustedMembership(b *testing.B) {
 		})
 	}
 }
+
+// TestReloadKeepsCartPins: cart pins live in the handler's shared state, so the config that
+// a caddy reload provisions still knows which ECID owns which cart.
+func TestReloadKeepsCartPins(t *testing.T) {
+	cfg := func() *Handler {
+		return &Handler{Name: "pins-reload", Trust: TrustSigned, OrgID: testOrg, MembershipKeys: []string{testKey}}
+	}
+	old := provisioned(t, cfg())
+	if !old.pins.Allow("cart-1", testECID) {
+		t.Fatal("a new cart must be pinned to its first ECID")
+	}
+	reloaded := provisioned(t, cfg()) // provisioned before the old config is cleaned up
+	_ = old.Cleanup()
+	if reloaded.pins.Allow("cart-1", "11111111111111111111111111111111111111") {
+		t.Fatal("after a reload another ECID could take a pinned cart")
+	}
+	if !reloaded.pins.Allow("cart-1", testECID) {
+		t.Fatal("the owner lost its cart on reload")
+	}
+}
