@@ -14,7 +14,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 
-	"github.com/caddy-audiences/caddy-audiences/internal/gate"
+	"github.com/caddy-audiences/caddy-audiences/internal/report"
 	"github.com/caddy-audiences/caddy-audiences/internal/sources"
 	"github.com/caddy-audiences/caddy-audiences/rules"
 )
@@ -25,14 +25,6 @@ func init() {
 
 // maxSimulateBody is the largest simulate request accepted.
 const maxSimulateBody = 1 << 20
-
-// Rule statuses in GET /audiences/rules and the dashboard.
-const (
-	statusActive    = "active"
-	statusInactive  = "inactive"
-	statusScheduled = "scheduled"
-	statusExpired   = "expired"
-)
 
 // adminAPI serves the audiences endpoints and dashboard on Caddy's admin endpoint: the
 // audience catalog with hit counts, the rule sets in force, simulation and forced reloads.
@@ -64,24 +56,10 @@ type audiencesResponse struct {
 
 // handlerAudiences is one handler's audience table.
 type handlerAudiences struct {
-	Name      string          `json:"name"`
-	Catalog   *sources.Status `json:"catalog"` // null without a catalog
-	Audiences []audienceRow   `json:"audiences"`
-	Warnings  []string        `json:"warnings"`
-}
-
-// audienceRow is one audience: its catalog entry (empty when only rules name it), the rules
-// that use it and its hit counts.
-type audienceRow struct {
-	ID          string   `json:"id"`
-	Name        string   `json:"name"`
-	Description string   `json:"description"`
-	Origin      string   `json:"origin"`
-	Websites    []string `json:"websites"`
-	LastUpdated string   `json:"last_updated"`
-	InCatalog   bool     `json:"in_catalog"`
-	Rules       []string `json:"rules"`
-	Hits        HitCount `json:"hits"`
+	Name      string               `json:"name"`
+	Catalog   *sources.Status      `json:"catalog"` // null without a catalog
+	Audiences []report.AudienceRow `json:"audiences"`
+	Warnings  []string             `json:"warnings"`
 }
 
 // rulesResponse is the body of GET /audiences/rules.
@@ -94,18 +72,9 @@ type rulesResponse struct {
 type handlerRules struct {
 	Name string `json:"name"`
 	*sources.Status
-	Timezone string    `json:"timezone,omitempty"`
-	Count    int       `json:"count"`
-	Rules    []ruleRow `json:"rules"`
-}
-
-// ruleRow is one rule as written in the rule file, with its status now.
-type ruleRow struct {
-	ID     string     `json:"id"`
-	Status string     `json:"status"`
-	Rule   rules.Rule `json:"rule"`
-	// Gate counts the coupon gate's actions for an enforced rule.
-	Gate *gate.State `json:"gate,omitempty"`
+	Timezone string           `json:"timezone,omitempty"`
+	Count    int              `json:"count"`
+	Rules    []report.RuleRow `json:"rules"`
 }
 
 // simulateRequest is the body of POST /audiences/simulate.
@@ -179,16 +148,16 @@ func (adminAPI) handleSimulate(w http.ResponseWriter, r *http.Request) error {
 	}
 	cart, err := rules.DecodeCart(req.Cart)
 	if err != nil {
-		return badRequest(fmt.Errorf("cart: %s", describeDecodeError(err)))
+		return badRequest(fmt.Errorf("cart: %s", report.DescribeDecodeError(err)))
 	}
 	if req.Store != "" {
 		cart.Store = req.Store
 	}
-	at, err := parseAt(req.At, rs.Timezone())
+	at, err := report.ParseAt(req.At, rs.Timezone())
 	if err != nil {
 		return badRequest(fmt.Errorf("at: %w", err))
 	}
-	res := rs.Evaluate(cart, parseSegments(strings.Join(req.Segments, ",")), at)
+	res := rs.Evaluate(cart, report.ParseSegments(strings.Join(req.Segments, ",")), at)
 	out, err := indentJSON(res)
 	if err != nil {
 		return fmt.Errorf("writing the result: %w", err)
@@ -248,15 +217,6 @@ func describeJSONError(err error) string {
 		return fmt.Sprintf("%s: must be %s, got %s", typ.Field, want, typ.Value)
 	}
 	return strings.TrimPrefix(err.Error(), "json: ")
-}
-
-// describeDecodeError lists every problem of a *rules.DecodeError on one line.
-func describeDecodeError(err error) string {
-	var de *rules.DecodeError
-	if errors.As(err, &de) && len(de.Problems) > 0 {
-		return strings.Join(de.Problems, "; ")
-	}
-	return err.Error()
 }
 
 // handleReload checks every handler's sources now, or those of ?handler=name.
@@ -352,98 +312,21 @@ func (s *handlerState) sourceStatus() (rulesStatus, catalogStatus *sources.Statu
 	return rulesStatus, catalogStatus
 }
 
-// audienceTable lists the catalog in file order, then audiences that rules name but the
-// catalog lacks, with the rules that use each and their hit counts.
+// audienceTable is the handler's audience table (see report.AudienceTable).
 func (s *handlerState) audienceTable(now time.Time) handlerAudiences {
 	_, catalogStatus := s.sourceStatus()
-	out := handlerAudiences{Name: s.name, Catalog: catalogStatus, Audiences: []audienceRow{}, Warnings: []string{}}
-	var used map[string][]string
-	rs, cat := s.ruleSet(), s.audienceCatalog()
-	if rs != nil {
-		used = rs.Audiences()
-	}
-	for _, a := range cat.All() {
-		out.Audiences = append(out.Audiences, audienceRow{
-			ID: a.ID, Name: a.Name, Description: a.Description, Origin: a.Origin,
-			Websites: nonNil(a.Websites), LastUpdated: a.LastUpdated, InCatalog: true,
-			Rules: nonNil(used[a.ID]), Hits: s.hits.get(a.ID, now),
-		})
-	}
-	var missing []string
-	for id := range used {
-		if !cat.Has(id) {
-			missing = append(missing, id)
-		}
-	}
-	slices.Sort(missing)
-	for _, id := range missing {
-		out.Audiences = append(out.Audiences, audienceRow{
-			ID: id, Websites: []string{}, Rules: used[id], Hits: s.hits.get(id, now),
-		})
-	}
-	if cat == nil {
-		return out // without a catalog every audience is allowed; nothing to warn about
-	}
-	for _, id := range missing {
-		out.Warnings = append(out.Warnings, fmt.Sprintf("audience %q is used by rules %s but is not in the audience catalog",
-			id, strings.Join(used[id], ", ")))
-	}
-	return out
+	rows, warnings := report.AudienceTable(s.ruleSet(), s.audienceCatalog(), s.hits, now)
+	return handlerAudiences{Name: s.name, Catalog: catalogStatus, Audiences: rows, Warnings: warnings}
 }
 
-// ruleTable lists the rule set in force with each rule's status at now.
+// ruleTable is the handler's rule set in force with each rule's status at now.
 func (s *handlerState) ruleTable(now time.Time) handlerRules {
 	rulesStatus, _ := s.sourceStatus()
-	out := handlerRules{Name: s.name, Status: rulesStatus, Rules: []ruleRow{}}
-	rs := s.ruleSet()
-	if rs == nil {
-		return out
-	}
-	out.Timezone, out.Count = rs.Timezone().String(), rs.Len()
-	for _, r := range rs.Rules() {
-		row := ruleRow{ID: r.ID, Status: ruleStatus(r, rs.Timezone(), now), Rule: r}
-		if r.Enforce != nil {
-			st := s.gateStats.State(r.ID)
-			row.Gate = &st
-		}
-		out.Rules = append(out.Rules, row)
+	out := handlerRules{Name: s.name, Status: rulesStatus, Rules: report.RuleTable(s.ruleSet(), &s.gateStats, now)}
+	if rs := s.ruleSet(); rs != nil {
+		out.Timezone, out.Count = rs.Timezone().String(), rs.Len()
 	}
 	return out
-}
-
-// ruleStatus says whether r is in force at now: switched off, not started yet, over, or
-// active. Dates are read as the rule engine reads them: a date is a whole day in tz and to
-// is inclusive.
-func ruleStatus(r rules.Rule, tz *time.Location, now time.Time) string {
-	if !r.Active {
-		return statusInactive
-	}
-	if from, ok := scheduleBound(r.From, tz, false); ok && now.Before(from) {
-		return statusScheduled
-	}
-	if to, ok := scheduleBound(r.To, tz, true); ok && !now.Before(to) {
-		return statusExpired
-	}
-	return statusActive
-}
-
-// scheduleBound is the first instant of the period s names (end false), or the first instant
-// after it (end true); false when s is empty or does not parse (the engine rejects those).
-func scheduleBound(s string, tz *time.Location, end bool) (time.Time, bool) {
-	if d, err := time.ParseInLocation(time.DateOnly, s, tz); err == nil {
-		if end {
-			d = d.AddDate(0, 0, 1)
-		}
-		return d, true
-	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}, false
-	}
-	if end {
-		t = t.Add(time.Nanosecond)
-	}
-	return t, true
 }
 
 // allowMethods answers 405 with an Allow header unless r uses one of methods.
@@ -494,13 +377,6 @@ func writeBody(w http.ResponseWriter, status int, contentType string, body []byt
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
-}
-
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
 }
 
 // Interface guards

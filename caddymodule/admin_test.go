@@ -16,6 +16,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/caddy-audiences/caddy-audiences/internal/report"
 	"github.com/caddy-audiences/caddy-audiences/internal/sources"
 	"github.com/caddy-audiences/caddy-audiences/rules"
 )
@@ -140,10 +141,10 @@ func TestAdminAudiences(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := findHandler(t, resp.Handlers, h.Name, func(h handlerAudiences) string { return h.Name })
-	want := []audienceRow{
+	want := []report.AudienceRow{
 		{ID: segVIP, Name: "VIP shoppers", Description: "Lifetime value over $1,000", Origin: "Experience Platform",
 			Websites: []string{"Luma US"}, LastUpdated: "2026-11-01", InCatalog: true,
-			Rules: []string{"vip-20", "club-5"}, Hits: HitCount{Total: 2, LastMinutes: 2}},
+			Rules: []string{"vip-20", "club-5"}, Hits: report.HitCount{Total: 2, LastMinutes: 2}},
 		{ID: segScript, Name: "<script>alert(1)</script>", Origin: "Custom upload", Websites: []string{"Luma <b>UK</b>"},
 			InCatalog: true, Rules: []string{}},
 		// The catalog drops unknown membership, so the club audience is never counted.
@@ -265,45 +266,6 @@ func TestAdminRulesWithoutRules(t *testing.T) {
 	t.Fatalf("handler %q not listed: %s", h.Name, body)
 }
 
-func TestRuleStatus(t *testing.T) {
-	la, err := time.LoadLocation("America/Los_Angeles")
-	if err != nil {
-		t.Fatal(err)
-	}
-	at := func(s string) time.Time {
-		tm, err := time.Parse(time.RFC3339, s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tm
-	}
-	tests := []struct {
-		name string
-		rule rules.Rule
-		now  string
-		want string
-	}{
-		{"open", rules.Rule{Active: true}, "2026-11-27T09:00:00Z", statusActive},
-		{"switched off", rules.Rule{Active: false}, "2026-11-27T09:00:00Z", statusInactive},
-		{"switched off beats dates", rules.Rule{To: "2001-01-01"}, "2026-11-27T09:00:00Z", statusInactive},
-		{"before the from day in the zone", rules.Rule{Active: true, From: "2026-11-27"}, "2026-11-27T07:59:59Z", statusScheduled},
-		{"from midnight in the zone", rules.Rule{Active: true, From: "2026-11-27"}, "2026-11-27T08:00:00Z", statusActive},
-		{"last second of the to day", rules.Rule{Active: true, To: "2026-11-27"}, "2026-11-28T07:59:59Z", statusActive},
-		{"after the to day", rules.Rule{Active: true, To: "2026-11-27"}, "2026-11-28T08:00:00Z", statusExpired},
-		{"rfc3339 from", rules.Rule{Active: true, From: "2026-11-27T09:00:00-08:00"}, "2026-11-27T16:59:59Z", statusScheduled},
-		{"rfc3339 to is inclusive", rules.Rule{Active: true, To: "2026-11-27T09:00:00-08:00"}, "2026-11-27T17:00:00Z", statusActive},
-		{"after rfc3339 to", rules.Rule{Active: true, To: "2026-11-27T09:00:00-08:00"}, "2026-11-27T17:00:01Z", statusExpired},
-		{"unparseable dates ignored", rules.Rule{Active: true, From: "soon", To: "later"}, "2026-11-27T09:00:00Z", statusActive},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := ruleStatus(tt.rule, la, at(tt.now)); got != tt.want {
-				t.Errorf("ruleStatus = %q, want %q", got, tt.want)
-			}
-		})
-	}
-}
-
 func TestAdminSimulateMatchesCLI(t *testing.T) {
 	h := adminHandler(t, withRules(&Handler{}))
 	cart := `{"currency": "USD", "store": "default", "items": [{"sku": "24-MB01", "qty": 2, "price": 34}]}`
@@ -317,8 +279,8 @@ func TestAdminSimulateMatchesCLI(t *testing.T) {
 		}
 	}
 	var cliOut, cliErr bytes.Buffer
-	if code := runSimulate(nil, &cliOut, &cliErr, simulateOptions{
-		rules: rulesPath, cart: cartPath, segments: segClub + "," + segVIP, at: at, store: "default",
+	if code := report.Simulate(nil, &cliOut, &cliErr, report.SimulateOptions{
+		Rules: rulesPath, Cart: cartPath, Segments: segClub + "," + segVIP, At: at, Store: "default",
 	}); code != 0 {
 		t.Fatalf("CLI simulate exited %d: %s", code, cliErr.String())
 	}

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/caddy-audiences/caddy-audiences/internal/report"
 	"github.com/caddy-audiences/caddy-audiences/internal/sources"
-	"github.com/caddy-audiences/caddy-audiences/rules"
 )
 
 // dashboardData is what the dashboard renders: the same tables as GET /audiences and
@@ -31,7 +31,7 @@ type dashboardHandler struct {
 	Rules     *sources.Status
 	Catalog   *sources.Status
 	Timezone  string
-	Audiences []audienceRow
+	Audiences []report.AudienceRow
 	RuleRows  []dashboardRule
 	Warnings  []string
 }
@@ -86,8 +86,8 @@ func buildDashboard(states []*handlerState, now time.Time) dashboardData {
 		}
 		for _, row := range rt.Rules {
 			h.RuleRows = append(h.RuleRows, dashboardRule{
-				ID: row.ID, Label: row.Rule.Label, Audiences: describeAudiences(row.Rule.Audiences, names),
-				Action: describeAction(row.Rule), Priority: row.Rule.Priority, Status: row.Status,
+				ID: row.ID, Label: row.Rule.Label, Audiences: report.DescribeAudiences(row.Rule.Audiences, names),
+				Action: report.DescribeAction(row.Rule), Priority: row.Rule.Priority, Status: row.Status,
 				Stop: row.Rule.StopFurtherRules,
 			})
 			if d.SampleSegments == "" && len(row.Rule.Audiences.IDs) > 0 && row.Rule.Audiences.Mode != "none" {
@@ -97,56 +97,6 @@ func buildDashboard(states []*handlerState, now time.Time) dashboardData {
 		d.Handlers = append(d.Handlers, h)
 	}
 	return d
-}
-
-// describeAudiences says in words who a rule is for, naming audiences by catalog name.
-func describeAudiences(a rules.Audiences, names map[string]string) string {
-	if len(a.IDs) == 0 {
-		return "everyone"
-	}
-	labels := make([]string, len(a.IDs))
-	for i, id := range a.IDs {
-		labels[i] = id
-		if n := names[id]; n != "" {
-			labels[i] = n + " (" + id + ")"
-		}
-	}
-	prefix := map[string]string{"any": "any of", "all": "all of", "none": "none of"}[a.Mode]
-	return strings.TrimSpace(prefix + " " + strings.Join(labels, ", "))
-}
-
-// describeAction says in words what a rule takes off.
-func describeAction(r rules.Rule) string {
-	if r.Enforce != nil {
-		if r.Enforce.Coupon != "" {
-			return "enforced: Magento coupon " + r.Enforce.Coupon
-		}
-		return "enforced: Magento coupons from " + r.Enforce.CouponsFile
-	}
-	a := r.Action
-	if a == nil {
-		return ""
-	}
-	var s string
-	switch a.Type {
-	case rules.ByPercent:
-		s = a.Amount.String() + "% off each item"
-	case rules.ByFixed:
-		s = a.Amount.String() + " off each unit"
-	case rules.CartFixed:
-		s = a.Amount.String() + " off the cart"
-	case rules.BuyXGetY:
-		s = fmt.Sprintf("buy %s get %s free", a.Step, a.Amount)
-	default:
-		s = string(a.Type) + " " + a.Amount.String()
-	}
-	if !a.MaxQty.IsZero() {
-		s += ", at most " + a.MaxQty.String() + " units"
-	}
-	if a.ApplyToShipping {
-		s += ", and shipping"
-	}
-	return s
 }
 
 // dashboardJS posts the simulate form and renders the result with textContent only, so

@@ -1,21 +1,12 @@
 package caddymodule
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
-	"os"
-	"slices"
-	"strings"
-	"time"
 
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 	"github.com/spf13/cobra"
 
-	"github.com/caddy-audiences/caddy-audiences/internal/gate"
-	"github.com/caddy-audiences/caddy-audiences/rules"
+	"github.com/caddy-audiences/caddy-audiences/internal/report"
 )
 
 func init() {
@@ -53,7 +44,7 @@ func buildAudiencesCommand(cmd *cobra.Command) {
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			path, _ := c.Flags().GetString("rules")
-			return exitCode(c, runValidate(c.OutOrStdout(), c.ErrOrStderr(), path))
+			return exitCode(c, report.Validate(c.OutOrStdout(), c.ErrOrStderr(), path))
 		},
 	}
 	validate.Flags().StringP("rules", "r", "", "Rule file to check (required)")
@@ -64,13 +55,13 @@ func buildAudiencesCommand(cmd *cobra.Command) {
 		Short: "Evaluates a cart snapshot and explains every rule",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			var o simulateOptions
-			o.rules, _ = c.Flags().GetString("rules")
-			o.cart, _ = c.Flags().GetString("cart")
-			o.segments, _ = c.Flags().GetString("segments")
-			o.at, _ = c.Flags().GetString("at")
-			o.store, _ = c.Flags().GetString("store")
-			return exitCode(c, runSimulate(c.InOrStdin(), c.OutOrStdout(), c.ErrOrStderr(), o))
+			var o report.SimulateOptions
+			o.Rules, _ = c.Flags().GetString("rules")
+			o.Cart, _ = c.Flags().GetString("cart")
+			o.Segments, _ = c.Flags().GetString("segments")
+			o.At, _ = c.Flags().GetString("at")
+			o.Store, _ = c.Flags().GetString("store")
+			return exitCode(c, report.Simulate(c.InOrStdin(), c.OutOrStdout(), c.ErrOrStderr(), o))
 		},
 	}
 	simulate.Flags().StringP("rules", "r", "", "Rule file (required)")
@@ -90,180 +81,4 @@ func exitCode(c *cobra.Command, code int) error {
 	c.SilenceErrors = true
 	c.SilenceUsage = true
 	return errExit
-}
-
-// runValidate checks a rule file: a one-line summary on stdout and 0 when it is valid,
-// every problem on stderr and 1 otherwise.
-func runValidate(stdout, stderr io.Writer, path string) int {
-	if path == "" {
-		fmt.Fprintln(stderr, "audiences validate: --rules is required")
-		return 1
-	}
-	rs, ok := loadRules(stderr, path)
-	if !ok {
-		return 1
-	}
-	fmt.Fprintln(stdout, summary(path, rs))
-	for _, w := range gateWarnings(rs) {
-		fmt.Fprintf(stderr, "%s: warning: %s\n", path, w)
-	}
-	return 0
-}
-
-// gateWarnings lists enforced rules whose secret code is weak: the gate cuts codes out of
-// every response, so a short or word-like code would also cut ordinary text.
-func gateWarnings(rs *rules.RuleSet) []string {
-	var out []string
-	for _, e := range rs.Enforced() {
-		if e.Coupon != "" && gate.Weak(e.Coupon) {
-			out = append(out, fmt.Sprintf("rule %q: enforce.coupon should be a random code of at least %d letters, digits, - or _", e.RuleID, gate.MinCodeLength))
-		}
-	}
-	return out
-}
-
-func summary(path string, rs *rules.RuleSet) string {
-	active, enforced := 0, 0
-	for _, r := range rs.Rules() {
-		if r.Active {
-			active++
-		}
-		if r.Enforce != nil {
-			enforced++
-		}
-	}
-	return fmt.Sprintf("%s: valid: %d rules (%d active, %d enforced), %d audiences, time zone %s, version %s",
-		path, rs.Len(), active, enforced, len(rs.Audiences()), rs.Timezone(), rs.Version())
-}
-
-// loadRules loads a rule file, printing every problem prefixed with the file name.
-func loadRules(stderr io.Writer, path string) (*rules.RuleSet, bool) {
-	rs, err := rules.LoadFile(path)
-	if err == nil {
-		return rs, true
-	}
-	var de *rules.DecodeError
-	if errors.As(err, &de) {
-		for _, p := range de.Problems {
-			fmt.Fprintf(stderr, "%s: %s\n", path, p)
-		}
-		fmt.Fprintf(stderr, "%s: %d problem(s); the rule file is not valid\n", path, len(de.Problems))
-		return nil, false
-	}
-	fmt.Fprintf(stderr, "%s: %v\n", path, err)
-	return nil, false
-}
-
-type simulateOptions struct {
-	rules    string
-	cart     string // path, or - for stdin
-	segments string // comma-separated
-	at       string // RFC 3339 or 2006-01-02; empty means now
-	store    string // overrides the cart's store when set
-}
-
-// runSimulate evaluates a cart snapshot and prints the result JSON with its trace.
-func runSimulate(stdin io.Reader, stdout, stderr io.Writer, o simulateOptions) int {
-	switch {
-	case o.rules == "":
-		fmt.Fprintln(stderr, "audiences simulate: --rules is required")
-		return 1
-	case o.cart == "":
-		fmt.Fprintln(stderr, "audiences simulate: --cart is required (a file, or - for stdin)")
-		return 1
-	}
-	rs, ok := loadRules(stderr, o.rules)
-	if !ok {
-		return 1
-	}
-	cart, ok := loadCart(stdin, stderr, o.cart)
-	if !ok {
-		return 1
-	}
-	if o.store != "" {
-		cart.Store = o.store
-	}
-	at, err := parseAt(o.at, rs.Timezone())
-	if err != nil {
-		fmt.Fprintf(stderr, "audiences simulate: --at: %v\n", err)
-		return 1
-	}
-	res := rs.Evaluate(cart, parseSegments(o.segments), at)
-	out, err := json.Marshal(res)
-	if err == nil {
-		var buf bytes.Buffer
-		if err = json.Indent(&buf, out, "", "  "); err == nil {
-			buf.WriteByte('\n')
-			_, err = stdout.Write(buf.Bytes())
-		}
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "audiences simulate: writing the result: %v\n", err)
-		return 1
-	}
-	if res.Error != "" {
-		fmt.Fprintf(stderr, "audiences simulate: %s\n", res.Error)
-		return 1
-	}
-	return 0
-}
-
-func loadCart(stdin io.Reader, stderr io.Writer, path string) (*rules.Cart, bool) {
-	name := path
-	var r io.Reader
-	if path == "-" {
-		name, r = "cart (stdin)", stdin
-	} else {
-		f, err := os.Open(path)
-		if err != nil {
-			fmt.Fprintf(stderr, "audiences simulate: reading the cart: %v\n", err)
-			return nil, false
-		}
-		defer f.Close()
-		r = f
-	}
-	data, err := io.ReadAll(io.LimitReader(r, rules.MaxFileSize+1))
-	if err != nil {
-		fmt.Fprintf(stderr, "audiences simulate: reading %s: %v\n", name, err)
-		return nil, false
-	}
-	cart, err := rules.DecodeCart(data)
-	if err == nil {
-		return cart, true
-	}
-	var de *rules.DecodeError
-	if errors.As(err, &de) {
-		for _, p := range de.Problems {
-			fmt.Fprintf(stderr, "%s: %s\n", name, p)
-		}
-	} else {
-		fmt.Fprintf(stderr, "%s: %v\n", name, err)
-	}
-	return nil, false
-}
-
-// parseAt reads --at: an RFC 3339 instant, or a date meaning its midnight in tz.
-func parseAt(s string, tz *time.Location) (time.Time, error) {
-	if s == "" {
-		return time.Now(), nil
-	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
-	}
-	if t, err := time.ParseInLocation(time.DateOnly, s, tz); err == nil {
-		return t, nil
-	}
-	return time.Time{}, fmt.Errorf("%q is neither RFC 3339 (2026-11-27T09:00:00-08:00) nor a date (2026-11-27)", s)
-}
-
-// parseSegments splits a comma-separated list into a sorted, de-duplicated segment set.
-func parseSegments(s string) []string {
-	var out []string
-	for _, id := range strings.Split(s, ",") {
-		if id = strings.TrimSpace(id); id != "" {
-			out = append(out, id)
-		}
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
 }

@@ -3,6 +3,7 @@ package caddymodule
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/caddy-audiences/caddy-audiences/internal/report"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,7 +36,7 @@ func writeFile(t *testing.T, name, content string) string {
 func TestValidateCommand(t *testing.T) {
 	good := writeFile(t, "rules.json", testRules)
 	var out, errOut bytes.Buffer
-	if code := runValidate(&out, &errOut, good); code != 0 {
+	if code := report.Validate(&out, &errOut, good); code != 0 {
 		t.Fatalf("valid file: exit %d, stderr %s", code, errOut.String())
 	}
 	line := out.String()
@@ -51,7 +52,7 @@ func TestValidateCommand(t *testing.T) {
 	  {"id": "vip-50", "action": {"type": "by_percent", "amount": 150}}]}`)
 	out.Reset()
 	errOut.Reset()
-	if code := runValidate(&out, &errOut, bad); code != 1 {
+	if code := report.Validate(&out, &errOut, bad); code != 1 {
 		t.Fatalf("invalid file: exit %d", code)
 	}
 	for _, want := range []string{
@@ -70,7 +71,7 @@ func TestValidateCommand(t *testing.T) {
 
 	for _, path := range []string{"", filepath.Join(t.TempDir(), "missing.json")} {
 		errOut.Reset()
-		if code := runValidate(&out, &errOut, path); code != 1 || errOut.Len() == 0 || strings.Contains(errOut.String(), "goroutine") {
+		if code := report.Validate(&out, &errOut, path); code != 1 || errOut.Len() == 0 || strings.Contains(errOut.String(), "goroutine") {
 			t.Errorf("validate %q: exit %d, stderr %q", path, code, errOut.String())
 		}
 	}
@@ -78,7 +79,7 @@ func TestValidateCommand(t *testing.T) {
 
 func TestValidateExampleRules(t *testing.T) {
 	var out, errOut bytes.Buffer
-	if code := runValidate(&out, &errOut, filepath.Join("..", "examples", "rules.json")); code != 0 {
+	if code := report.Validate(&out, &errOut, filepath.Join("..", "examples", "rules.json")); code != 0 {
 		t.Fatalf("examples/rules.json: exit %d: %s", code, errOut.String())
 	}
 }
@@ -87,9 +88,9 @@ func TestSimulateCommand(t *testing.T) {
 	rulesPath := writeFile(t, "rules.json", testRules)
 	cartPath := writeFile(t, "cart.json", testCart)
 	var out, errOut bytes.Buffer
-	code := runSimulate(nil, &out, &errOut, simulateOptions{
-		rules: rulesPath, cart: cartPath, segments: " 6f1d2c3a-0b7e-4a51-9f0e-2d9c8b7a1e01, ,",
-		at: "2026-11-20T10:00:00-08:00",
+	code := report.Simulate(nil, &out, &errOut, report.SimulateOptions{
+		Rules: rulesPath, Cart: cartPath, Segments: " 6f1d2c3a-0b7e-4a51-9f0e-2d9c8b7a1e01, ,",
+		At: "2026-11-20T10:00:00-08:00",
 	})
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut.String())
@@ -104,8 +105,8 @@ func TestSimulateCommand(t *testing.T) {
 
 	// Cart from stdin, a date for --at (midnight in the rule file's zone) and --store.
 	out.Reset()
-	code = runSimulate(strings.NewReader(testCart), &out, &errOut, simulateOptions{
-		rules: rulesPath, cart: "-", segments: "0c3e9a57-5d21-4f7b-8a64-93e1b0c2d4f5", at: "2026-11-27", store: "fr",
+	code = report.Simulate(strings.NewReader(testCart), &out, &errOut, report.SimulateOptions{
+		Rules: rulesPath, Cart: "-", Segments: "0c3e9a57-5d21-4f7b-8a64-93e1b0c2d4f5", At: "2026-11-27", Store: "fr",
 	})
 	if code != 0 {
 		t.Fatalf("stdin: exit %d: %s", code, errOut.String())
@@ -129,20 +130,20 @@ func TestSimulateBadInput(t *testing.T) {
 	badCart := writeFile(t, "badcart.json", `{"items": [{"sku": "a", "qty": -1, "price": 1}], "colour": 1}`)
 	tests := []struct {
 		name string
-		o    simulateOptions
+		o    report.SimulateOptions
 		want string
 	}{
-		{"no rules", simulateOptions{cart: cartPath}, "--rules is required"},
-		{"no cart", simulateOptions{rules: rulesPath}, "--cart is required"},
-		{"bad rules", simulateOptions{rules: badRules, cart: cartPath}, `rules[0] "x": action: required (or enforce)`},
-		{"missing cart", simulateOptions{rules: rulesPath, cart: cartPath + ".nope"}, "reading the cart"},
-		{"bad cart", simulateOptions{rules: rulesPath, cart: badCart}, "items[0].qty: must not be negative, got -1"},
-		{"cart not JSON", simulateOptions{rules: rulesPath, cart: "-"}, "cart (stdin): invalid JSON"},
-		{"bad time", simulateOptions{rules: rulesPath, cart: cartPath, at: "tomorrow"}, `--at: "tomorrow" is neither RFC 3339`},
+		{"no rules", report.SimulateOptions{Cart: cartPath}, "--rules is required"},
+		{"no cart", report.SimulateOptions{Rules: rulesPath}, "--cart is required"},
+		{"bad rules", report.SimulateOptions{Rules: badRules, Cart: cartPath}, `rules[0] "x": action: required (or enforce)`},
+		{"missing cart", report.SimulateOptions{Rules: rulesPath, Cart: cartPath + ".nope"}, "reading the cart"},
+		{"bad cart", report.SimulateOptions{Rules: rulesPath, Cart: badCart}, "items[0].qty: must not be negative, got -1"},
+		{"cart not JSON", report.SimulateOptions{Rules: rulesPath, Cart: "-"}, "cart (stdin): invalid JSON"},
+		{"bad time", report.SimulateOptions{Rules: rulesPath, Cart: cartPath, At: "tomorrow"}, `--at: "tomorrow" is neither RFC 3339`},
 	}
 	for _, tt := range tests {
 		var out, errOut bytes.Buffer
-		code := runSimulate(strings.NewReader("{not json"), &out, &errOut, tt.o)
+		code := report.Simulate(strings.NewReader("{not json"), &out, &errOut, tt.o)
 		if code != 1 {
 			t.Errorf("%s: exit %d", tt.name, code)
 		}

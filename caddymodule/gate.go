@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"encoding/json"
+	"github.com/caddy-audiences/caddy-audiences/internal/report"
 	"net/http"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -12,11 +13,8 @@ import (
 	"github.com/caddy-audiences/caddy-audiences/rules"
 )
 
-// Magento's words, which the gate repeats so a storefront shows what it always shows.
-const (
-	msgCouponInvalid = "The coupon code isn't valid. Verify the code and try again."
-	msgOrderRefused  = "The discounted price of this cart could not be confirmed, so the order was not placed. Please review your cart and try again."
-)
+// msgOrderRefused answers an order whose gate coupon could not be brought in line.
+const msgOrderRefused = "The discounted price of this cart could not be confirmed, so the order was not placed. Please review your cart and try again."
 
 // newGateOptions are the gate's options for this handler, reporting to its metrics and log.
 func (h *Handler) newGateOptions() *gate.Options {
@@ -46,7 +44,7 @@ func (h *Handler) gateBefore(w http.ResponseWriter, job *rewriteJob) bool {
 	plan, vars := job.op.plan, job.op.variables
 	typed := plan.AppliedCouponInputs(vars)
 	if job.gate.RefusesTyped(typed) {
-		writeGraphQLError(w, msgCouponInvalid, "graphql-input", rootFieldOf(plan))
+		writeGraphQLError(w, gate.MsgCouponInvalid, "graphql-input", rootFieldOf(plan))
 		return false
 	}
 	job.gate.MakeRoom(plan.CouponCartIDs(vars), typed)
@@ -63,7 +61,7 @@ func (h *Handler) gateBefore(w http.ResponseWriter, job *rewriteJob) bool {
 
 // warnWeakCodes logs the enforced rules whose codes are weak.
 func (s *handlerState) warnWeakCodes(rs *rules.RuleSet) {
-	for _, w := range gateWarnings(rs) {
+	for _, w := range report.GateWarnings(rs) {
 		s.log().Warn("weak gate coupon code", zap.String("handler", s.name), zap.String("problem", w))
 	}
 }

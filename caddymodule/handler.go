@@ -415,7 +415,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 func (h *Handler) count(m membership.Membership) {
 	metrics.requestsBy(m.Origin).Inc()
 	if len(m.Segments) > 0 {
-		h.state.hits.add(m.Segments, h.state.knownAudience, time.Now())
+		h.state.hits.Add(m.Segments, h.state.knownAudience, time.Now())
 	}
 }
 

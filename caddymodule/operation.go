@@ -52,7 +52,7 @@ func (h *Handler) readOperation(w http.ResponseWriter, r *http.Request) (op *ope
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		if op.gates != nil && r.Method != http.MethodHead && r.Method != http.MethodOptions {
-			h.refuse(w, http.StatusBadRequest, "method", msgUnreadable, errors.New(r.Method))
+			h.refuse(w, http.StatusBadRequest, "method", gate.MsgUnreadable, errors.New(r.Method))
 			return nil, true
 		}
 		return nil, false // HEAD, OPTIONS and the rest pass through

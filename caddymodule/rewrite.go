@@ -50,7 +50,7 @@ func (h *Handler) newJob(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		plan := op.plan
 		if err := op.req.Replace(r, plan.Query(), func() string { return h.plans.escaped(plan) }); err != nil {
 			if op.gates != nil {
-				h.refuse(w, http.StatusBadRequest, "unreadable", msgUnreadable, err)
+				h.refuse(w, http.StatusBadRequest, "unreadable", gate.MsgUnreadable, err)
 				return nil, true
 			}
 			h.logger.Warn("could not send the augmented operation; passing through", zap.Error(err))

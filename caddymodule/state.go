@@ -16,6 +16,7 @@ import (
 	"github.com/caddy-audiences/caddy-audiences/internal/catalog"
 	"github.com/caddy-audiences/caddy-audiences/internal/edge"
 	"github.com/caddy-audiences/caddy-audiences/internal/gate"
+	"github.com/caddy-audiences/caddy-audiences/internal/report"
 	"github.com/caddy-audiences/caddy-audiences/internal/sources"
 	"github.com/caddy-audiences/caddy-audiences/internal/trust"
 	"github.com/caddy-audiences/caddy-audiences/rules"
@@ -39,7 +40,7 @@ type handlerState struct {
 	name      string
 	rules     *sources.Watcher[*rules.RuleSet]   // nil without rules
 	catalog   *sources.Watcher[*catalog.Catalog] // nil without a catalog
-	hits      *hitCounter
+	hits      *report.Hits
 	plans     *planCache
 	locks     *gate.Locks
 	gates     gate.Cache
@@ -100,7 +101,7 @@ func newHandlerState(c stateConfig) (*handlerState, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &handlerState{name: c.name, hits: newHitCounter(), locks: gate.NewLocks(), plans: plans, createdAt: time.Now()}
+	s := &handlerState{name: c.name, hits: report.NewHits(), locks: gate.NewLocks(), plans: plans, createdAt: time.Now()}
 	s.logger.Store(c.logger)
 	if c.audiences != "" || c.audInline != nil {
 		w, err := sources.New(s.sourceOptions("audiences", c.audiences, c.audInline, c.interval), catalog.Decode)

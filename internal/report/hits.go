@@ -1,4 +1,4 @@
-package caddymodule
+package report
 
 import (
 	"sync"
@@ -12,10 +12,10 @@ const (
 	hitBuckets = 6 // one per minute, one more than the window so a full window is always kept
 )
 
-// hitCounter counts requests per audience since start and over the last five minutes. Only
+// Hits counts requests per audience since start and over the last five minutes. Only
 // audiences the handler knows (from its rules or catalog) are counted, so clients cannot grow
 // it with made-up IDs.
-type hitCounter struct {
+type Hits struct {
 	counters sync.Map // audience id → *audienceHits
 }
 
@@ -33,10 +33,11 @@ type HitCount struct {
 	LastMinutes int64 `json:"last_5m"`
 }
 
-func newHitCounter() *hitCounter { return &hitCounter{} }
+// NewHits returns an empty counter.
+func NewHits() *Hits { return &Hits{} }
 
-// add counts one request for each of segments that known accepts.
-func (c *hitCounter) add(segments []string, known func(string) bool, now time.Time) {
+// Add counts one request for each of segments that known accepts.
+func (c *Hits) Add(segments []string, known func(string) bool, now time.Time) {
 	minute := now.Unix() / 60
 	for _, id := range segments {
 		if !known(id) {
@@ -59,8 +60,8 @@ func (h *audienceHits) add(minute int64) {
 	b.count.Add(1)
 }
 
-// get returns the counts of one audience.
-func (c *hitCounter) get(id string, now time.Time) HitCount {
+// Get returns the counts of one audience.
+func (c *Hits) Get(id string, now time.Time) HitCount {
 	v, ok := c.counters.Load(id)
 	if !ok {
 		return HitCount{}

@@ -1,0 +1,164 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/caddy-audiences/caddy-audiences/internal/gate"
+	"github.com/caddy-audiences/caddy-audiences/rules"
+)
+
+// Validate checks a rule file: a one-line summary on stdout and 0 when it is valid,
+// every problem on stderr and 1 otherwise.
+func Validate(stdout, stderr io.Writer, path string) int {
+	if path == "" {
+		fmt.Fprintln(stderr, "audiences validate: --rules is required")
+		return 1
+	}
+	rs, ok := loadRules(stderr, path)
+	if !ok {
+		return 1
+	}
+	fmt.Fprintln(stdout, summary(path, rs))
+	for _, w := range GateWarnings(rs) {
+		fmt.Fprintf(stderr, "%s: warning: %s\n", path, w)
+	}
+	return 0
+}
+
+// GateWarnings lists enforced rules whose secret code is weak: the gate cuts codes out of
+// every response, so a short or word-like code would also cut ordinary text.
+func GateWarnings(rs *rules.RuleSet) []string {
+	var out []string
+	for _, e := range rs.Enforced() {
+		if e.Coupon != "" && gate.Weak(e.Coupon) {
+			out = append(out, fmt.Sprintf("rule %q: enforce.coupon should be a random code of at least %d letters, digits, - or _", e.RuleID, gate.MinCodeLength))
+		}
+	}
+	return out
+}
+
+func summary(path string, rs *rules.RuleSet) string {
+	active, enforced := 0, 0
+	for _, r := range rs.Rules() {
+		if r.Active {
+			active++
+		}
+		if r.Enforce != nil {
+			enforced++
+		}
+	}
+	return fmt.Sprintf("%s: valid: %d rules (%d active, %d enforced), %d audiences, time zone %s, version %s",
+		path, rs.Len(), active, enforced, len(rs.Audiences()), rs.Timezone(), rs.Version())
+}
+
+// loadRules loads a rule file, printing every problem prefixed with the file name.
+func loadRules(stderr io.Writer, path string) (*rules.RuleSet, bool) {
+	rs, err := rules.LoadFile(path)
+	if err == nil {
+		return rs, true
+	}
+	var de *rules.DecodeError
+	if errors.As(err, &de) {
+		for _, p := range de.Problems {
+			fmt.Fprintf(stderr, "%s: %s\n", path, p)
+		}
+		fmt.Fprintf(stderr, "%s: %d problem(s); the rule file is not valid\n", path, len(de.Problems))
+		return nil, false
+	}
+	fmt.Fprintf(stderr, "%s: %v\n", path, err)
+	return nil, false
+}
+
+// SimulateOptions are the simulate command's flags.
+type SimulateOptions struct {
+	Rules    string
+	Cart     string // path, or - for stdin
+	Segments string // comma-separated
+	At       string // RFC 3339 or 2006-01-02; empty means now
+	Store    string // overrides the cart's store when set
+}
+
+// Simulate evaluates a cart snapshot and prints the result JSON with its trace.
+func Simulate(stdin io.Reader, stdout, stderr io.Writer, o SimulateOptions) int {
+	switch {
+	case o.Rules == "":
+		fmt.Fprintln(stderr, "audiences simulate: --rules is required")
+		return 1
+	case o.Cart == "":
+		fmt.Fprintln(stderr, "audiences simulate: --cart is required (a file, or - for stdin)")
+		return 1
+	}
+	rs, ok := loadRules(stderr, o.Rules)
+	if !ok {
+		return 1
+	}
+	cart, ok := loadCart(stdin, stderr, o.Cart)
+	if !ok {
+		return 1
+	}
+	if o.Store != "" {
+		cart.Store = o.Store
+	}
+	at, err := ParseAt(o.At, rs.Timezone())
+	if err != nil {
+		fmt.Fprintf(stderr, "audiences simulate: --at: %v\n", err)
+		return 1
+	}
+	res := rs.Evaluate(cart, ParseSegments(o.Segments), at)
+	out, err := json.Marshal(res)
+	if err == nil {
+		var buf bytes.Buffer
+		if err = json.Indent(&buf, out, "", "  "); err == nil {
+			buf.WriteByte('\n')
+			_, err = stdout.Write(buf.Bytes())
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "audiences simulate: writing the result: %v\n", err)
+		return 1
+	}
+	if res.Error != "" {
+		fmt.Fprintf(stderr, "audiences simulate: %s\n", res.Error)
+		return 1
+	}
+	return 0
+}
+
+func loadCart(stdin io.Reader, stderr io.Writer, path string) (*rules.Cart, bool) {
+	name := path
+	var r io.Reader
+	if path == "-" {
+		name, r = "cart (stdin)", stdin
+	} else {
+		f, err := os.Open(path)
+		if err != nil {
+			fmt.Fprintf(stderr, "audiences simulate: reading the cart: %v\n", err)
+			return nil, false
+		}
+		defer f.Close()
+		r = f
+	}
+	data, err := io.ReadAll(io.LimitReader(r, rules.MaxFileSize+1))
+	if err != nil {
+		fmt.Fprintf(stderr, "audiences simulate: reading %s: %v\n", name, err)
+		return nil, false
+	}
+	cart, err := rules.DecodeCart(data)
+	if err == nil {
+		return cart, true
+	}
+	var de *rules.DecodeError
+	if errors.As(err, &de) {
+		for _, p := range de.Problems {
+			fmt.Fprintf(stderr, "%s: %s\n", name, p)
+		}
+	} else {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+	}
+	return nil, false
+}
