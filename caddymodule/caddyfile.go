@@ -76,80 +76,47 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	if d.NextArg() {
 		return d.ArgErr()
 	}
+	strs := map[string]*string{
+		"source": &h.Source, "upstream_header": &h.UpstreamHeader, "rules": &h.Rules,
+		"graphql_path": &h.GraphQLPath, "tax_calculation": &h.TaxCalculation, "name": &h.Name,
+		"audiences": &h.Audiences, "preview_time_header": &h.PreviewTimeHeader,
+		"gate_policy": &h.GatePolicy, "trust": &h.Trust, "org_id": &h.OrgID,
+		"membership_cookie": &h.MembershipCookie,
+	}
+	ints := map[string]*int{
+		"max_segments": &h.MaxSegments, "max_bytes": &h.MaxBytes, "candidate_cache_size": &h.CandidateCacheSize,
+		"plan_cache_size": &h.PlanCacheSize, "cart_pins": &h.CartPins,
+	}
+	flags := map[string]*bool{"strip_inbound": &h.StripInbound, "allow_unknown_audiences": &h.AllowUnknownAudiences, "multi_coupon": &h.MultiCoupon}
+	switches := map[string]**bool{"honor_dnt": &h.HonorDNT, "tax_after_discount": &h.TaxAfterDiscount, "server_timing": &h.ServerTiming}
+	durations := map[string]*caddy.Duration{"reload_interval": &h.ReloadInterval, "membership_ttl": &h.MembershipTTL}
+	lists := map[string]*[]string{"cart_fields": &h.CartFields, "membership_keys": &h.MembershipKeys}
 	for d.NextBlock(0) {
-		switch d.Val() {
-		case "source":
-			v, err := oneArg(d)
-			if err != nil {
-				return err
-			}
-			h.Source = v
-		case "honor_dnt":
-			v, err := oneArg(d)
-			if err != nil {
-				return err
-			}
-			on, err := parseSwitch(v)
-			if err != nil {
-				return d.Errf("honor_dnt: %v", err)
-			}
-			h.HonorDNT = &on
-		case "upstream_header":
-			v, err := oneArg(d)
-			if err != nil {
-				return err
-			}
-			h.UpstreamHeader = v
-		case "strip_inbound":
+		name := d.Val()
+		var err error
+		switch {
+		case strs[name] != nil:
+			*strs[name], err = oneArg(d)
+		case ints[name] != nil:
+			*ints[name], err = positiveInt(d)
+		case durations[name] != nil:
+			*durations[name], err = durationArg(d)
+		case switches[name] != nil:
+			*switches[name], err = switchArg(d)
+		case flags[name] != nil:
 			if d.NextArg() {
 				return d.ArgErr()
 			}
-			h.StripInbound = true
-		case "max_segments":
-			n, err := positiveInt(d)
-			if err != nil {
-				return err
+			*flags[name] = true
+		case lists[name] != nil:
+			args := d.RemainingArgs()
+			if len(args) == 0 {
+				return d.ArgErr()
 			}
-			h.MaxSegments = n
-		case "max_bytes":
-			n, err := positiveInt(d)
-			if err != nil {
-				return err
-			}
-			h.MaxBytes = n
-		case "rules":
-			v, err := oneArg(d)
-			if err != nil {
-				return err
-			}
-			h.Rules = v
-		case "graphql_path":
-			v, err := oneArg(d)
-			if err != nil {
-				return err
-			}
-			h.GraphQLPath = v
-		case "max_body":
-			v, err := oneArg(d)
-			if err != nil {
-				return err
-			}
-			size, err := humanize.ParseBytes(v)
-			if err != nil || size == 0 || size > 1<<30 {
-				return d.Errf("max_body: want a size such as 4MiB (at most 1GiB), got %q", v)
-			}
-			h.MaxBody = int64(size)
-		case "tax_after_discount":
-			v, err := oneArg(d)
-			if err != nil {
-				return err
-			}
-			on, err := parseSwitch(v)
-			if err != nil {
-				return d.Errf("tax_after_discount: %v", err)
-			}
-			h.TaxAfterDiscount = &on
-		case "tax_rate":
+			*lists[name] = append(*lists[name], args...)
+		case name == "max_body":
+			h.MaxBody, err = sizeArg(d)
+		case name == "tax_rate":
 			args := d.RemainingArgs()
 			if len(args) != 2 {
 				return d.ArgErr()
@@ -158,125 +125,16 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				h.TaxRates = map[string]string{}
 			}
 			h.TaxRates[args[0]] = args[1]
-		case "tax_calculation":
-			v, err := oneArg(d)
-			if err != nil {
-				return err
-			}
-			h.TaxCalculation = v
-		case "cart_fields":
-			args := d.RemainingArgs()
-			if len(args) == 0 {
-				return d.ArgErr()
-			}
-			h.CartFields = append(h.CartFields, args...)
-		case "name":
-			v, err := oneArg(d)
-			if err != nil {
-				return err
-			}
-			h.Name = v
-		case "audiences":
-			v, err := oneArg(d)
-			if err != nil {
-				return err
-			}
-			h.Audiences = v
-		case "allow_unknown_audiences":
+		case name == "edge":
 			if d.NextArg() {
 				return d.ArgErr()
 			}
-			h.AllowUnknownAudiences = true
-		case "reload_interval":
-			dur, err := durationArg(d)
-			if err != nil {
-				return err
-			}
-			h.ReloadInterval = dur
-		case "candidate_cache_size":
-			n, err := positiveInt(d)
-			if err != nil {
-				return err
-			}
-			h.CandidateCacheSize = n
-		case "plan_cache_size":
-			n, err := positiveInt(d)
-			if err != nil {
-				return err
-			}
-			h.PlanCacheSize = n
-		case "preview_time_header":
-			v, err := oneArg(d)
-			if err != nil {
-				return err
-			}
-			h.PreviewTimeHeader = v
-		case "server_timing":
-			v, err := oneArg(d)
-			if err != nil {
-				return err
-			}
-			on, err := parseSwitch(v)
-			if err != nil {
-				return d.Errf("server_timing: %v", err)
-			}
-			h.ServerTiming = &on
-		case "gate_policy":
-			v, err := oneArg(d)
-			if err != nil {
-				return err
-			}
-			h.GatePolicy = v
-		case "trust":
-			v, err := oneArg(d)
-			if err != nil {
-				return err
-			}
-			h.Trust = v
-		case "org_id":
-			v, err := oneArg(d)
-			if err != nil {
-				return err
-			}
-			h.OrgID = v
-		case "membership_cookie":
-			v, err := oneArg(d)
-			if err != nil {
-				return err
-			}
-			h.MembershipCookie = v
-		case "membership_keys":
-			args := d.RemainingArgs()
-			if len(args) == 0 {
-				return d.ArgErr()
-			}
-			h.MembershipKeys = append(h.MembershipKeys, args...)
-		case "membership_ttl":
-			dur, err := durationArg(d)
-			if err != nil {
-				return err
-			}
-			h.MembershipTTL = dur
-		case "cart_pins":
-			n, err := positiveInt(d)
-			if err != nil {
-				return err
-			}
-			h.CartPins = n
-		case "edge":
-			if d.NextArg() {
-				return d.ArgErr()
-			}
-			if err := h.unmarshalEdge(d); err != nil {
-				return err
-			}
-		case "multi_coupon":
-			if d.NextArg() {
-				return d.ArgErr()
-			}
-			h.MultiCoupon = true
+			err = h.unmarshalEdge(d)
 		default:
-			return d.Errf("unrecognized subdirective %q", d.Val())
+			return d.Errf("unrecognized subdirective %q", name)
+		}
+		if err != nil {
+			return err
 		}
 	}
 	return nil
@@ -285,45 +143,54 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 // unmarshalEdge reads the edge { … } block.
 func (h *Handler) unmarshalEdge(d *caddyfile.Dispenser) error {
 	e := new(EdgeConfig)
+	strs := map[string]*string{
+		"datastream_id": &e.DatastreamID, "edge_url": &e.URL, "client_id": &e.ClientID, "client_secret": &e.ClientSecret,
+		"ims_url": &e.IMSURL, "destination_alias": &e.DestinationAlias, "on_lookup_error": &e.OnLookupError,
+	}
+	durations := map[string]*caddy.Duration{"lookup_ttl": &e.LookupTTL, "lookup_timeout": &e.LookupTimeout}
 	for nesting := d.Nesting(); d.NextBlock(nesting); {
-		sub := d.Val()
-		if sub == "lookup_ttl" || sub == "lookup_timeout" {
-			dur, err := durationArg(d)
-			if err != nil {
-				return err
-			}
-			if sub == "lookup_ttl" {
-				e.LookupTTL = dur
-			} else {
-				e.LookupTimeout = dur
-			}
-			continue
-		}
-		v, err := oneArg(d)
-		if err != nil {
-			return err
-		}
-		switch sub {
-		case "datastream_id":
-			e.DatastreamID = v
-		case "edge_url":
-			e.URL = v
-		case "client_id":
-			e.ClientID = v
-		case "client_secret":
-			e.ClientSecret = v
-		case "ims_url":
-			e.IMSURL = v
-		case "destination_alias":
-			e.DestinationAlias = v
-		case "on_lookup_error":
-			e.OnLookupError = v
+		var err error
+		switch sub := d.Val(); {
+		case durations[sub] != nil:
+			*durations[sub], err = durationArg(d)
+		case strs[sub] != nil:
+			*strs[sub], err = oneArg(d)
 		default:
 			return d.Errf("edge: unrecognized subdirective %q", sub)
+		}
+		if err != nil {
+			return err
 		}
 	}
 	h.Edge = e
 	return nil
+}
+
+// sizeArg returns the single size argument (4MiB) of max_body.
+func sizeArg(d *caddyfile.Dispenser) (int64, error) {
+	v, err := oneArg(d)
+	if err != nil {
+		return 0, err
+	}
+	size, err := humanize.ParseBytes(v)
+	if err != nil || size == 0 || size > 1<<30 {
+		return 0, d.Errf("max_body: want a size such as 4MiB (at most 1GiB), got %q", v)
+	}
+	return int64(size), nil
+}
+
+// switchArg returns the single on/off argument of the current subdirective.
+func switchArg(d *caddyfile.Dispenser) (*bool, error) {
+	name := d.Val()
+	v, err := oneArg(d)
+	if err != nil {
+		return nil, err
+	}
+	on, err := parseSwitch(v)
+	if err != nil {
+		return nil, d.Errf("%s: %v", name, err)
+	}
+	return &on, nil
 }
 
 // durationArg returns the single positive duration argument of the current subdirective.
