@@ -13,6 +13,7 @@ import (
 
 	"github.com/caddy-audiences/caddy-audiences/internal/cartql"
 	"github.com/caddy-audiences/caddy-audiences/internal/gate"
+	"github.com/caddy-audiences/caddy-audiences/internal/holdback"
 	"github.com/caddy-audiences/caddy-audiences/internal/membership"
 	"github.com/caddy-audiences/caddy-audiences/rules"
 )
@@ -29,7 +30,7 @@ type rewriteJob struct {
 	segments []string
 	ecid     string        // the shopper's ECID with trusted membership
 	gate     *gate.Session // nil without enforced rules or without a plan
-	guard    *responseGuard
+	guard    *holdback.Guard
 	// acceptEncoding is what the client accepts; the upstream is asked for identity.
 	acceptEncoding string
 	results        []evaluation // one per cart evaluated
@@ -75,16 +76,16 @@ func (job *rewriteJob) revokeAudiences() {
 
 // newGuard says what an answer must be kept free of: hidden fields when the request carried
 // them, gate codes when gates are in force; nil for neither.
-func newGuard(hidden bool, gates *gate.Rules) *responseGuard {
+func newGuard(hidden bool, gates *gate.Rules) *holdback.Guard {
 	if !hidden && gates == nil {
 		return nil
 	}
-	g := &responseGuard{}
+	g := &holdback.Guard{}
 	if hidden {
-		g.hidden = cartql.HiddenPrefix
+		g.Hidden = cartql.HiddenPrefix
 	}
 	if gates != nil {
-		g.secrets = gates.Secrets()
+		g.Secrets = gates.Secrets()
 	}
 	return g
 }
@@ -101,27 +102,28 @@ func identityUpstream(r *http.Request) string {
 // gate's sync, the rewrite, the scrub of gate codes. When next fails nothing is written, so
 // Caddy's error handling answers as it would without us.
 func (h *Handler) serveHeld(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, job *rewriteJob) error {
-	bw := newBufferWriter(w, int(h.MaxBody), job.guard)
-	defer bw.release()
+	bw := holdback.NewWriter(w, int(h.MaxBody), job.guard, func(how string) { metrics.unsafeAnswers.WithLabelValues(how).Inc() })
+	defer bw.Release()
 	before := w.Header().Clone()
 	if err := serveAbortable(next, bw, r); err != nil {
-		if !bw.sent() {
+		if !bw.Sent() {
 			// The upstream's headers describe a body that will not be sent.
 			clear(w.Header())
 			maps.Copy(w.Header(), before)
 		}
 		return err
 	}
-	if err := bw.finish(); err != nil {
+	if err := bw.Finish(); err != nil {
 		return err
 	}
-	if bw.tooLarge {
-		return h.unsafeAnswer(bw, errors.New("encoded answer over max_body"))
+	if bw.TooLarge() {
+		h.logger.Warn("backend answer encoded and over max_body; the client gets an error")
+		return bw.Unsafe()
 	}
 	plan := job.op.plan
-	if !bw.buffered() {
+	if !bw.Buffered() {
 		if plan != nil && plan.HasCart() {
-			if bw.overflowed {
+			if bw.Overflowed() {
 				metrics.rewrites.WithLabelValues(outcomeTooLarge).Inc()
 			} else {
 				metrics.rewrites.WithLabelValues(outcomePassthrough).Inc()
@@ -129,11 +131,14 @@ func (h *Handler) serveHeld(w http.ResponseWriter, r *http.Request, next caddyht
 		}
 		return nil
 	}
-	body, done, err := h.heldBody(bw)
+	body, done, err := bw.Held()
 	if done {
 		return err
 	}
-	lead, body, tail := splitEnvelope(body)
+	lead, body, tail := holdback.SplitEnvelope(body)
+	if lead != nil || tail != nil {
+		metrics.unsafeAnswers.WithLabelValues("envelope").Inc()
+	}
 	start := time.Now()
 	outcome := ""
 	if plan != nil {
@@ -141,11 +146,11 @@ func (h *Handler) serveHeld(w http.ResponseWriter, r *http.Request, next caddyht
 	}
 	switch {
 	case job.op.cutOnly:
-		body = sanitizeBytes(body, job.guard)
+		body = holdback.Sanitize(body, job.guard)
 	case job.op.gates != nil:
 		body = job.op.gates.Scrub(body)
 	}
-	body = joinEnvelope(lead, body, tail, job.guard)
+	body = holdback.JoinEnvelope(lead, body, tail, job.guard)
 	elapsed := time.Since(start)
 	if outcome != "" {
 		h.record(job, outcome, elapsed)
@@ -158,7 +163,7 @@ func (h *Handler) serveHeld(w http.ResponseWriter, r *http.Request, next caddyht
 			w.Header().Set(PreviewResponseHeader, job.op.at.Format(time.RFC3339))
 		}
 	}
-	return sendAccepted(bw, body, job.acceptEncoding)
+	return bw.Send(body, job.acceptEncoding)
 }
 
 // processCarts runs the cart pins, the gate's sync and the rewrite on a held-back answer.
@@ -220,7 +225,7 @@ func (h *Handler) stripOrSanitize(job *rewriteJob, body []byte) []byte {
 	stripped, err := job.op.plan.Strip(body)
 	if err != nil {
 		h.logger.Warn("hidden fields not stripped by the plan; sanitizing the backend body", zap.Error(err))
-		return sanitizeBytes(body, job.guard)
+		return holdback.Sanitize(body, job.guard)
 	}
 	return stripped
 }
@@ -254,13 +259,13 @@ func (h *Handler) record(job *rewriteJob, outcome string, elapsed time.Duration)
 // serveAbortable runs next. reverse_proxy aborts the connection (panics with
 // http.ErrAbortHandler) when the upstream dies mid-body; while the response is still held
 // back nothing has reached the client, so it becomes a clean 502 instead.
-func serveAbortable(next caddyhttp.Handler, bw *bufferWriter, r *http.Request) (err error) {
+func serveAbortable(next caddyhttp.Handler, bw *holdback.Writer, r *http.Request) (err error) {
 	defer func() {
 		rec := recover()
 		if rec == nil {
 			return
 		}
-		if rec != http.ErrAbortHandler || !bw.buffered() {
+		if rec != http.ErrAbortHandler || !bw.Buffered() {
 			panic(rec)
 		}
 		err = caddyhttp.Error(http.StatusBadGateway, errors.New("upstream response ended early"))

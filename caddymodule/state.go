@@ -46,9 +46,8 @@ type handlerState struct {
 	gates     gate.Cache
 	gateStats gate.Stats
 	pinsMu    sync.Mutex
-	pins      *trust.Pins // carts pinned to an ECID; shared across reloads
-	edgeMu    sync.Mutex
-	resolvers map[string]*edge.Resolver // by configuration, reused across config reloads
+	pins      *trust.Pins    // carts pinned to an ECID; shared across reloads
+	resolvers edge.Resolvers // by configuration, reused across config reloads
 	logger    atomic.Pointer[zap.Logger]
 	createdAt time.Time
 }
@@ -271,26 +270,8 @@ func (s *handlerState) cartPins(size int) (*trust.Pins, error) {
 	return s.pins, nil
 }
 
-// edgeResolver returns the Edge Network resolver for a configuration, creating it once: a
+// edgeResolver returns the Edge Network resolver for a configuration, created once: a
 // resolver's cache lives as long as the process, so reloads must share it.
 func (s *handlerState) edgeResolver(opts edge.Options, ropts edge.ResolverOptions) (*edge.Resolver, error) {
-	key := fmt.Sprintf("%+v|%+v|%v|%v", opts, opts.Auth, ropts.TTL, ropts.Timeout)
-	s.edgeMu.Lock()
-	defer s.edgeMu.Unlock()
-	if r, ok := s.resolvers[key]; ok {
-		return r, nil
-	}
-	client, err := edge.NewClient(opts)
-	if err != nil {
-		return nil, err
-	}
-	r, err := edge.NewResolver(client, ropts)
-	if err != nil {
-		return nil, err
-	}
-	if s.resolvers == nil {
-		s.resolvers = map[string]*edge.Resolver{}
-	}
-	s.resolvers[key] = r
-	return r, nil
+	return s.resolvers.Get(opts, ropts)
 }

@@ -7,9 +7,11 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/caddy-audiences/caddy-audiences/internal/holdback"
 	"github.com/caddy-audiences/caddy-audiences/internal/sanitize"
 )
 
@@ -52,15 +54,15 @@ func (u upstream) Do(query, operationName string, variables map[string]any) ([]b
 		return nil, fmt.Errorf("upstream answered HTTP %d", rec.status)
 	}
 	answer := rec.body.Bytes()
-	if encodedBody(rec.header) {
+	if ce := rec.header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
 		// Asked for identity, answered encoded anyway.
-		decoded, err := sanitize.Decode(answer, rec.header.Get("Content-Encoding"), maxOwnAnswer)
+		decoded, err := sanitize.Decode(answer, ce, maxOwnAnswer)
 		if err != nil {
 			return nil, fmt.Errorf("upstream answer: %w", err)
 		}
 		answer = decoded
 	}
-	_, doc, _ := splitEnvelope(answer)
+	_, doc, _ := holdback.SplitEnvelope(answer)
 	return doc, nil
 }
 

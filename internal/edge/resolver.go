@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -153,4 +154,34 @@ func (r *Resolver) report(outcome string, start time.Time) {
 	if r.onLookup != nil {
 		r.onLookup(outcome, time.Since(start))
 	}
+}
+
+// Resolvers keeps one Resolver per configuration, so a configuration loaded again (a Caddy
+// config reload) keeps its cache. The zero value is ready to use.
+type Resolvers struct {
+	mu   sync.Mutex
+	byID map[string]*Resolver
+}
+
+// Get returns the resolver of a configuration, creating it the first time.
+func (rs *Resolvers) Get(opts Options, ropts ResolverOptions) (*Resolver, error) {
+	key := fmt.Sprintf("%+v|%+v|%v|%v", opts, opts.Auth, ropts.TTL, ropts.Timeout)
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if r, ok := rs.byID[key]; ok {
+		return r, nil
+	}
+	client, err := NewClient(opts)
+	if err != nil {
+		return nil, err
+	}
+	r, err := NewResolver(client, ropts)
+	if err != nil {
+		return nil, err
+	}
+	if rs.byID == nil {
+		rs.byID = map[string]*Resolver{}
+	}
+	rs.byID[key] = r
+	return r, nil
 }

@@ -1,4 +1,4 @@
-package caddymodule
+package holdback
 
 import (
 	"net/http"
@@ -46,7 +46,7 @@ func TestRewritable(t *testing.T) {
 
 func TestBufferWriterHoldsBackAndSends(t *testing.T) {
 	rec := httptest.NewRecorder()
-	bw := newBufferWriter(rec, 100, nil)
+	bw := NewWriter(rec, 100, nil, nil)
 	bw.Header().Set("Content-Type", "application/json")
 	bw.Header().Set("ETag", `"x"`)
 	bw.Header().Set("Cache-Control", "no-store")
@@ -57,8 +57,8 @@ func TestBufferWriterHoldsBackAndSends(t *testing.T) {
 	if rec.Body.Len() != 0 || rec.Flushed {
 		t.Fatal("a buffered response leaked before send")
 	}
-	if !bw.buffered() || bw.buf.String() != `{"data":{}}` {
-		t.Fatalf("buffered %v %q", bw.buffered(), bw.buf.String())
+	if !bw.Buffered() || bw.buf.String() != `{"data":{}}` {
+		t.Fatalf("buffered %v %q", bw.Buffered(), bw.buf.String())
 	}
 	if err := bw.send([]byte(`{"data":{"x":1}}`)); err != nil {
 		t.Fatal(err)
@@ -73,11 +73,11 @@ func TestBufferWriterHoldsBackAndSends(t *testing.T) {
 
 func TestBufferWriterOverflowStreams(t *testing.T) {
 	rec := httptest.NewRecorder()
-	bw := newBufferWriter(rec, 10, nil)
+	bw := NewWriter(rec, 10, nil, nil)
 	bw.Header().Set("Content-Type", "application/json")
 	_, _ = bw.Write([]byte(`{"data":`))
 	_, _ = bw.Write([]byte(`{"big":"0123456789"}}`))
-	if bw.buffered() || !bw.overflowed {
+	if bw.Buffered() || !bw.overflowed {
 		t.Fatal("a body over the limit must stream")
 	}
 	if rec.Body.String() != `{"data":{"big":"0123456789"}}` || rec.Code != 200 {
@@ -87,7 +87,7 @@ func TestBufferWriterOverflowStreams(t *testing.T) {
 
 func TestBufferWriterStreamsOthers(t *testing.T) {
 	rec := httptest.NewRecorder()
-	bw := newBufferWriter(rec, 100, nil)
+	bw := NewWriter(rec, 100, nil, nil)
 	bw.Header().Set("Content-Type", "text/event-stream")
 	bw.WriteHeader(http.StatusOK)
 	_, _ = bw.Write([]byte("data: 1\n\n"))
@@ -97,11 +97,11 @@ func TestBufferWriterStreamsOthers(t *testing.T) {
 	}
 
 	rec = httptest.NewRecorder()
-	bw = newBufferWriter(rec, 100, nil)
+	bw = NewWriter(rec, 100, nil, nil)
 	bw.WriteHeader(http.StatusEarlyHints)
 	bw.Header().Set("Content-Type", "application/json")
 	bw.WriteHeader(http.StatusOK)
-	if !bw.buffered() {
+	if !bw.Buffered() {
 		t.Fatal("a final JSON response after 103 must be buffered")
 	}
 }

@@ -1,4 +1,4 @@
-package caddymodule
+package holdback
 
 import (
 	"bytes"
@@ -9,19 +9,17 @@ import (
 	"strconv"
 	"strings"
 
-	"go.uber.org/zap"
-
 	"github.com/caddy-audiences/caddy-audiences/internal/sanitize"
 )
 
 // msgUnsafeAnswer is what the client gets when an answer cannot be made safe to send.
 const msgUnsafeAnswer = "The store's answer could not be checked, so it was not sent. Please try again."
 
-// heldBody returns the held-back answer ready to be rewritten: decoded when the upstream
+// Held returns the held-back answer ready to be rewritten: decoded when the upstream
 // encoded it although identity was asked. An answer that is not a 2xx JSON once decoded, or
 // too large to hold decoded, is sent through the sanitizer instead, and one that cannot be
 // decoded gets an error: then done is true.
-func (h *Handler) heldBody(bw *bufferWriter) (body []byte, done bool, err error) {
+func (bw *Writer) Held() (body []byte, done bool, err error) {
 	body = bw.buf.Bytes()
 	if !bw.encoded {
 		return body, false, nil
@@ -33,9 +31,9 @@ func (h *Handler) heldBody(bw *bufferWriter) (body []byte, done bool, err error)
 		r, _ := sanitize.Decoder(body, ce)
 		return nil, true, bw.sendStream(r)
 	case err != nil:
-		return nil, true, h.unsafeAnswer(bw, err)
+		return nil, true, bw.Unsafe()
 	}
-	metrics.unsafeAnswers.WithLabelValues("decoded").Inc()
+	bw.report("decoded")
 	bw.Header().Del("Content-Encoding")
 	if bw.status < 200 || bw.status > 299 || !jsonType(bw.Header()) {
 		return nil, true, bw.sendStream(bytes.NewReader(decoded))
@@ -43,10 +41,9 @@ func (h *Handler) heldBody(bw *bufferWriter) (body []byte, done bool, err error)
 	return decoded, false, nil
 }
 
-// unsafeAnswer replaces an answer that cannot be made safe with a clear GraphQL error.
-func (h *Handler) unsafeAnswer(bw *bufferWriter, cause error) error {
-	metrics.unsafeAnswers.WithLabelValues("unsafe").Inc()
-	h.logger.Warn("backend answer could not be made safe; the client gets an error", zap.Error(cause))
+// Unsafe replaces an answer that cannot be made safe with a clear GraphQL error (502).
+func (bw *Writer) Unsafe() error {
+	bw.report("unsafe")
 	body, _ := json.Marshal(map[string]any{"errors": []map[string]any{{
 		"message":    msgUnsafeAnswer,
 		"extensions": map[string]string{"category": "graphql-audiences"},
@@ -58,51 +55,50 @@ func (h *Handler) unsafeAnswer(bw *bufferWriter, cause error) error {
 	hdr.Set("Content-Type", "application/json")
 	hdr.Set("Cache-Control", "no-store")
 	hdr.Set("Content-Length", strconv.Itoa(len(body)))
-	bw.ResponseWriterWrapper.WriteHeader(http.StatusBadGateway)
-	_, err := bw.ResponseWriterWrapper.Write(body)
+	bw.ResponseWriter.WriteHeader(http.StatusBadGateway)
+	_, err := bw.ResponseWriter.Write(body)
 	return err
 }
 
-// splitEnvelope finds the JSON object of an answer that starts with something else (a
+// SplitEnvelope finds the JSON object of an answer that starts with something else (a
 // byte-order mark, whitespace, a PHP notice): browsers accept a BOM and whitespace, and the
 // answer must still be rewritten and stripped. Bodies that start with "{" are not searched.
-func splitEnvelope(body []byte) (lead, doc, tail []byte) {
+func SplitEnvelope(body []byte) (lead, doc, tail []byte) {
 	if len(body) == 0 || body[0] == '{' {
 		return nil, body, nil
 	}
 	if lead, doc, tail, ok := sanitize.SplitJSON(body); ok {
-		metrics.unsafeAnswers.WithLabelValues("envelope").Inc()
 		return lead, doc, tail
 	}
 	return nil, body, nil
 }
 
-// joinEnvelope puts the text around the JSON back, sanitized, and makes sure no hidden field
+// JoinEnvelope puts the text around the JSON back, sanitized, and makes sure no hidden field
 // is left anywhere.
-func joinEnvelope(lead, doc, tail []byte, guard *responseGuard) []byte {
+func JoinEnvelope(lead, doc, tail []byte, guard *Guard) []byte {
 	out := doc
 	if len(lead)+len(tail) > 0 {
 		out = make([]byte, 0, len(lead)+len(doc)+len(tail))
-		out = append(out, sanitizeBytes(lead, guard)...)
+		out = append(out, Sanitize(lead, guard)...)
 		out = append(out, doc...)
-		out = append(out, sanitizeBytes(tail, guard)...)
+		out = append(out, Sanitize(tail, guard)...)
 	}
-	if guard != nil && guard.hidden != "" && bytes.Contains(out, []byte(guard.hidden)) {
-		out = sanitizeBytes(out, guard)
+	if guard != nil && guard.Hidden != "" && bytes.Contains(out, []byte(guard.Hidden)) {
+		out = Sanitize(out, guard)
 	}
 	return out
 }
 
-// sanitizeBytes runs b through the sanitizer in memory.
-func sanitizeBytes(b []byte, guard *responseGuard) []byte {
+// Sanitize runs b through the sanitizer in memory.
+func Sanitize(b []byte, guard *Guard) []byte {
 	if guard == nil {
 		return b
 	}
-	return sanitize.Bytes(b, guard.hidden, guard.secrets)
+	return sanitize.Bytes(b, guard.Hidden, guard.Secrets)
 }
 
-// sendAccepted sends body in identity encoding, or gzip when the client refuses identity.
-func sendAccepted(bw *bufferWriter, body []byte, acceptEncoding string) error {
+// Send sends the held-back answer's status and headers with body in identity encoding, or gzip when the client refuses identity.
+func (bw *Writer) Send(body []byte, acceptEncoding string) error {
 	if acceptsIdentity(acceptEncoding) || !accepts(acceptEncoding, "gzip") {
 		return bw.send(body)
 	}

@@ -1,4 +1,4 @@
-package caddymodule
+package holdback
 
 import (
 	"bytes"
@@ -30,10 +30,10 @@ func TestAcceptsIdentity(t *testing.T) {
 // TestGuardedWriter: with a guard nothing passes unread: an encoded answer is held to be
 // decoded, and everything else streams through the sanitizer.
 func TestGuardedWriter(t *testing.T) {
-	guard := &responseGuard{hidden: "_aud_", secrets: sanitize.NewSecrets([]string{"AUD-VIP-7Q2X"}, nil)}
+	guard := &Guard{Hidden: "_aud_", Secrets: sanitize.NewSecrets([]string{"AUD-VIP-7Q2X"}, nil)}
 	t.Run("sse streams sanitized with flushes", func(t *testing.T) {
 		rec := httptest.NewRecorder()
-		bw := newBufferWriter(rec, 1<<10, guard)
+		bw := NewWriter(rec, 1<<10, guard, nil)
 		bw.Header().Set("Content-Type", "text/event-stream")
 		bw.WriteHeader(http.StatusOK)
 		_, _ = io.WriteString(bw, "data: {\"_aud_x\":1,\"a\":\"AUD-VIP-7Q2X\"}\n\n")
@@ -41,15 +41,15 @@ func TestGuardedWriter(t *testing.T) {
 		if got := rec.Body.String(); got != "data: {\"a\":\"\"}\n\n" || !rec.Flushed {
 			t.Fatalf("after flush: %q (flushed %v)", got, rec.Flushed)
 		}
-		_ = bw.finish()
+		_ = bw.Finish()
 	})
 	t.Run("over max_body streams sanitized", func(t *testing.T) {
 		rec := httptest.NewRecorder()
-		bw := newBufferWriter(rec, 16, guard)
+		bw := NewWriter(rec, 16, guard, nil)
 		bw.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(bw, `{"data":{"_aud_items":[1,2,3],"cart":{"id":"c"}}}`)
-		_ = bw.finish()
-		if bw.buffered() || rec.Body.String() != `{"data":{"cart":{"id":"c"}}}` || rec.Header().Get("Content-Length") != "" {
+		_ = bw.Finish()
+		if bw.Buffered() || rec.Body.String() != `{"data":{"cart":{"id":"c"}}}` || rec.Header().Get("Content-Length") != "" {
 			t.Fatalf("got %q %v", rec.Body.String(), rec.Header())
 		}
 	})
@@ -59,26 +59,26 @@ func TestGuardedWriter(t *testing.T) {
 		_, _ = io.WriteString(zw, `{"data":{"_aud_x":1}}`)
 		_ = zw.Close()
 		rec := httptest.NewRecorder()
-		bw := newBufferWriter(rec, 1<<10, guard)
+		bw := NewWriter(rec, 1<<10, guard, nil)
 		bw.Header().Set("Content-Type", "application/json")
 		bw.Header().Set("Content-Encoding", "gzip")
 		_, _ = bw.Write(gz.Bytes())
-		if !bw.buffered() || !bw.encoded || rec.Body.Len() != 0 {
+		if !bw.Buffered() || !bw.encoded || rec.Body.Len() != 0 {
 			t.Fatal("an encoded answer was not held back")
 		}
 	})
 	t.Run("encoded over the limit cannot be checked", func(t *testing.T) {
 		rec := httptest.NewRecorder()
-		bw := newBufferWriter(rec, 8, guard)
+		bw := NewWriter(rec, 8, guard, nil)
 		bw.Header().Set("Content-Encoding", "br")
 		_, _ = io.WriteString(bw, strings.Repeat("x", 64))
-		if !bw.tooLarge || bw.buffered() || rec.Body.Len() != 0 {
+		if !bw.tooLarge || bw.Buffered() || rec.Body.Len() != 0 {
 			t.Fatal("an encoded answer over the limit went out")
 		}
 	})
 	t.Run("without a guard, as before", func(t *testing.T) {
 		rec := httptest.NewRecorder()
-		bw := newBufferWriter(rec, 1<<10, nil)
+		bw := NewWriter(rec, 1<<10, nil, nil)
 		bw.Header().Set("Content-Type", "text/event-stream")
 		_, _ = io.WriteString(bw, "data: {\"_aud_x\":1}\n\n")
 		if rec.Body.String() != "data: {\"_aud_x\":1}\n\n" {

@@ -1,4 +1,8 @@
-package caddymodule
+// Package holdback holds back an HTTP answer that the sidecar may rewrite — a 2xx,
+// identity-encoded JSON body up to a limit — and makes sure nothing else it must guard leaves
+// unread: an encoded answer is held to be decoded, everything else streams through the
+// sanitizer. It also sends the final body in an encoding the client accepts.
+package holdback
 
 import (
 	"bytes"
@@ -9,21 +13,20 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
-
 	"github.com/caddy-audiences/caddy-audiences/internal/sanitize"
 )
 
-// bufferWriter holds back a response that may be rewritten: a 2xx, identity-encoded JSON
+// Writer holds back a response that may be rewritten: a 2xx, identity-encoded JSON
 // body of at most max bytes. Without a guard, every other response, and one that grows past
 // max, streams through to the client as it comes (flushes included). With a guard (the
 // request carried hidden fields, or gate codes must not leave) nothing passes unread: an
 // encoded body is held back to be decoded, and everything else streams through a
 // sanitize.Writer.
-type bufferWriter struct {
-	*caddyhttp.ResponseWriterWrapper
-	max   int
-	guard *responseGuard
+type Writer struct {
+	http.ResponseWriter
+	max    int
+	guard  *Guard
+	report func(how string)
 
 	status      int
 	wroteHeader bool
@@ -35,21 +38,30 @@ type bufferWriter struct {
 	buf         *bytes.Buffer
 }
 
-// responseGuard says what must not leave the sidecar in an answer.
-type responseGuard struct {
-	hidden  string            // the prefix of hidden fields, when the request carried them
-	secrets *sanitize.Secrets // gate codes, nil without gates
+// Guard says what must not leave the sidecar in an answer.
+type Guard struct {
+	Hidden  string            // the prefix of hidden fields, when the request carried them
+	Secrets *sanitize.Secrets // gate codes, nil without gates
 }
 
 // buffers recycles response buffers between requests.
 var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
-func newBufferWriter(w http.ResponseWriter, max int, guard *responseGuard) *bufferWriter {
-	return &bufferWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}, max: max, guard: guard, buf: buffers.Get().(*bytes.Buffer)}
+// NewWriter returns a Writer to w holding back at most max bytes; guard (nil: none) says
+// what must not leave, report is told how an answer was made safe outside the rewrite
+// (decoded, envelope, streamed, unsafe).
+func NewWriter(w http.ResponseWriter, max int, guard *Guard, report func(how string)) *Writer {
+	if report == nil {
+		report = func(string) {}
+	}
+	return &Writer{ResponseWriter: w, max: max, guard: guard, report: report, buf: buffers.Get().(*bytes.Buffer)}
 }
 
-// release returns the buffer for reuse; bw must not be used afterwards.
-func (bw *bufferWriter) release() {
+// Unwrap returns the underlying ResponseWriter, for http.ResponseController.
+func (bw *Writer) Unwrap() http.ResponseWriter { return bw.ResponseWriter }
+
+// Release returns the buffer for reuse; bw must not be used afterwards.
+func (bw *Writer) Release() {
 	if bw.buf.Cap() <= 1<<20 {
 		bw.buf.Reset()
 		buffers.Put(bw.buf)
@@ -59,12 +71,12 @@ func (bw *bufferWriter) release() {
 
 // WriteHeader decides between buffering and streaming. 1xx responses are informational and
 // always go through at once.
-func (bw *bufferWriter) WriteHeader(status int) {
+func (bw *Writer) WriteHeader(status int) {
 	if bw.wroteHeader {
 		return
 	}
 	if status >= 100 && status <= 199 && status != http.StatusSwitchingProtocols {
-		bw.ResponseWriterWrapper.WriteHeader(status)
+		bw.ResponseWriter.WriteHeader(status)
 		return
 	}
 	bw.wroteHeader, bw.status = true, status
@@ -83,27 +95,27 @@ func (bw *bufferWriter) WriteHeader(status int) {
 		bw.buf.Grow(n)
 	}
 	if !bw.buffering {
-		bw.ResponseWriterWrapper.WriteHeader(status)
+		bw.ResponseWriter.WriteHeader(status)
 	}
 }
 
 // startStream sends the header and makes the body stream through a sanitizer.
-func (bw *bufferWriter) startStream() {
+func (bw *Writer) startStream() {
 	h := bw.Header()
 	dropBodyHeaders(h)
 	h.Del("Content-Length")
-	metrics.unsafeAnswers.WithLabelValues("streamed").Inc()
-	bw.ResponseWriterWrapper.WriteHeader(bw.status)
-	bw.stream = sanitize.NewWriter(bw.ResponseWriterWrapper, bw.guard.hidden, bw.guard.secrets)
+	bw.report("streamed")
+	bw.ResponseWriter.WriteHeader(bw.status)
+	bw.stream = sanitize.NewWriter(bw.ResponseWriter, bw.guard.Hidden, bw.guard.Secrets)
 }
 
-func (bw *bufferWriter) Write(p []byte) (int, error) {
+func (bw *Writer) Write(p []byte) (int, error) {
 	bw.WriteHeader(http.StatusOK)
 	switch {
 	case bw.stream != nil:
 		return bw.stream.Write(p)
 	case !bw.buffering:
-		return bw.ResponseWriterWrapper.Write(p)
+		return bw.ResponseWriter.Write(p)
 	case bw.buf.Len()+len(p) <= bw.max:
 		return bw.buf.Write(p)
 	case bw.encoded:
@@ -124,30 +136,30 @@ func (bw *bufferWriter) Write(p []byte) (int, error) {
 	if err := bw.overflow(); err != nil {
 		return 0, err
 	}
-	return bw.ResponseWriterWrapper.Write(p)
+	return bw.ResponseWriter.Write(p)
 }
 
 // ReadFrom keeps io.Copy from bypassing the buffer and the sanitizer.
-func (bw *bufferWriter) ReadFrom(r io.Reader) (int64, error) {
+func (bw *Writer) ReadFrom(r io.Reader) (int64, error) {
 	bw.WriteHeader(http.StatusOK)
 	if !bw.buffering && bw.stream == nil {
-		return bw.ResponseWriterWrapper.ReadFrom(r)
+		return readFrom(bw.ResponseWriter, r)
 	}
 	return io.Copy(writerOnly{bw}, r)
 }
 
 // overflow gives up buffering: what was held back is sent and the rest streams.
-func (bw *bufferWriter) overflow() error {
+func (bw *Writer) overflow() error {
 	bw.buffering, bw.overflowed = false, true
-	bw.ResponseWriterWrapper.WriteHeader(bw.status)
-	_, err := bw.ResponseWriterWrapper.Write(bw.buf.Bytes())
+	bw.ResponseWriter.WriteHeader(bw.status)
+	_, err := bw.ResponseWriter.Write(bw.buf.Bytes())
 	bw.buf.Reset()
 	return err
 }
 
 // FlushError suppresses flushes while buffering, so no header leaves early; a sanitized
 // stream writes out what is safe first.
-func (bw *bufferWriter) FlushError() error {
+func (bw *Writer) FlushError() error {
 	if bw.buffering {
 		return nil
 	}
@@ -157,41 +169,41 @@ func (bw *bufferWriter) FlushError() error {
 		}
 	}
 	//nolint:bodyclose
-	return http.NewResponseController(bw.ResponseWriterWrapper).Flush()
+	return http.NewResponseController(bw.ResponseWriter).Flush()
 }
 
-// finish ends a sanitized stream.
-func (bw *bufferWriter) finish() error {
+// Finish ends a sanitized stream.
+func (bw *Writer) Finish() error {
 	if bw.stream == nil {
 		return nil
 	}
 	return bw.stream.Close()
 }
 
-// buffered reports whether a complete response is held back, ready for rewriting.
-func (bw *bufferWriter) buffered() bool {
+// Buffered reports whether a complete response is held back, ready for rewriting.
+func (bw *Writer) Buffered() bool {
 	return bw.wroteHeader && bw.buffering && !bw.tooLarge
 }
 
-// sent reports whether anything has been written to the client.
-func (bw *bufferWriter) sent() bool {
+// Sent reports whether anything has been written to the client.
+func (bw *Writer) Sent() bool {
 	return bw.wroteHeader && !bw.buffering
 }
 
 // send writes the held-back response with body in place of what the upstream sent, fixing
 // the headers that described the original body.
-func (bw *bufferWriter) send(body []byte) error {
+func (bw *Writer) send(body []byte) error {
 	h := bw.Header()
 	dropBodyHeaders(h)
 	h.Set("Content-Length", strconv.Itoa(len(body)))
-	bw.ResponseWriterWrapper.WriteHeader(bw.status)
-	_, err := bw.ResponseWriterWrapper.Write(body)
+	bw.ResponseWriter.WriteHeader(bw.status)
+	_, err := bw.ResponseWriter.Write(body)
 	return err
 }
 
 // sendStream writes the held-back response's status and headers, then body through the
 // sanitizer.
-func (bw *bufferWriter) sendStream(body io.Reader) error {
+func (bw *Writer) sendStream(body io.Reader) error {
 	bw.Header().Del("Content-Encoding")
 	bw.startStream()
 	if _, err := io.Copy(bw.stream, body); err != nil {
@@ -246,8 +258,23 @@ func bodyless(status int) bool {
 // writerOnly hides ReadFrom so io.Copy uses Write.
 type writerOnly struct{ io.Writer }
 
+// Overflowed reports a JSON answer that outgrew the limit and went out as it streamed.
+func (bw *Writer) Overflowed() bool { return bw.overflowed }
+
+// TooLarge reports an encoded answer that outgrew the limit: it cannot be checked, and
+// nothing of it was sent.
+func (bw *Writer) TooLarge() bool { return bw.tooLarge }
+
+// readFrom copies r to w, with w's own ReadFrom when it has one.
+func readFrom(w http.ResponseWriter, r io.Reader) (int64, error) {
+	if rf, ok := w.(io.ReaderFrom); ok {
+		return rf.ReadFrom(r)
+	}
+	return io.Copy(writerOnly{w}, r)
+}
+
 // Interface guards
 var (
-	_ http.ResponseWriter = (*bufferWriter)(nil)
-	_ io.ReaderFrom       = (*bufferWriter)(nil)
+	_ http.ResponseWriter = (*Writer)(nil)
+	_ io.ReaderFrom       = (*Writer)(nil)
 )
