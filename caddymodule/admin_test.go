@@ -1,3 +1,6 @@
+// The admin API's and dashboard's tests: they share the provisioned handlers and the admin
+// request helpers, hence one file.
+
 package caddymodule
 
 import (

@@ -1,3 +1,6 @@
+// The coupon gate's end-to-end tests through the binary, with the shop session they share;
+// one file because every test walks the same storefront session.
+
 package e2e
 
 import (

@@ -1,3 +1,7 @@
+// Conditions: the cart and item condition trees, their decoding, validation and evaluation,
+// Magento's subselections and value comparisons; one file (over 500 lines) because the
+// operators and field kinds are checked and evaluated in the same tables.
+
 package rules
 
 import (

@@ -1,3 +1,6 @@
+// Decoding: the strict reading of the rule file with field-path errors for every part of a
+// rule, in one file (over 500 lines) so every error is worded the same way.
+
 package rules
 
 import (

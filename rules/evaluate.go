@@ -1,3 +1,6 @@
+// Evaluation: Magento's SalesRule loop over rules and items with its rounding deltas, budgets
+// and stop-further-rules, in one file (over 500 lines) because the steps share one state.
+
 package rules
 
 import (

@@ -3,6 +3,8 @@
 // activate them to the store, the audience catalog built from both (Sync), and a credential
 // check that says in plain words what is wrong (Check). Secrets never appear in its errors,
 // logs or String output.
+//
+// The client is one file (over 500 lines): token, paging, retries and errors are one exchange.
 package aep
 
 import (

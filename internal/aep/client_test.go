@@ -1,3 +1,6 @@
+// The client's tests are one file: paging, token renewal, retries and error words share the fake
+// Platform's setup, and split apart they would repeat it.
+
 package aep
 
 import (

@@ -1,3 +1,6 @@
+// Shared helpers of the cartql tests: fixture loading, Apollo's query shaping, JSON
+// comparison and cart builders, in one file so every test file uses the same ones.
+
 package cartql
 
 import (

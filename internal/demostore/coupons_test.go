@@ -1,3 +1,6 @@
+// The store's coupon tests: single and multiple coupons, pools and usage limits over one
+// store setup, kept together.
+
 package demostore
 
 import (

@@ -1,3 +1,7 @@
+// The cart mutations Venia sends, each a small resolver over the store's cart model: they are
+// kept in one file, beside the schema's Mutation type they implement (over 500 lines for that
+// reason).
+
 package demostore
 
 import (

@@ -1,3 +1,7 @@
+// The Edge Network Server API client: request building, the answer's handles, retries with
+// backoff, authentication and error kinds; one file over 500 lines because the interact call
+// is one exchange whose parts only make sense together.
+
 package edge
 
 import (

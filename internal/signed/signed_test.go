@@ -1,3 +1,6 @@
+// The signed cookie's tests, table after table of tampering, expiry and rotation cases over
+// one encoder: kept together so each case sits beside the others it guards against.
+
 package signed
 
 import (

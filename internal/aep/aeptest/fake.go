@@ -9,6 +9,8 @@
 // {error, error_description}, the gateway's {error_code, message} for 401 and 403025, RFC 7807
 // problems elsewhere); the words of the wrong-sandbox and wrong-organization answers are the
 // fake's own, since Adobe documents none.
+//
+// The fake is one file (over 500 lines) so each endpoint sits beside the misbehaviour it can show.
 package aeptest
 
 import (
