@@ -21,6 +21,13 @@ type Route struct {
 	// Params are the key/value segments after an action path, as Magento's router reads
 	// them (/checkout/cart/couponPost/coupon_code/X).
 	Params map[string]string
+	// For RESTCart: the store code of the path ("" for the default), the guest cart's masked
+	// id or Mine for the session customer's cart (/V1/carts/mine), and the action after the
+	// cart ("" for the cart itself, "totals", "payment-information", "coupons", …).
+	Store  string
+	CartID string
+	Mine   bool
+	Action string
 }
 
 // Kind says which route a path reaches.
@@ -32,11 +39,13 @@ const (
 	GraphQL         // the GraphQL area: /graphql and anything under it
 	RESTCart        // REST under /V1/carts/ or /V1/guest-carts/
 	CouponPost      // Luma's coupon form: /checkout/cart/couponPost
+	CartPage        // Luma's cart page: /checkout/cart/
+	CheckoutPage    // Luma's checkout page: /checkout/
 )
 
 // Match returns the route the raw (still escaped) request path reaches.
 func Match(rawPath string) Route {
-	segs := segments(rawPath)
+	segs, orig := segments(rawPath)
 	if len(segs) == 0 {
 		return Route{}
 	}
@@ -45,37 +54,64 @@ func Match(rawPath string) Route {
 		if len(segs) <= skip {
 			break
 		}
-		s := segs[skip:]
+		s, o := segs[skip:], orig[skip:]
 		switch s[0] {
 		case "graphql":
 			return Route{Kind: GraphQL}
 		case "rest":
-			if r, ok := matchREST(s[1:]); ok {
+			if r, ok := matchREST(s[1:], o[1:]); ok {
 				return r
 			}
 		case "checkout":
-			if len(s) >= 3 && s[1] == "cart" && s[2] == "couponpost" {
-				return Route{Kind: CouponPost, Params: params(s[3:])}
+			if r, ok := matchCheckout(s[1:]); ok {
+				return r
 			}
 		}
 	}
 	return Route{}
 }
 
-// matchREST reads segs after "rest": [store/]V1/carts|guest-carts/….
-func matchREST(segs []string) (Route, bool) {
+// matchCheckout reads segs after "checkout": the cart page, the checkout page, the coupon
+// form.
+func matchCheckout(segs []string) (Route, bool) {
+	switch {
+	case len(segs) >= 2 && segs[0] == "cart" && segs[1] == "couponpost":
+		return Route{Kind: CouponPost, Params: params(segs[2:])}, true
+	case len(segs) == 0, len(segs) <= 2 && segs[0] == "index" && (len(segs) == 1 || segs[1] == "index"):
+		return Route{Kind: CheckoutPage}, true
+	case segs[0] == "cart" && (len(segs) == 1 || len(segs) == 2 && segs[1] == "index"):
+		return Route{Kind: CartPage}, true
+	}
+	return Route{}, false
+}
+
+// matchREST reads segs after "rest": [store/]V1/carts|guest-carts/…; orig holds the same
+// segments with their case.
+func matchREST(segs, orig []string) (Route, bool) {
 	for _, skip := range []int{0, 1} {
 		if len(segs) < skip+2 || segs[skip] != "v1" {
 			continue
 		}
-		s := segs[skip+1:]
+		s, o := segs[skip+1:], orig[skip+1:]
 		if s[0] != "carts" && s[0] != "guest-carts" {
 			return Route{}, false
 		}
 		r := Route{Kind: RESTCart}
+		if skip == 1 && segs[0] != "all" {
+			r.Store = orig[0]
+		}
+		if len(s) >= 2 {
+			r.Mine = s[0] == "carts" && s[1] == "mine"
+			if s[0] == "guest-carts" {
+				r.CartID = o[1]
+			}
+		}
+		if len(s) >= 3 {
+			r.Action = s[2]
+		}
 		// …/carts/{id|mine}/coupons/{code}
 		if len(s) >= 4 && s[2] == "coupons" {
-			r.Coupon = strings.Join(s[3:], "/")
+			r.Coupon = strings.Join(o[3:], "/")
 		}
 		return r, true
 	}
@@ -94,17 +130,21 @@ func params(segs []string) map[string]string {
 	return out
 }
 
-// segments folds every spelling of a path into its lower-case segments.
-func segments(rawPath string) []string {
+// segments folds every spelling of a path into its lower-case segments, and returns the
+// same segments with their case.
+func segments(rawPath string) (folded, orig []string) {
 	p := phpread.RawURLDecode(phpread.RawURLDecode(rawPath))
 	if i := strings.IndexAny(p, "?#"); i >= 0 {
 		p = p[:i]
 	}
-	p = strings.ToLower(strings.ReplaceAll(p, "\\", "/"))
-	p = path.Clean("/" + p)
-	segs := strings.Split(strings.Trim(p, "/"), "/")
-	if len(segs) > 0 && (segs[0] == "index.php" || segs[0] == "") {
-		segs = segs[1:]
+	p = path.Clean("/" + strings.ReplaceAll(p, "\\", "/"))
+	orig = strings.Split(strings.Trim(p, "/"), "/")
+	if len(orig) > 0 && (strings.EqualFold(orig[0], "index.php") || orig[0] == "") {
+		orig = orig[1:]
 	}
-	return segs
+	folded = make([]string, len(orig))
+	for i, s := range orig {
+		folded[i] = strings.ToLower(s)
+	}
+	return folded, orig
 }

@@ -35,6 +35,11 @@ type Writer struct {
 	scalar bool // inside a number or literal
 	// Changed reports whether anything was removed.
 	Changed bool
+	// Replace, when set, may replace a string value: it gets the name of the member holding
+	// it ("" in arrays and at the top) and the decoded string, and returns the JSON to write
+	// instead. Replaced values are not cut further.
+	Replace func(key, value string) (json []byte, ok bool)
+	key     string // the name of the member being read
 }
 
 type frame struct {
@@ -341,6 +346,7 @@ func (s *Writer) endString() {
 			}
 			top.emitted++
 		}
+		s.key = name
 		s.emitString(raw, name)
 		return
 	}
@@ -352,7 +358,20 @@ func (s *Writer) endString() {
 		s.endValue()
 		return
 	}
-	s.emitString(raw, decodeString(raw))
+	decoded := decodeString(raw)
+	if s.Replace != nil && s.skip == 0 {
+		key := s.key
+		if len(s.stack) == 0 || !s.stack[len(s.stack)-1].object {
+			key = ""
+		}
+		if rep, ok := s.Replace(key, decoded); ok {
+			s.Changed = true
+			s.out.Write(rep)
+			s.endValue()
+			return
+		}
+	}
+	s.emitString(raw, decoded)
 	s.endValue()
 }
 
