@@ -37,7 +37,10 @@ func (h *Handler) gateUpstream(r *http.Request, next caddyhttp.Handler) gate.Gra
 // gateBefore runs the gate's checks that come before the request is forwarded: a shopper
 // typing a gate code, a shopper's own coupon that needs the slot, and an order about to be
 // placed. It reports false when it answered.
-func (h *Handler) gateBefore(w http.ResponseWriter, job *rewriteJob) bool {
+func (h *Handler) gateBefore(w http.ResponseWriter, r *http.Request, job *rewriteJob) bool {
+	if job.op.luma != nil {
+		return h.lumaBefore(w, r, job)
+	}
 	if job.gate == nil {
 		return true
 	}

@@ -405,7 +405,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return nil
 	case job == nil:
 		return next.ServeHTTP(w, r)
-	case !h.gateBefore(w, job):
+	case !h.gateBefore(w, r, job):
 		return nil // answered by the gate
 	}
 	return h.serveHeld(w, r, next, job)

@@ -26,13 +26,13 @@ type operation struct {
 	req       *gqlhttp.Request
 	plan      *cartql.Plan // nil: the answer only has to be kept free of gate codes
 	variables map[string]any
-	cutOnly   bool // the answer is not GraphQL: gate codes are cut, not scrubbed
+	luma      *magentopath.Route // a Luma REST cart route or page the gate watches
 }
 
 // prices reports whether the operation prices a cart or places an order, the requests
 // worth an Edge Network lookup.
 func (op *operation) prices() bool {
-	return op != nil && op.plan != nil && (op.plan.HasCart() || op.plan.PlacesOrder())
+	return op != nil && (op.luma != nil || op.plan != nil && (op.plan.HasCart() || op.plan.PlacesOrder()))
 }
 
 // readOperation works out what r asks for. With gate rules in force a request is read
@@ -92,7 +92,8 @@ func (h *Handler) readOperation(w http.ResponseWriter, r *http.Request) (op *ope
 }
 
 // readOtherRoute looks at a request outside the GraphQL path: only with gate rules in force
-// does it matter (see checkRoute); REST cart answers are then kept free of gate codes.
+// does it matter (see checkRoute); Luma's REST cart routes and its cart and checkout pages
+// are then gated too.
 func (h *Handler) readOtherRoute(w http.ResponseWriter, r *http.Request, op *operation) (*operation, bool) {
 	if op.gates == nil {
 		return nil, false
@@ -100,10 +101,14 @@ func (h *Handler) readOtherRoute(w http.ResponseWriter, r *http.Request, op *ope
 	if h.checkRoute(w, r, op.gates) {
 		return nil, true
 	}
-	if magentopath.Match(r.URL.EscapedPath()).Kind != magentopath.RESTCart {
+	rt := magentopath.Match(r.URL.EscapedPath())
+	switch {
+	case rt.Kind == magentopath.RESTCart:
+	case (rt.Kind == magentopath.CartPage || rt.Kind == magentopath.CheckoutPage) && r.Method == http.MethodGet:
+	default:
 		return nil, false
 	}
-	op.cutOnly = true
+	op.luma = &rt
 	return op, false
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/caddy-audiences/caddy-audiences/internal/cartql"
 	"github.com/caddy-audiences/caddy-audiences/internal/gate"
 	"github.com/caddy-audiences/caddy-audiences/internal/holdback"
+	"github.com/caddy-audiences/caddy-audiences/internal/magentopath"
 	"github.com/caddy-audiences/caddy-audiences/internal/membership"
 	"github.com/caddy-audiences/caddy-audiences/rules"
 )
@@ -60,8 +61,12 @@ func (h *Handler) newJob(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	}
 	job = &rewriteJob{op: op, store: storeCode(r), segments: m.Segments, ecid: ecid, guard: newGuard(hidden, op.gates)}
 	job.acceptEncoding = identityUpstream(r)
-	if op.gates != nil && op.plan != nil {
+	switch {
+	case op.gates == nil:
+	case op.plan != nil:
 		job.gate = &gate.Session{Rules: op.gates, Options: h.gateOptions, Up: h.gateUpstream(r, next), Segments: m.Segments, At: op.at}
+	case op.luma != nil && op.luma.Kind == magentopath.RESTCart:
+		job.gate = h.lumaSession(job, r, next, op.luma.Store, op.luma.Mine)
 	}
 	return job, false
 }
@@ -104,6 +109,7 @@ func identityUpstream(r *http.Request) string {
 func (h *Handler) serveHeld(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, job *rewriteJob) error {
 	bw := holdback.NewWriter(w, int(h.MaxBody), job.guard, func(how string) { metrics.unsafeAnswers.WithLabelValues(how).Inc() })
 	defer bw.Release()
+	bw.HoldHTML = job.op.luma != nil && job.op.luma.Kind != magentopath.RESTCart
 	before := w.Header().Clone()
 	if err := serveAbortable(next, bw, r); err != nil {
 		if !bw.Sent() {
@@ -145,8 +151,8 @@ func (h *Handler) serveHeld(w http.ResponseWriter, r *http.Request, next caddyht
 		body, outcome = h.processCarts(job, body)
 	}
 	switch {
-	case job.op.cutOnly:
-		body = holdback.Sanitize(body, job.guard)
+	case job.op.luma != nil:
+		body = h.lumaAnswer(bw, r, next, job, body)
 	case job.op.gates != nil:
 		body = job.op.gates.Scrub(body)
 	}

@@ -15,16 +15,60 @@ import (
 	"github.com/caddy-audiences/caddy-audiences/internal/sanitize"
 )
 
-// upstream sends the sidecar's own GraphQL operations to the backend through the rest of the
-// handler chain (reverse_proxy and whatever else the site has), with the shopper's headers:
-// Authorization, Store, cookies and the normalized membership.
+// upstream sends the sidecar's own requests to the backend through the rest of the handler
+// chain (reverse_proxy and whatever else the site has), with the shopper's headers:
+// Authorization, Store, cookies and the normalized membership. Their answers' cookies never
+// reach the shopper.
 type upstream struct {
-	path string
+	path string // the GraphQL path
 	r    *http.Request
 	next caddyhttp.Handler
 }
 
-// Do POSTs one operation and returns the raw answer; it implements gate.Doer.
+// answer is the backend's answer to one of the sidecar's requests, decoded.
+type answer struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// send sends method path?query with body (JSON when not nil) as the shopper.
+func (u upstream) send(method, path, rawQuery string, body []byte) (answer, error) {
+	req := u.r.Clone(u.r.Context())
+	req.Method = method
+	req.URL.Path, req.URL.RawPath, req.URL.RawQuery, req.RequestURI = path, "", rawQuery, ""
+	req.Body, req.ContentLength, req.GetBody = http.NoBody, 0, nil
+	for _, h := range []string{"If-None-Match", "If-Modified-Since", "Range", "If-Range", "Upgrade", "Content-Type", "Content-Length", "Content-Encoding"} {
+		req.Header.Del(h)
+	}
+	if body != nil {
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		req.ContentLength = int64(len(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Length", strconv.Itoa(len(body)))
+	}
+	req.Header.Set("Accept-Encoding", "identity")
+	rec := &memoryWriter{header: http.Header{}}
+	if err := u.next.ServeHTTP(rec, req); err != nil {
+		return answer{}, fmt.Errorf("upstream: %w", err)
+	}
+	a := answer{status: rec.status, header: rec.header, body: rec.body.Bytes()}
+	if a.status == 0 {
+		a.status = http.StatusOK
+	}
+	if ce := rec.header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
+		// Asked for identity, answered encoded anyway.
+		decoded, err := sanitize.Decode(a.body, ce, maxOwnAnswer)
+		if err != nil {
+			return answer{}, fmt.Errorf("upstream answer: %w", err)
+		}
+		a.body = decoded
+		a.header.Del("Content-Encoding")
+	}
+	return a, nil
+}
+
+// Do POSTs one GraphQL operation and returns the raw answer; it implements gate.Doer.
 func (u upstream) Do(query, operationName string, variables map[string]any) ([]byte, error) {
 	op := map[string]any{"query": query, "variables": variables}
 	if operationName != "" {
@@ -34,36 +78,29 @@ func (u upstream) Do(query, operationName string, variables map[string]any) ([]b
 	if err != nil {
 		return nil, fmt.Errorf("encode operation: %w", err)
 	}
-	req := u.r.Clone(u.r.Context())
-	req.Method = http.MethodPost
-	req.URL.Path, req.URL.RawQuery, req.RequestURI = u.path, "", ""
-	req.Body = io.NopCloser(bytes.NewReader(body))
-	req.ContentLength = int64(len(body))
-	req.GetBody = nil
-	for _, h := range []string{"If-None-Match", "If-Modified-Since", "Range", "If-Range", "Upgrade"} {
-		req.Header.Del(h)
+	a, err := u.send(http.MethodPost, u.path, "", body)
+	if err != nil {
+		return nil, err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Content-Length", strconv.Itoa(len(body)))
-	req.Header.Set("Accept-Encoding", "identity")
-	rec := &memoryWriter{header: http.Header{}}
-	if err := u.next.ServeHTTP(rec, req); err != nil {
-		return nil, fmt.Errorf("upstream: %w", err)
+	if a.status < 200 || a.status > 299 {
+		return nil, fmt.Errorf("upstream answered HTTP %d", a.status)
 	}
-	if rec.status != 0 && (rec.status < 200 || rec.status > 299) {
-		return nil, fmt.Errorf("upstream answered HTTP %d", rec.status)
-	}
-	answer := rec.body.Bytes()
-	if ce := rec.header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
-		// Asked for identity, answered encoded anyway.
-		decoded, err := sanitize.Decode(answer, ce, maxOwnAnswer)
-		if err != nil {
-			return nil, fmt.Errorf("upstream answer: %w", err)
-		}
-		answer = decoded
-	}
-	_, doc, _ := holdback.SplitEnvelope(answer)
+	_, doc, _ := holdback.SplitEnvelope(a.body)
 	return doc, nil
+}
+
+// DoREST sends one REST request; it implements gate.RESTDoer.
+func (u upstream) DoREST(method, path string, body []byte) (int, []byte, error) {
+	a, err := u.send(method, path, "", body)
+	if err != nil {
+		return 0, nil, err
+	}
+	return a.status, bytes.TrimPrefix(bytes.TrimSpace(a.body), []byte("\xef\xbb\xbf")), nil
+}
+
+// again sends the shopper's own GET request once more, for a page rendered again.
+func (u upstream) again() (answer, error) {
+	return u.send(http.MethodGet, u.r.URL.Path, u.r.URL.RawQuery, nil)
 }
 
 // maxOwnAnswer bounds the decoded answers to the sidecar's own calls.

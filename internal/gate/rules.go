@@ -93,6 +93,17 @@ func NewRules(rs *rules.RuleSet, pools *PoolCache, log *zap.Logger) *Rules {
 // Codes returns every gate code, pool codes included.
 func (g *Rules) Codes() Codes { return g.codes }
 
+// Label returns the shopper-facing label that stands in for a gate code: its rule's label.
+func (g *Rules) Label(code string) string {
+	if l, ok := g.labels[strings.ToUpper(code)]; ok {
+		return l
+	}
+	if p := g.poolOf(code); p != nil {
+		return g.poolLabels[p]
+	}
+	return "Discount"
+}
+
 // Secrets returns what an answer that cannot be scrubbed as GraphQL must be cut of.
 func (g *Rules) Secrets() *sanitize.Secrets { return g.secrets }
 

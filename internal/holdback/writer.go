@@ -24,9 +24,11 @@ import (
 // sanitize.Writer.
 type Writer struct {
 	http.ResponseWriter
-	max    int
-	guard  *Guard
-	report func(how string)
+	// HoldHTML holds back a 2xx text/html answer too (a Luma page to clean).
+	HoldHTML bool
+	max      int
+	guard    *Guard
+	report   func(how string)
 
 	status      int
 	wroteHeader bool
@@ -85,7 +87,7 @@ func (bw *Writer) WriteHeader(status int) {
 	case bw.guard != nil && bodyless(status):
 	case bw.guard != nil && encodedBody(h):
 		bw.buffering, bw.encoded = true, true
-	case rewritable(status, h, bw.max):
+	case rewritable(status, h, bw.max) || bw.HoldHTML && htmlPage(status, h, bw.max):
 		bw.buffering = true
 	case bw.guard != nil:
 		bw.startStream()
@@ -233,6 +235,18 @@ func rewritable(status int, h http.Header, max int) bool {
 		}
 	}
 	return jsonType(h)
+}
+
+// htmlPage reports a 2xx, identity-encoded HTML answer of at most max bytes.
+func htmlPage(status int, h http.Header, max int) bool {
+	if status < 200 || status > 299 || encodedBody(h) {
+		return false
+	}
+	if n, err := strconv.Atoi(h.Get("Content-Length")); err == nil && n > max {
+		return false
+	}
+	mediaType, _, _ := mime.ParseMediaType(h.Get("Content-Type"))
+	return mediaType == "text/html"
 }
 
 // jsonType reports whether the response is GraphQL JSON.
