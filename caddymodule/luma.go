@@ -44,6 +44,7 @@ func (h *Handler) lumaBefore(w http.ResponseWriter, r *http.Request, job *rewrit
 	if key == "" || job.gate == nil {
 		return true
 	}
+	h.pinLumaCart(job, key)
 	switch {
 	case placesOrder(rt, r.Method):
 		if err := job.gate.CheckOrder([]string{key}); err != nil {
@@ -57,6 +58,16 @@ func (h *Handler) lumaBefore(w http.ResponseWriter, r *http.Request, job *rewrit
 		}
 	}
 	return true
+}
+
+// pinLumaCart prices a Luma cart only for the ECID first seen with it, as checkPins does
+// for GraphQL carts.
+func (h *Handler) pinLumaCart(job *rewriteJob, key string) {
+	if h.pins == nil || job.ecid == "" || h.pins.Allow(key, job.ecid) {
+		return
+	}
+	metrics.signatureRejections.WithLabelValues("cart_pin").Inc()
+	job.revokeAudiences()
 }
 
 // placesOrder reports the REST routes that place an order.
@@ -93,6 +104,7 @@ func (h *Handler) lumaAnswer(bw *holdback.Writer, r *http.Request, next caddyhtt
 	}
 	if page, ok := luma.ReadPage(body); ok {
 		if key := lumaCartKey(r, page.CartID, page.Customer); key != "" {
+			h.pinLumaCart(job, key)
 			sess := h.lumaSession(job, r, next, page.Store, page.Customer)
 			changed, err := sess.Sync(key)
 			if err != nil {
