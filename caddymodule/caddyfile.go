@@ -43,6 +43,14 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    cart_fields     <Type.field...>
 //	    name            <name>
 //	    audiences       <file|url>
+//	    audiences aep {                  # or: the catalog from Experience Platform
+//	        client_id     <id>
+//	        client_secret <secret>        # {env.AEP_CLIENT_SECRET}
+//	        org_id        <ims org>
+//	        sandbox       <name>          # default prod
+//	        flow_ids      <id...>         # the store's destination dataflows
+//	        refresh       <duration>      # default 15m
+//	    }
 //	    allow_unknown_audiences
 //	    reload_interval <duration>
 //	    candidate_cache_size <n>
@@ -79,8 +87,8 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	strs := map[string]*string{
 		"source": &h.Source, "upstream_header": &h.UpstreamHeader, "rules": &h.Rules,
 		"graphql_path": &h.GraphQLPath, "tax_calculation": &h.TaxCalculation, "name": &h.Name,
-		"audiences": &h.Audiences, "preview_time_header": &h.PreviewTimeHeader,
-		"gate_policy": &h.GatePolicy, "trust": &h.Trust, "org_id": &h.OrgID,
+		"preview_time_header": &h.PreviewTimeHeader,
+		"gate_policy":         &h.GatePolicy, "trust": &h.Trust, "org_id": &h.OrgID,
 		"membership_cookie": &h.MembershipCookie,
 	}
 	ints := map[string]*int{
@@ -125,6 +133,8 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				h.TaxRates = map[string]string{}
 			}
 			h.TaxRates[args[0]] = args[1]
+		case name == "audiences":
+			err = h.unmarshalAudiences(d)
 		case name == "edge":
 			if d.NextArg() {
 				return d.ArgErr()
@@ -137,6 +147,44 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			return err
 		}
 	}
+	return nil
+}
+
+// unmarshalAudiences reads `audiences <file|url>` or `audiences aep { … }`.
+func (h *Handler) unmarshalAudiences(d *caddyfile.Dispenser) error {
+	v, err := oneArg(d)
+	if err != nil {
+		return err
+	}
+	if v != "aep" {
+		h.Audiences = v
+		return nil
+	}
+	c := new(AEPConfig)
+	strs := map[string]*string{
+		"client_id": &c.ClientID, "client_secret": &c.ClientSecret, "org_id": &c.OrgID, "sandbox": &c.Sandbox,
+		"scope": &c.Scope, "ims_url": &c.IMSURL, "platform_url": &c.PlatformURL,
+	}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		switch sub := d.Val(); {
+		case strs[sub] != nil:
+			*strs[sub], err = oneArg(d)
+		case sub == "flow_ids":
+			args := d.RemainingArgs()
+			if len(args) == 0 {
+				return d.ArgErr()
+			}
+			c.FlowIDs = append(c.FlowIDs, args...)
+		case sub == "refresh":
+			c.Refresh, err = durationArg(d)
+		default:
+			return d.Errf("audiences aep: unrecognized subdirective %q", sub)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	h.AudiencesAEP = c
 	return nil
 }
 

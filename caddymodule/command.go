@@ -12,7 +12,7 @@ import (
 func init() {
 	caddycmd.RegisterCommand(caddycmd.Command{
 		Name:  "audiences",
-		Usage: "validate|simulate [flags]",
+		Usage: "validate|simulate|check-credentials [flags]",
 		Short: "Checks audience rule files and simulates carts against them",
 		Long: `
 Tools for merchandisers to check a promotion before it goes live.
@@ -25,6 +25,11 @@ Tools for merchandisers to check a promotion before it goes live.
       [--segments ID,ID] [--at 2026-11-27T09:00:00-08:00] [--store default]
       Evaluates a cart snapshot for a shopper in the given audience segments and
       prints the discounts with a trace of every rule. --cart - reads stdin.
+
+  caddy audiences check-credentials [--config Caddyfile] [--client-id …] …
+      Tests the Experience Platform credential of the audience catalog: gets a
+      token, lists the destination flows it can see and their audiences, and says
+      plainly what is wrong. Exits 0 when everything works, 1 otherwise.
 `,
 		CobraFunc: buildAudiencesCommand,
 	})
@@ -70,6 +75,7 @@ func buildAudiencesCommand(cmd *cobra.Command) {
 	simulate.Flags().String("at", "", "Time to evaluate at: RFC 3339, or a date (midnight in the rule file's time zone); default now")
 	simulate.Flags().String("store", "", "Store-view code; overrides the cart's store")
 	cmd.AddCommand(simulate)
+	addCheckCredentials(cmd)
 }
 
 // exitCode turns a status into what cobra needs: nil for 0, a silent error otherwise (the

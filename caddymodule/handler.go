@@ -102,6 +102,11 @@ type Handler struct {
 	// AudiencesJSON is the catalog inline; used when Audiences is empty.
 	AudiencesJSON json.RawMessage `json:"audiences_json,omitempty"`
 
+	// AudiencesAEP reads the catalog from Adobe Experience Platform instead: the audiences
+	// activated to the store's destination dataflows. Until the first sync succeeds (the
+	// Platform may be down when Caddy starts) no membership ID is dropped for being unknown.
+	AudiencesAEP *AEPConfig `json:"audiences_aep,omitempty"`
+
 	// AllowUnknownAudiences keeps membership IDs that are not in the catalog.
 	AllowUnknownAudiences bool `json:"allow_unknown_audiences,omitempty"`
 
@@ -268,6 +273,7 @@ func (h *Handler) provisionState() error {
 		rulesInline:    h.RulesJSON,
 		audiences:      h.Audiences,
 		audInline:      h.AudiencesJSON,
+		aep:            h.AudiencesAEP,
 		interval:       time.Duration(h.ReloadInterval),
 		candidateCache: h.CandidateCacheSize,
 		cartFields:     h.CartFields,
@@ -280,7 +286,10 @@ func (h *Handler) provisionState() error {
 	}
 	h.state, h.stateKey, h.plans = state, cfg.key(), state.plans
 	if state.catalog != nil && !h.AllowUnknownAudiences {
-		h.membership.Allow = func(id string) bool { return state.audienceCatalog().Has(id) }
+		h.membership.Allow = func(id string) bool {
+			cat := state.audienceCatalog()
+			return cat == nil || cat.Has(id) // nil: a Platform catalog not read yet
+		}
 	}
 	return nil
 }
@@ -355,8 +364,11 @@ func (h *Handler) Validate() error {
 	if h.Rules != "" && h.RulesJSON != nil {
 		return errors.New("rules and rules_json: set one, not both")
 	}
-	if h.Audiences != "" && h.AudiencesJSON != nil {
-		return errors.New("audiences and audiences_json: set one, not both")
+	if (h.Audiences != "") && h.AudiencesJSON != nil || (h.Audiences != "" || h.AudiencesJSON != nil) && h.AudiencesAEP != nil {
+		return errors.New("audiences, audiences_json and audiences_aep: set one, not several")
+	}
+	if err := h.AudiencesAEP.validate(); err != nil {
+		return err
 	}
 	if h.GatePolicy != "" && !gate.Policy(h.GatePolicy).Valid() {
 		return fmt.Errorf("gate_policy: unknown value %q (want shopper_wins or audience_wins)", h.GatePolicy)

@@ -59,6 +59,7 @@ type stateConfig struct {
 	rulesInline    json.RawMessage
 	audiences      string
 	audInline      json.RawMessage
+	aep            *AEPConfig
 	interval       time.Duration
 	candidateCache int
 	cartFields     []string
@@ -70,7 +71,7 @@ func (c stateConfig) key() stateKey {
 	return stateKey{
 		name:           c.name,
 		rules:          c.rules + "\x00" + sources.Version(c.rulesInline),
-		audiences:      c.audiences + "\x00" + sources.Version(c.audInline),
+		audiences:      c.audiences + "\x00" + sources.Version(c.audInline) + "\x00" + c.aep.identity(),
 		interval:       c.interval,
 		candidateCache: c.candidateCache,
 		cartFields:     strings.Join(c.cartFields, "\x00"),
@@ -102,7 +103,14 @@ func newHandlerState(c stateConfig) (*handlerState, error) {
 	}
 	s := &handlerState{name: c.name, hits: report.NewHits(), locks: gate.NewLocks(), plans: plans, createdAt: time.Now()}
 	s.logger.Store(c.logger)
-	if c.audiences != "" || c.audInline != nil {
+	switch {
+	case c.aep != nil && c.aep.validate() == nil:
+		w, err := s.aepCatalog(c)
+		if err != nil {
+			return nil, fmt.Errorf("audiences aep: %w", err)
+		}
+		s.catalog = w
+	case c.audiences != "" || c.audInline != nil:
 		w, err := sources.New(s.sourceOptions("audiences", c.audiences, c.audInline, c.interval), catalog.Decode)
 		if err != nil {
 			return nil, fmt.Errorf("audiences: %w", err)
@@ -124,6 +132,22 @@ func newHandlerState(c stateConfig) (*handlerState, error) {
 	s.warnUnknownAudiences()
 	s.start()
 	return s, nil
+}
+
+// aepCatalog watches the catalog synced from Experience Platform. It starts even when the
+// Platform cannot be reached: the store must not wait for it.
+func (s *handlerState) aepCatalog(c stateConfig) (*sources.Watcher[*catalog.Catalog], error) {
+	client, err := newAEPClient(c.aep, c.logger)
+	if err != nil {
+		return nil, err
+	}
+	refresh := time.Duration(c.aep.Refresh)
+	if refresh <= 0 {
+		refresh = DefaultAEPRefresh
+	}
+	opt := s.sourceOptions("audiences", client.String(), nil, refresh)
+	opt.Fetch, opt.Timeout, opt.Lenient = client.FetchCatalog, aepTimeout, true
+	return sources.New(opt, catalog.Decode)
 }
 
 // sourceOptions logs and counts what happens to one source.

@@ -53,6 +53,11 @@ type Options struct {
 	OnError func(error)
 	// OnLoad is called after a new version was put in force.
 	OnLoad func(Status)
+	// Lenient starts the watcher without waiting for the first load: New returns at once,
+	// without a version (Current returns the zero value, Loaded false), and Start loads at
+	// once, then every Interval, until a version is in force. For sources a store must not
+	// wait for, such as a remote service that may be down.
+	Lenient bool
 }
 
 // Status describes the version in force and the last problem.
@@ -83,7 +88,7 @@ type Watcher[T any] struct {
 }
 
 // New loads the document once, within Timeout, and returns a watcher holding it. The first
-// load must succeed: there is no last good version yet.
+// load must succeed — there is no last good version yet — unless Options.Lenient.
 func New[T any](opt Options, compile Compile[T]) (*Watcher[T], error) {
 	if opt.Interval <= 0 {
 		opt.Interval = DefaultInterval
@@ -100,6 +105,9 @@ func New[T any](opt Options, compile Compile[T]) (*Watcher[T], error) {
 	}
 	w := &Watcher[T]{opt: opt, compile: compile, fetch: f}
 	w.status.Source = f.describe()
+	if opt.Lenient {
+		return w, nil
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), opt.Timeout)
 	defer cancel()
 	if _, err := w.Reload(ctx); err != nil {
@@ -108,11 +116,19 @@ func New[T any](opt Options, compile Compile[T]) (*Watcher[T], error) {
 	return w, nil
 }
 
-// Current returns the compiled document in force. Callers keep what they loaded for the
-// whole request, so a reload never changes a request half-way.
+// Current returns the compiled document in force (the zero value before a lenient
+// watcher's first load). Callers keep what they loaded for the whole request, so a reload
+// never changes a request half-way.
 func (w *Watcher[T]) Current() T {
-	return *w.current.Load()
+	if p := w.current.Load(); p != nil {
+		return *p
+	}
+	var zero T
+	return zero
 }
+
+// Loaded reports whether a version is in force.
+func (w *Watcher[T]) Loaded() bool { return w.current.Load() != nil }
 
 // Status returns a copy of the watcher's status.
 func (w *Watcher[T]) Status() Status {
@@ -179,6 +195,11 @@ func (w *Watcher[T]) poll(stop <-chan struct{}, done chan<- struct{}) {
 	defer close(done)
 	ticker := time.NewTicker(w.opt.Interval)
 	defer ticker.Stop()
+	if w.opt.Lenient && !w.Loaded() {
+		ctx, cancel := context.WithTimeout(context.Background(), w.opt.Timeout)
+		_, _ = w.Reload(ctx)
+		cancel()
+	}
 	for {
 		select {
 		case <-stop:

@@ -338,3 +338,42 @@ func TestFetchSourcePolling(t *testing.T) {
 		t.Fatalf("current %q", w.Current())
 	}
 }
+
+func TestLenientStartsEmpty(t *testing.T) {
+	var up atomic.Bool
+	fetch := func(context.Context) ([]byte, error) {
+		if !up.Load() {
+			return nil, errors.New("platform down")
+		}
+		return []byte("v1"), nil
+	}
+	compile := func(b []byte) (*string, error) { s := string(b); return &s, nil }
+	if _, err := New(Options{Location: "remote", Fetch: fetch}, compile); err == nil {
+		t.Fatal("a strict watcher started without a version")
+	}
+	w, err := New(Options{Location: "remote", Fetch: fetch, Lenient: true, Interval: 10 * time.Millisecond}, compile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.Loaded() || w.Current() != nil {
+		t.Fatalf("lenient start: loaded %v, current %v", w.Loaded(), w.Current())
+	}
+	w.Start()
+	defer w.Stop()
+	for deadline := time.Now().Add(5 * time.Second); w.Status().LastError == ""; {
+		if time.Now().After(deadline) {
+			t.Fatal("the first load was not tried at Start")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	up.Store(true)
+	for deadline := time.Now().Add(5 * time.Second); !w.Loaded(); {
+		if time.Now().After(deadline) {
+			t.Fatal("the catalog was not loaded after the outage")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if *w.Current() != "v1" {
+		t.Fatalf("current %q", *w.Current())
+	}
+}

@@ -1,0 +1,160 @@
+package caddymodule
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/caddyserver/caddy/v2/caddyconfig"
+	"github.com/spf13/cobra"
+
+	"github.com/caddy-audiences/caddy-audiences/internal/aep"
+)
+
+// addCheckCredentials adds `caddy audiences check-credentials`: it gets a token, lists the
+// destination flows the credential can see and the audiences of the named ones, and says
+// plainly what is wrong; exit status 0 only when nothing is.
+func addCheckCredentials(cmd *cobra.Command) {
+	check := &cobra.Command{
+		Use:   "check-credentials [--config Caddyfile [--handler name]] [--client-id …] [--client-secret …] [--org-id …] [--sandbox …] [--flow-ids a,b]",
+		Short: "Tests the Experience Platform credential of the audience catalog and lists what it can see",
+		Long: `Tests the OAuth Server-to-Server credential the audience catalog is read with.
+Values come from the Caddyfile's "audiences aep { … }" block (--config), from the flags, or
+from the environment (AEP_CLIENT_ID, AEP_CLIENT_SECRET, AEP_ORG_ID, AEP_SANDBOX, AEP_FLOW_IDS);
+flags win. Secrets may be written as {env.NAME}. Exits 0 when the credential works and every
+named flow was found, 1 otherwise.`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return exitCode(c, runCheckCredentials(c, c.OutOrStdout(), c.ErrOrStderr()))
+		},
+	}
+	f := check.Flags()
+	f.String("config", "", "Caddyfile to take the audiences aep block from")
+	f.String("adapter", "caddyfile", "Config adapter of --config")
+	f.String("handler", "", "Name of the audiences handler (when the config has several)")
+	f.String("client-id", "", "Client ID of the credential")
+	f.String("client-secret", "", "Client secret of the credential ({env.NAME} works)")
+	f.String("org-id", "", "IMS organization, …@AdobeOrg")
+	f.String("sandbox", "", "Sandbox (default prod)")
+	f.String("flow-ids", "", "Comma-separated destination dataflow IDs")
+	f.String("ims-url", "", "IMS origin (tests only)")
+	f.String("platform-url", "", "Platform origin (tests only)")
+	f.Duration("timeout", time.Minute, "How long the whole check may take")
+	f.Bool("json", false, "Print the report as JSON")
+	cmd.AddCommand(check)
+}
+
+func runCheckCredentials(c *cobra.Command, stdout, stderr io.Writer) int {
+	cfg, err := credentialConfig(c)
+	if err != nil {
+		fmt.Fprintf(stderr, "audiences check-credentials: %v\n", err)
+		return 1
+	}
+	timeout, _ := c.Flags().GetDuration("timeout")
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	report := aep.Check(ctx, cfg.resolved(), aep.Options{})
+	if asJSON, _ := c.Flags().GetBool("json"); asJSON {
+		b, _ := json.MarshalIndent(report, "", "  ")
+		fmt.Fprintln(stdout, string(b))
+	} else if err := report.WriteText(stdout); err != nil {
+		fmt.Fprintf(stderr, "audiences check-credentials: %v\n", err)
+		return 1
+	}
+	if !report.OK() {
+		return 1
+	}
+	return 0
+}
+
+// credentialConfig gathers the aep configuration: the config file's block, then the
+// environment, then the flags.
+func credentialConfig(c *cobra.Command) (*AEPConfig, error) {
+	cfg := &AEPConfig{}
+	if path, _ := c.Flags().GetString("config"); path != "" {
+		adapter, _ := c.Flags().GetString("adapter")
+		handler, _ := c.Flags().GetString("handler")
+		fromFile, err := aepFromConfig(path, adapter, handler)
+		if err != nil {
+			return nil, err
+		}
+		cfg = fromFile
+	}
+	set := func(dst *string, env, flag string) {
+		if v := os.Getenv(env); v != "" && *dst == "" {
+			*dst = v
+		}
+		if v, _ := c.Flags().GetString(flag); v != "" {
+			*dst = v
+		}
+	}
+	set(&cfg.ClientID, "AEP_CLIENT_ID", "client-id")
+	set(&cfg.ClientSecret, "AEP_CLIENT_SECRET", "client-secret")
+	set(&cfg.OrgID, "AEP_ORG_ID", "org-id")
+	set(&cfg.Sandbox, "AEP_SANDBOX", "sandbox")
+	set(&cfg.IMSURL, "", "ims-url")
+	set(&cfg.PlatformURL, "", "platform-url")
+	flows := strings.Join(cfg.FlowIDs, ",")
+	set(&flows, "AEP_FLOW_IDS", "flow-ids")
+	cfg.FlowIDs = nil
+	for _, id := range strings.Split(flows, ",") {
+		if id = strings.TrimSpace(id); id != "" {
+			cfg.FlowIDs = append(cfg.FlowIDs, id)
+		}
+	}
+	return cfg, nil
+}
+
+// aepFromConfig adapts a config file and returns the aep block of its audiences handler.
+func aepFromConfig(path, adapterName, handler string) (*AEPConfig, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	adapter := caddyconfig.GetAdapter(adapterName)
+	if adapter == nil {
+		return nil, fmt.Errorf("unknown config adapter %q", adapterName)
+	}
+	out, _, err := adapter.Adapt(raw, map[string]any{"filename": path})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	var doc any
+	if err := json.Unmarshal(out, &doc); err != nil {
+		return nil, err
+	}
+	var found []Handler
+	collectHandlers(doc, &found)
+	for _, h := range found {
+		if h.AudiencesAEP != nil && (handler == "" || h.Name == handler || handler == DefaultName && h.Name == "") {
+			return h.AudiencesAEP, nil
+		}
+	}
+	return nil, fmt.Errorf("%s: no audiences handler with an \"audiences aep\" block", path)
+}
+
+// collectHandlers finds every audiences handler in an adapted config.
+func collectHandlers(v any, out *[]Handler) {
+	switch v := v.(type) {
+	case map[string]any:
+		if v["handler"] == "audiences" {
+			b, _ := json.Marshal(v)
+			var h Handler
+			if json.Unmarshal(b, &h) == nil {
+				*out = append(*out, h)
+			}
+			return
+		}
+		for _, x := range v {
+			collectHandlers(x, out)
+		}
+	case []any:
+		for _, x := range v {
+			collectHandlers(x, out)
+		}
+	}
+}
