@@ -10,6 +10,7 @@ type adminSidecar struct {
 	base      string // the site, http://host:port
 	admin     string // Caddy's admin endpoint, host:port
 	dashboard string // a site that proxies /audiences* to the admin endpoint, http://host:port
+	output    *output
 }
 
 // startSidecarWithAdmin is startSidecar that also returns the admin endpoint's address and
@@ -35,7 +36,7 @@ func startSidecarWithAdmin(t *testing.T, upstream, audiencesBlock string) adminS
 }
 `, admin, dash)
 	})
-	s := adminSidecar{base: sc.base, admin: sc.admin, dashboard: "http://" + dash}
+	s := adminSidecar{base: sc.base, admin: sc.admin, dashboard: "http://" + dash, output: sc.output}
 	waitReady(t, s.dashboard+"/audiences")
 	return s
 }

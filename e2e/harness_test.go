@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -57,13 +58,31 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
+// output is a process's output so far, safe to read while it runs.
+type output struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (o *output) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.buf.Write(p)
+}
+
+func (o *output) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.buf.String()
+}
+
 // startProcess starts a binary that lives as long as the test and whose output is shown
-// when the test fails.
-func startProcess(t *testing.T, bin string, env []string, args ...string) {
+// when the test fails; it returns the output.
+func startProcess(t *testing.T, bin string, env []string, args ...string) *output {
 	t.Helper()
-	var out bytes.Buffer
+	out := new(output)
 	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.Stdout, cmd.Stderr = out, out
 	cmd.Env = append(os.Environ(), env...)
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", bin, err)
@@ -75,6 +94,7 @@ func startProcess(t *testing.T, bin string, env []string, args ...string) {
 			t.Logf("output of %s:\n%s", filepath.Base(bin), lastLines(out.String(), 60))
 		}
 	})
+	return out
 }
 
 func lastLines(s string, n int) string {
@@ -117,9 +137,11 @@ func startSidecar(t *testing.T, upstream, audiencesBlock string) string {
 	return launchSidecar(t, upstream, audiencesBlock).base
 }
 
-// sidecar is a running bin/caddy: its site's base URL, its admin address and Caddyfile.
+// sidecar is a running bin/caddy: its site's base URL, its admin address and Caddyfile,
+// and its output.
 type sidecar struct {
 	base, admin, caddyfile string
+	output                 *output
 }
 
 // launchSidecar is startSidecar returning everything about the running sidecar.
@@ -154,8 +176,8 @@ http://%s {
 		t.Fatal(err)
 	}
 	env := []string{"HOME=" + dir, "XDG_DATA_HOME=" + dir, "XDG_CONFIG_HOME=" + dir}
-	startProcess(t, caddyBin, env, "run", "--config", path, "--adapter", "caddyfile")
+	out := startProcess(t, caddyBin, env, "run", "--config", path, "--adapter", "caddyfile")
 	base := "http://" + addr
 	waitReady(t, base+"/graphql?query=%7BstoreConfig%7Bstore_code%7D%7D")
-	return sidecar{base: base, admin: admin, caddyfile: path}
+	return sidecar{base: base, admin: admin, caddyfile: path, output: out}
 }
