@@ -238,7 +238,7 @@ type paymentInput struct {
 }
 
 // restPaymentInformation is POST …/payment-information (place: the order is placed and its id
-// answered as a JSON string, fixture 18) and POST …/set-payment-information (true). A guest
+// answered as a JSON number, fixture 18) and POST …/set-payment-information (true). A guest
 // must send an email.
 func (s *Store) restPaymentInformation(rc *restCall, place bool) {
 	var in paymentInput
@@ -327,8 +327,8 @@ func (s *Store) restPutOrder(rc *restCall) {
 }
 
 // placeOrderREST places the cart's order with the store's placement checks (the same as
-// GraphQL's placeOrder) and answers the order id as a JSON string. Failures are Magento's
-// CouldNotSaveException: 400 with the reason.
+// GraphQL's placeOrder) and answers the order's entity id as a JSON number (fixture 18's
+// body is 4). Failures are Magento's CouldNotSaveException: 400 with the reason.
 func (s *Store) placeOrderREST(rc *restCall, maskedID string) {
 	req := rc.req
 	if !rc.mine {
@@ -348,5 +348,5 @@ func (s *Store) placeOrderREST(rc *restCall, maskedID string) {
 	rc.sess.lastOrder = o
 	s.mu.Unlock()
 	rc.privateChanged = true
-	rc.restJSON(http.StatusOK, phpJSON(strconv.Itoa(o.id)))
+	rc.restJSON(http.StatusOK, []byte(strconv.Itoa(o.id)))
 }
