@@ -2,11 +2,14 @@ package demostore
 
 import (
 	"bytes"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -220,4 +223,48 @@ func TestLumaEmptyPages(t *testing.T) {
 		}
 	}
 	c.get("no/such/page/").must(t, http.StatusNotFound)
+}
+
+// TestLumaConcurrentShoppers runs shoppers side by side, each with its own session, through
+// add, coupon, totals and order; each order charges what its shopper's last totals showed
+// (run with -race).
+func TestLumaConcurrentShoppers(t *testing.T) {
+	store := lumaStore(t, Options{})
+	srv := httptest.NewServer(store)
+	defer srv.Close()
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		charged = map[string]string{} // order id → grand total of the last totals
+	)
+	for i := 1; i <= 8; i++ {
+		c := store.lumaClientFor(t, srv)
+		wg.Add(1)
+		go func(qty int) {
+			defer wg.Done()
+			c.get("")
+			c.addToCart(1, qty)
+			c.couponPost("LAB-GATE-CODE-1", false)
+			masked, _ := jpath(t, mustConfig(t, c.get("checkout/cart/").body), "quoteData.entity_id").(string)
+			c.rest(http.MethodPost, "guest-carts/"+masked+"/shipping-information", recordedShipping)
+			pay := c.rest(http.MethodGet, "guest-carts/"+masked+"/payment-information", nil)
+			placed := c.rest(http.MethodPost, "guest-carts/"+masked+"/payment-information", recordedPayment)
+			if placed.status != http.StatusOK {
+				t.Errorf("shopper %d: order %d %s", qty, placed.status, placed.body)
+				return
+			}
+			mu.Lock()
+			charged[string(placed.body)] = numAt(t, pay.jsonValue(t), "totals.grand_total")
+			mu.Unlock()
+		}(i)
+	}
+	wg.Wait()
+	r := store.lumaClientFor(t, srv).get("demo/orders").must(t, http.StatusOK)
+	var out struct{ Orders []orderView }
+	if err := json.Unmarshal(r.body, &out); err != nil || len(out.Orders) != 8 {
+		t.Fatalf("orders %s: %v", r.body, err)
+	}
+	for _, o := range out.Orders {
+		agree(t, "order "+o.Number, o.GrandTotal.String(), charged[strconv.Itoa(o.ID)])
+	}
 }

@@ -253,7 +253,7 @@ func (s *Store) parseLumaRoute(path string) (lumaRoute, bool) {
 func (s *Store) serveLuma(w http.ResponseWriter, r *http.Request) bool {
 	path := strings.TrimPrefix(r.URL.Path, "/index.php")
 	if strings.HasPrefix(path, "/rest/") {
-		s.serveREST(w, r, strings.TrimPrefix(path, "/rest/"))
+		s.serveREST(w, r)
 		return true
 	}
 	rt, ok := s.parseLumaRoute(path)

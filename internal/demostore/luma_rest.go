@@ -73,8 +73,8 @@ func noSuchCart(value any) *restFailure {
 	return &restFailure{http.StatusNotFound, msgNoSuchEntity, jObj{{"fieldName", "cartId"}, {"fieldValue", value}}}
 }
 
-// serveREST routes a REST path (after /rest/).
-func (s *Store) serveREST(w http.ResponseWriter, r *http.Request, _ string) {
+// serveREST routes a REST request (a path under /rest/).
+func (s *Store) serveREST(w http.ResponseWriter, r *http.Request) {
 	lc := s.beginLuma(w, r, false)
 	segs, ok := restSegments(r)
 	if ok && len(segs) > 0 && segs[0] != "V1" {
