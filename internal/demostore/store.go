@@ -6,6 +6,10 @@
 // an optional extra discount source, flat-rate shipping and tax after discount. Placed orders
 // keep what was charged (placeOrder.orderV2, customer.orders, guestOrder).
 //
+// It also serves a Luma storefront shaped like Magento Open Source 2.4.7-p3's recordings
+// (luma_*.go): PHP sessions, the cart and checkout pages with window.checkoutConfig, the
+// discount form, and the REST cart API of Luma's checkout, over the same carts and totals.
+//
 // It is never imported by the sidecar.
 package demostore
 
@@ -113,8 +117,8 @@ const (
 	demoCustomerEmail = "roni_cost@example.com"
 )
 
-// Store is the demo backend: an http.Handler serving /graphql. It keeps carts and orders in
-// memory and is safe for concurrent requests.
+// Store is the demo backend: an http.Handler serving /graphql and the Luma storefront. It
+// keeps carts, orders and Luma sessions in memory and is safe for concurrent requests.
 type Store struct {
 	opts    Options
 	schema  *graphql.Schema
