@@ -3,7 +3,7 @@
 //
 //	demostore [-listen 127.0.0.1:9080] [-audience-rules rules.json] [-coupon-rules coupons.json]
 //	          [-multi-coupon N] [-coupon-uses CODE=N[,CODE=N]] [-coupon-pool RULEID=FILE[,RULEID=FILE]]
-//	          [-tax-calculation total|row|unit] [-edition commerce|open-source]
+//	          [-tax-calculation total|row|unit] [-edition commerce|open-source] [-luma-csp hash|nonce]
 //
 // With -audience-rules the store applies that audience rule file itself, from the
 // X-Audience-Segments request header, inside its own totals and after its own coupon rules: a
@@ -22,8 +22,18 @@
 // without gift cards, gift options, applyCouponsToCart/removeCouponsFromCart and
 // CartPrices.grand_total_excluding_tax.
 //
-// Test knob: POST /demo/clock?at=<RFC 3339> sets the store's clock (coupon rule dates, order
-// dates), DELETE /demo/clock restores it.
+// Besides /graphql the store serves a Luma storefront shaped like Magento Open Source 2.4.7's:
+// PHPSESSID sessions with a form key, product pages, AJAX add to cart, the mini cart
+// (customer/section/load), the cart page with its discount form (checkout/cart/couponPost),
+// the checkout page with window.checkoutConfig, sign-in for the demo customer
+// (roni_cost@example.com / roni_cost3@example.com) and the REST cart API of Luma's checkout
+// (/rest/V1/guest-carts/<masked id>/… and /rest/V1/carts/mine/…). -luma-csp hash (the
+// default) makes the checkout page's enforcing Content-Security-Policy list the sha256 hash
+// of each inline script; nonce gives the scripts a nonce, as the recorded 2.4.7-p3 store does.
+//
+// Test knobs: POST /demo/clock?at=<RFC 3339> sets the store's clock (coupon rule dates, order
+// dates), DELETE /demo/clock restores it; GET /demo/orders lists the placed orders with what
+// each charged.
 //
 // It logs "demostore: listening on ADDR" once it accepts connections (with -listen
 // 127.0.0.1:0 the kernel picks the port and ADDR shows it) and stops gracefully on SIGINT or
@@ -54,6 +64,7 @@ type config struct {
 	couponPools   []string // RULEID=FILE
 	taxCalc       string
 	edition       string
+	lumaCSP       string
 }
 
 func main() {
@@ -65,6 +76,7 @@ func main() {
 	flag.StringVar(&cfg.couponUses, "coupon-uses", "", "usage limits: CODE=N[,CODE=N], how many placed orders may use each code")
 	flag.StringVar(&cfg.taxCalc, "tax-calculation", "total", "tax calculation method: total, row or unit (Magento's tax/calculation/algorithm)")
 	flag.StringVar(&cfg.edition, "edition", "commerce", "the Magento edition to answer as: commerce or open-source")
+	flag.StringVar(&cfg.lumaCSP, "luma-csp", "hash", "how the Luma checkout page's CSP allows its inline scripts: hash or nonce")
 	flag.Func("coupon-pool", "single-use codes of a coupon rule: RULEID=FILE[,RULEID=FILE] (repeatable)", func(v string) error {
 		cfg.couponPools = append(cfg.couponPools, strings.Split(v, ",")...)
 		return nil
@@ -88,6 +100,9 @@ func (cfg config) options() (demostore.Options, error) {
 	}
 	if opts.Edition, err = demostore.ParseEdition(cfg.edition); err != nil {
 		return opts, fmt.Errorf("-edition: %w", err)
+	}
+	if opts.LumaCSP, err = demostore.ParseLumaCSP(cfg.lumaCSP); err != nil {
+		return opts, fmt.Errorf("-luma-csp: %w", err)
 	}
 	if cfg.audienceRules != "" {
 		rs, err := rules.LoadFile(cfg.audienceRules)

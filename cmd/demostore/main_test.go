@@ -39,8 +39,12 @@ func TestOptions(t *testing.T) {
 		t.Fatalf("tax and edition options: %+v, %v", opts, err)
 	}
 	opts, err = config{multiCoupon: 1}.options()
-	if err != nil || opts.TaxCalculation != rules.TaxTotalBase || opts.Edition != demostore.EditionCommerce {
+	if err != nil || opts.TaxCalculation != rules.TaxTotalBase || opts.Edition != demostore.EditionCommerce || opts.LumaCSP != demostore.LumaCSPHash {
 		t.Fatalf("default options: %+v, %v", opts, err)
+	}
+	opts, err = config{multiCoupon: 1, lumaCSP: "nonce"}.options()
+	if err != nil || opts.LumaCSP != demostore.LumaCSPNonce {
+		t.Fatalf("luma-csp option: %+v, %v", opts, err)
 	}
 	pool := filepath.Join(t.TempDir(), "pool.txt")
 	if err := os.WriteFile(pool, []byte("# codes\nPOOL-AAAA1\n\n  POOL-AAAA2  \n"), 0o600); err != nil {
@@ -62,6 +66,7 @@ func TestOptions(t *testing.T) {
 		"tax calculation":      {multiCoupon: 1, taxCalc: "TOTAL_BASE_CALCULATION"},
 		"edition":              {multiCoupon: 1, edition: "enterprise"},
 		"open source, 2 slots": {multiCoupon: 2, edition: "open-source"},
+		"luma csp":             {multiCoupon: 1, lumaCSP: "unsafe-inline"},
 	} {
 		if _, err := cfg.options(); err == nil {
 			t.Errorf("%s: accepted", name)

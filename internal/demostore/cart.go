@@ -4,6 +4,7 @@ import (
 	"net/mail"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/govalues/decimal"
 )
@@ -68,6 +69,8 @@ type cart struct {
 	active         bool
 	email          string
 	version        int // incremented by every change; placeOrder checks it did not move
+	createdAt      time.Time
+	updatedAt      time.Time // the last change, as Magento's quote updated_at
 	items          []cartItem
 	coupons        []string // applied coupon codes as their rules define them, in apply order
 	shipping       *cartAddress

@@ -82,6 +82,24 @@ type catalog struct {
 	products []*product          // every product, in entity id order
 }
 
+// byID finds a product by entity id (Luma's add-to-cart posts the id, not the SKU).
+func (c *catalog) byID(id int) (*product, bool) {
+	if id < 1 || id > len(c.products) {
+		return nil, false
+	}
+	return c.products[id-1], true
+}
+
+// byURLKey finds a product by its url key, as Luma's product page URLs carry it.
+func (c *catalog) byURLKey(key string) (*product, bool) {
+	for _, p := range c.products {
+		if p.urlKey == key {
+			return p, true
+		}
+	}
+	return nil, false
+}
+
 func (c *catalog) lookup(sku string) (*product, bool) {
 	p, ok := c.bySKU[strings.ToLower(strings.TrimSpace(sku))]
 	return p, ok
@@ -148,11 +166,13 @@ func newCatalog() *catalog {
 		add(&product{sku: sku, name: name, urlKey: urlKey(name), typ: typeSimple,
 			price: decimal.MustParse(price), weight: decimal.One, image: image, listed: true})
 	}
+	// Entity ids 1-5 in the order of the store the Luma fixtures were recorded on (24-MB01 is
+	// product 1, 24-WG02 product 2), so Luma's add-to-cart URLs read the same.
 	simple("24-MB01", "Joust Duffle Bag", "34.00", "/m/b/mb01-blue-0.jpg")
-	simple("24-MB04", "Strive Shoulder Pack", "32.00", "/m/b/mb04-black-0.jpg")
-	simple("24-UG06", "Affirm Water Bottle", "7.00", "/u/g/ug06-lb-0.jpg")
 	simple("24-WG02", "Didi Sport Watch", "92.00", "/w/g/wg02-bk-0.jpg")
+	simple("24-UG06", "Affirm Water Bottle", "7.00", "/u/g/ug06-lb-0.jpg")
 	simple("24-WB04", "Overnight Duffle", "45.00", "/w/b/wb04-blue-0.jpg")
+	simple("24-MB04", "Strive Shoulder Pack", "32.00", "/m/b/mb04-black-0.jpg")
 
 	hoodie := add(&product{sku: "MH01", name: "Chaz Kangeroo Hoodie", urlKey: "chaz-kangeroo-hoodie",
 		typ: typeConfigurable, price: decimal.MustParse("52.00"), weight: decimal.One,

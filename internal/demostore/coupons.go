@@ -475,3 +475,38 @@ func dedupeFold(list []string) []string {
 	}
 	return out
 }
+
+// storeLabel is the store label of the rule a coupon code (as its rule defines it) switches
+// on, "" when the rule has none: Magento's coupon_label of REST totals.
+func (b *couponBook) storeLabel(code, store string) string {
+	if b.builtin && code == couponCode {
+		return couponLabel
+	}
+	id, ok := b.ruleOf(code)
+	if !ok {
+		return ""
+	}
+	r := b.byRule[id]
+	if l := r.Labels[store]; l != "" {
+		return l
+	}
+	return r.Label
+}
+
+// ruleNumber is a numeric rule id for a coupon code, as Magento's applied_rule_ids lists
+// rules: WELCOME10 is 1, the coupon rule file's rules follow in file order; 0 for none.
+func (b *couponBook) ruleNumber(code string) int {
+	if b.builtin && code == couponCode {
+		return 1
+	}
+	id, ok := b.ruleOf(code)
+	if !ok || b.rules == nil {
+		return 0
+	}
+	for i, r := range b.rules.Rules() {
+		if r.ID == id {
+			return i + 2
+		}
+	}
+	return 0
+}

@@ -6,6 +6,10 @@
 // an optional extra discount source, flat-rate shipping and tax after discount. Placed orders
 // keep what was charged (placeOrder.orderV2, customer.orders, guestOrder).
 //
+// It also serves a Luma storefront shaped like Magento Open Source 2.4.7-p3's recordings
+// (luma_*.go): PHP sessions, the cart and checkout pages with window.checkoutConfig, the
+// discount form, and the REST cart API of Luma's checkout, over the same carts and totals.
+//
 // It is never imported by the sidecar.
 package demostore
 
@@ -55,6 +59,9 @@ type Options struct {
 	// Edition is the Magento edition the store answers as: EditionCommerce (the default,
 	// Adobe Commerce) or EditionOpenSource, whose schema lacks Adobe Commerce's fields.
 	Edition Edition
+	// LumaCSP is how the Luma checkout page's enforcing Content-Security-Policy allows its
+	// inline scripts: LumaCSPHash (the default) or LumaCSPNonce.
+	LumaCSP LumaCSP
 	// BaseURL is the store's public base URL, used in storeConfig and media URLs.
 	// Default "http://127.0.0.1:9080/".
 	BaseURL string
@@ -70,6 +77,9 @@ func (o Options) Validate() error {
 		return err
 	}
 	if err := o.Edition.check(o.MaxCoupons); err != nil {
+		return err
+	}
+	if _, err := ParseLumaCSP(string(o.LumaCSP)); err != nil {
 		return err
 	}
 	if o.CouponRules != nil {
@@ -107,8 +117,8 @@ const (
 	demoCustomerEmail = "roni_cost@example.com"
 )
 
-// Store is the demo backend: an http.Handler serving /graphql. It keeps carts and orders in
-// memory and is safe for concurrent requests.
+// Store is the demo backend: an http.Handler serving /graphql and the Luma storefront. It
+// keeps carts, orders and Luma sessions in memory and is safe for concurrent requests.
 type Store struct {
 	opts    Options
 	schema  *graphql.Schema
@@ -119,6 +129,7 @@ type Store struct {
 	beforeCommit func()       // test hook: runs between the two phases of placeOrder
 
 	mu           sync.Mutex
+	luma         lumaSessions     // Luma's PHP sessions
 	carts        map[string]*cart // by masked id
 	customerCart string           // masked id of the demo customer's active cart, if any
 	orders       []*order
@@ -140,6 +151,9 @@ func New(opts Options) *Store {
 	if opts.MaxCoupons < 1 {
 		opts.MaxCoupons = 1
 	}
+	if opts.LumaCSP == "" {
+		opts.LumaCSP = LumaCSPHash
+	}
 	s := &Store{
 		opts:    opts,
 		catalog: newCatalog(),
@@ -150,7 +164,8 @@ func New(opts Options) *Store {
 	return s
 }
 
-// ServeHTTP serves /graphql and the test endpoint /demo/clock; every other path is 404.
+// ServeHTTP serves /graphql, the Luma storefront and its REST API (see serveLuma), and the
+// test endpoints /demo/clock and /demo/orders; every other path is 404.
 func (s *Store) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Demo-Received-Segments", r.Header.Get("X-Audience-Segments"))
 	switch r.URL.Path {
@@ -158,8 +173,12 @@ func (s *Store) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveGraphQL(w, r)
 	case clockPath:
 		s.serveClock(w, r)
+	case ordersPath:
+		s.serveOrders(w, r)
 	default:
-		http.NotFound(w, r)
+		if !s.serveLuma(w, r) {
+			http.NotFound(w, r)
+		}
 	}
 }
 
@@ -189,7 +208,8 @@ func (s *Store) newCartLocked(maskedID string, customerID int) *cart {
 		maskedID = newMaskedID()
 	}
 	s.lastQuoteID++
-	c := &cart{maskedID: maskedID, quoteID: s.lastQuoteID, customerID: customerID, active: true}
+	now := s.Now().UTC()
+	c := &cart{maskedID: maskedID, quoteID: s.lastQuoteID, customerID: customerID, active: true, createdAt: now, updatedAt: now}
 	if customerID == demoCustomerID {
 		c.email = demoCustomerEmail
 		s.customerCart = maskedID
@@ -247,6 +267,7 @@ func (s *Store) updateCart(maskedID string, req *requestInfo, fn func(c *cart) e
 	}
 	err = fn(c)
 	c.version++ // fn may have changed the cart even when it fails, as Magento saves before some errors
+	c.updatedAt = s.Now().UTC()
 	if err != nil {
 		return nil, err
 	}
