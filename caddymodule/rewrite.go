@@ -141,9 +141,11 @@ func (h *Handler) serveHeld(w http.ResponseWriter, r *http.Request, next caddyht
 	if done {
 		return err
 	}
-	lead, body, tail := holdback.SplitEnvelope(body)
-	if lead != nil || tail != nil {
-		metrics.unsafeAnswers.WithLabelValues("envelope").Inc()
+	var lead, tail []byte
+	if !bw.HoldHTML {
+		if lead, body, tail = holdback.SplitEnvelope(body); lead != nil || tail != nil {
+			metrics.unsafeAnswers.WithLabelValues("envelope").Inc()
+		}
 	}
 	start := time.Now()
 	outcome := ""
