@@ -614,3 +614,100 @@ func TestAdminDashboardShowsLoadError(t *testing.T) {
 		}
 	}
 }
+
+// syncedAdminCatalog is adminCatalog as the Experience Platform sync writes it: VIP shoppers
+// deactivated, the other audience a draft not activated to the store's destination.
+const syncedAdminCatalog = `{"audiences": [
+  {"id": "` + segVIP + `", "name": "VIP shoppers", "origin": "Experience Platform", "lifecycle": "inactive",
+   "activated": true, "flows": ["commerce-flow"]},
+  {"id": "` + segScript + `", "lifecycle": "draft", "activated": false}
+]}`
+
+func TestAdminAudiencesLifecycle(t *testing.T) {
+	h := adminHandler(t, &Handler{RulesJSON: json.RawMessage(adminRules), AudiencesJSON: json.RawMessage(syncedAdminCatalog)})
+	_, _, body := callAdmin(t, http.MethodGet, "/audiences", "")
+	type handler struct {
+		Name      string            `json:"name"`
+		Audiences []json.RawMessage `json:"audiences"` // raw, to see which fields are present
+		Warnings  []string          `json:"warnings"`
+	}
+	var resp struct {
+		Handlers []handler `json:"handlers"`
+	}
+	if err := json.Unmarshal(body, &resp); err != nil {
+		t.Fatal(err)
+	}
+	got := findHandler(t, resp.Handlers, h.Name, func(h handler) string { return h.Name })
+	wantRows := []string{
+		`{"id":"` + segVIP + `","name":"VIP shoppers","description":"","origin":"Experience Platform","websites":[],"last_updated":"",` +
+			`"in_catalog":true,"lifecycle":"inactive","activated":true,"flows":["commerce-flow"],` +
+			`"warning":"deactivated in Experience Platform","rules":["vip-20","club-5"],"hits":{"total":0,"last_5m":0}}`,
+		`{"id":"` + segScript + `","name":"","description":"","origin":"","websites":[],"last_updated":"",` +
+			`"in_catalog":true,"lifecycle":"draft","activated":false,` +
+			`"warning":"a draft, not published in Experience Platform; not activated to the store's destination","rules":[],"hits":{"total":0,"last_5m":0}}`,
+		`{"id":"` + segClub + `","name":"","description":"","origin":"","websites":[],"last_updated":"","in_catalog":false,` +
+			`"rules":["club-5"],"hits":{"total":0,"last_5m":0}}`,
+	}
+	if len(got.Audiences) != len(wantRows) {
+		t.Fatalf("%d audiences, want %d: %s", len(got.Audiences), len(wantRows), body)
+	}
+	for i, raw := range got.Audiences {
+		var compact bytes.Buffer
+		if err := json.Compact(&compact, raw); err != nil {
+			t.Fatal(err)
+		}
+		if compact.String() != wantRows[i] {
+			t.Errorf("audience %d:\n got %s\nwant %s", i, compact.String(), wantRows[i])
+		}
+	}
+	wantWarnings := []string{
+		`audience "free-ship-club" is used by rules club-5 but is not in the audience catalog`,
+		`rule "vip-20" uses audience "VIP shoppers" (` + segVIP + `): deactivated in Experience Platform`,
+		`rule "club-5" uses audience "VIP shoppers" (` + segVIP + `): deactivated in Experience Platform`,
+	}
+	if mustJSON(t, got.Warnings) != mustJSON(t, wantWarnings) {
+		t.Errorf("warnings:\n got %q\nwant %q", got.Warnings, wantWarnings)
+	}
+}
+
+func TestAdminRulesAudiences(t *testing.T) {
+	h := adminHandler(t, &Handler{RulesJSON: json.RawMessage(adminRules), AudiencesJSON: json.RawMessage(syncedAdminCatalog)})
+	_, _, body := callAdmin(t, http.MethodGet, "/audiences/rules", "")
+	type ruleRow struct {
+		ID        string                `json:"id"`
+		Audiences []report.RuleAudience `json:"audiences"`
+		Warnings  []string              `json:"warnings"`
+	}
+	type handler struct {
+		Name  string    `json:"name"`
+		Rules []ruleRow `json:"rules"`
+	}
+	var resp struct {
+		Handlers []handler `json:"handlers"`
+	}
+	if err := json.Unmarshal(body, &resp); err != nil {
+		t.Fatal(err)
+	}
+	got := findHandler(t, resp.Handlers, h.Name, func(h handler) string { return h.Name })
+	deactivated := `rule "%s" uses audience "VIP shoppers" (` + segVIP + `): deactivated in Experience Platform`
+	want := map[string]string{
+		"vip-20": mustJSON(t, []report.RuleAudience{{ID: segVIP, Name: "VIP shoppers", InCatalog: true, Warning: "deactivated in Experience Platform"}}) +
+			mustJSON(t, []string{strings.Replace(deactivated, "%s", "vip-20", 1)}),
+		"club-5": mustJSON(t, []report.RuleAudience{
+			{ID: segVIP, Name: "VIP shoppers", InCatalog: true, Warning: "deactivated in Experience Platform"},
+			{ID: segClub, Warning: "not in the audience catalog"},
+		}) + mustJSON(t, []string{
+			strings.Replace(deactivated, "%s", "club-5", 1),
+			`rule "club-5" uses audience "free-ship-club": not in the audience catalog`,
+		}),
+		"off": "[][]", "future": "[][]", "past": "[][]",
+	}
+	for _, r := range got.Rules {
+		if g := mustJSON(t, r.Audiences) + mustJSON(t, r.Warnings); g != want[r.ID] {
+			t.Errorf("rule %s:\n got %s\nwant %s", r.ID, g, want[r.ID])
+		}
+	}
+	if len(got.Rules) != len(want) {
+		t.Errorf("%d rules, want %d", len(got.Rules), len(want))
+	}
+}
