@@ -215,6 +215,16 @@ function setUpSorting(v, headerRow) {
 function update(v, changes) {
   Object.assign(v.state, changes);
   replaceHash();
+  showState(v);
+}
+
+// showState puts v's view into its controls and renders it.
+function showState(v) {
+  for (const [k, c] of Object.entries(v.controls)) {
+    const value = v.state[k] || "";
+    if (c.tagName === "SELECT" && ![...c.options].some((o) => o.value === value)) addOption(c, value, value);
+    if (c.value !== value) c.value = value;
+  }
   render(v);
 }
 
@@ -344,12 +354,7 @@ function applyHash() {
       const value = pairs.get(v.name + "." + k);
       if (value) v.state[k] = value;
     }
-    for (const [k, c] of Object.entries(v.controls)) {
-      const value = v.state[k] || "";
-      if (c.tagName === "SELECT" && ![...c.options].some((o) => o.value === value)) addOption(c, value, value);
-      c.value = value;
-    }
-    render(v);
+    showState(v);
     if (v.state.audience && v.state.audience !== before.audience && !v.detail.hidden) {
       v.detail.scrollIntoView({block: "nearest"});
       $(v.detail.id + "-title").focus({preventScroll: true});
