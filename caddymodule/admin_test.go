@@ -711,3 +711,40 @@ func TestAdminRulesAudiences(t *testing.T) {
 		t.Errorf("%d rules, want %d", len(got.Rules), len(want))
 	}
 }
+
+func TestAdminDashboardWarnings(t *testing.T) {
+	h := adminHandler(t, &Handler{RulesJSON: json.RawMessage(adminRules), AudiencesJSON: json.RawMessage(syncedAdminCatalog)})
+	_, _, body := callAdmin(t, http.MethodGet, "/audiences/ui", "")
+	page := string(body)
+	start := strings.Index(page, "<h2>"+h.Name+"</h2>")
+	if start < 0 {
+		t.Fatalf("handler %s not on the dashboard", h.Name)
+	}
+	page = page[start:]
+	page = page[:strings.Index(page, "</section>\n<section")]
+	for _, want := range []string{
+		// the handler's warnings
+		`<div class="warning">rule &#34;vip-20&#34; uses audience &#34;VIP shoppers&#34; (` + segVIP + `): deactivated in Experience Platform</div>`,
+		`<div class="warning">rule &#34;club-5&#34; uses audience &#34;VIP shoppers&#34; (` + segVIP + `): deactivated in Experience Platform</div>`,
+		// a badge per audience
+		`<span class="badge warn" title="deactivated in Experience Platform">deactivated</span>`,
+		`<span class="badge warn" title="a draft, not published in Experience Platform; not activated to the store&#39;s destination">draft</span>`,
+		`<span class="badge warn" title="a draft, not published in Experience Platform; not activated to the store&#39;s destination">not activated</span>`,
+		// the rules' audiences
+		`<small class="warn-text">Warning: VIP shoppers: deactivated in Experience Platform</small>`,
+		`<small class="warn-text">Warning: free-ship-club: not in the audience catalog</small>`,
+		// the rows' data for the script, escaped in their attribute
+		`data-audience="{&#34;id&#34;:&#34;` + segVIP + `&#34;,&#34;name&#34;:&#34;VIP shoppers&#34;`,
+		`&#34;lifecycle&#34;:&#34;inactive&#34;,&#34;activated&#34;:true,&#34;flows&#34;:[&#34;commerce-flow&#34;]`,
+		`data-rule="{&#34;id&#34;:&#34;club-5&#34;,&#34;label&#34;:&#34;Club $5&#34;,&#34;audiences&#34;:[`,
+		// the controls, labelled
+		`<label>Search<input type="search" name="q"`,
+		`<label>Used by a rule<select name="used">`,
+		`<label>Status<select name="rstatus">`,
+		`<section class="audience-detail" id="detail-`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("dashboard lacks %s", want)
+		}
+	}
+}
