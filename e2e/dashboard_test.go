@@ -318,6 +318,22 @@ func testDashboardInteractive(t *testing.T, chromium, page string) {
 		b.WaitForValue(shownRules, []string{"lapsed-10-off"})
 	})
 
+	t.Run("simulation and view share the link", func(t *testing.T) {
+		b := b.In(t)
+		b.Click(rClear)
+		b.Type(rSearch, "vip")
+		b.Click(`#simulate-form button[type=submit]`)
+		b.WaitFor(`document.getElementById("summary").textContent.startsWith("Total discount")`, "the simulation")
+		link := evalAs[string](b, `location.href`)
+		if !strings.Contains(link, "#luma-us.sort=name&luma-us.rq=vip&sim=%7B%22cart%22") {
+			t.Fatalf("link %s: want the sort and the rules search, then the simulation", link)
+		}
+		b.Navigate("about:blank")
+		b.Navigate(link)
+		b.WaitForValue(shownRules, []string{"vip-20"})
+		b.WaitFor(`document.getElementById("summary").textContent.startsWith("Total discount")`, "the simulation to run again")
+	})
+
 	// A screenshot with a filter, a sort and a detail open, for a human to look at.
 	b.Click(rClear)
 	b.Select("[data-controls=audiences] [name=website]", "Luma US")

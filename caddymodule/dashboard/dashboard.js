@@ -160,9 +160,8 @@ function setUpView(section) {
   const distinct = (list) => [...new Set(list.filter(Boolean))].sort(collator.compare);
   addOptions(v.controls.origin, distinct(v.audiences.map((x) => x.a.origin)));
   addOptions(v.controls.website, distinct(v.audiences.flatMap((x) => x.a.websites)));
-  for (const x of v.audiences) {
-    addOption(v.controls.raud, x.a.id, x.a.name ? x.a.name + " (" + x.a.id + ")" : x.a.id);
-  }
+  const labels = v.audiences.map((x) => [x.a.id, x.a.name ? x.a.name + " (" + x.a.id + ")" : x.a.id]);
+  for (const [id, label] of labels.sort((p, q) => collator.compare(p[1], q[1]))) addOption(v.controls.raud, id, label);
   setUpSorting(v, section.querySelector("table.audiences thead tr"));
   return v;
 }
