@@ -35,12 +35,12 @@ type Kind uint8
 
 // Route kinds.
 const (
-	Other      Kind = iota
-	GraphQL         // the GraphQL area: /graphql and anything under it
-	RESTCart        // REST under /V1/carts/ or /V1/guest-carts/
-	CouponPost      // Luma's coupon form: /checkout/cart/couponPost
-	CartPage        // Luma's cart page: /checkout/cart/
-	CheckoutPage    // Luma's checkout page: /checkout/
+	Other        Kind = iota
+	GraphQL           // the GraphQL area: /graphql and anything under it
+	RESTCart          // REST under /V1/carts/ or /V1/guest-carts/
+	CouponPost        // Luma's coupon form: /checkout/cart/couponPost
+	CartPage          // Luma's cart page: /checkout/cart/
+	CheckoutPage      // Luma's checkout page: /checkout/
 )
 
 // Match returns the route the raw (still escaped) request path reaches.
