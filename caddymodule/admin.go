@@ -322,7 +322,7 @@ func (s *handlerState) audienceTable(now time.Time) handlerAudiences {
 // ruleTable is the handler's rule set in force with each rule's status at now.
 func (s *handlerState) ruleTable(now time.Time) handlerRules {
 	rulesStatus, _ := s.sourceStatus()
-	out := handlerRules{Name: s.name, Status: rulesStatus, Rules: report.RuleTable(s.ruleSet(), &s.gateStats, now)}
+	out := handlerRules{Name: s.name, Status: rulesStatus, Rules: report.RuleTable(s.ruleSet(), s.audienceCatalog(), &s.gateStats, now)}
 	if rs := s.ruleSet(); rs != nil {
 		out.Timezone, out.Count = rs.Timezone().String(), rs.Len()
 	}

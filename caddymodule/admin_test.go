@@ -614,3 +614,137 @@ func TestAdminDashboardShowsLoadError(t *testing.T) {
 		}
 	}
 }
+
+// syncedAdminCatalog is adminCatalog as the Experience Platform sync writes it: VIP shoppers
+// deactivated, the other audience a draft not activated to the store's destination.
+const syncedAdminCatalog = `{"audiences": [
+  {"id": "` + segVIP + `", "name": "VIP shoppers", "origin": "Experience Platform", "lifecycle": "inactive",
+   "activated": true, "flows": ["commerce-flow"]},
+  {"id": "` + segScript + `", "lifecycle": "draft", "activated": false}
+]}`
+
+func TestAdminAudiencesLifecycle(t *testing.T) {
+	h := adminHandler(t, &Handler{RulesJSON: json.RawMessage(adminRules), AudiencesJSON: json.RawMessage(syncedAdminCatalog)})
+	_, _, body := callAdmin(t, http.MethodGet, "/audiences", "")
+	type handler struct {
+		Name      string            `json:"name"`
+		Audiences []json.RawMessage `json:"audiences"` // raw, to see which fields are present
+		Warnings  []string          `json:"warnings"`
+	}
+	var resp struct {
+		Handlers []handler `json:"handlers"`
+	}
+	if err := json.Unmarshal(body, &resp); err != nil {
+		t.Fatal(err)
+	}
+	got := findHandler(t, resp.Handlers, h.Name, func(h handler) string { return h.Name })
+	wantRows := []string{
+		`{"id":"` + segVIP + `","name":"VIP shoppers","description":"","origin":"Experience Platform","websites":[],"last_updated":"",` +
+			`"in_catalog":true,"lifecycle":"inactive","activated":true,"flows":["commerce-flow"],` +
+			`"warning":"deactivated in Experience Platform","rules":["vip-20","club-5"],"hits":{"total":0,"last_5m":0}}`,
+		`{"id":"` + segScript + `","name":"","description":"","origin":"","websites":[],"last_updated":"",` +
+			`"in_catalog":true,"lifecycle":"draft","activated":false,` +
+			`"warning":"a draft, not published in Experience Platform; not activated to the store's destination","rules":[],"hits":{"total":0,"last_5m":0}}`,
+		`{"id":"` + segClub + `","name":"","description":"","origin":"","websites":[],"last_updated":"","in_catalog":false,` +
+			`"rules":["club-5"],"hits":{"total":0,"last_5m":0}}`,
+	}
+	if len(got.Audiences) != len(wantRows) {
+		t.Fatalf("%d audiences, want %d: %s", len(got.Audiences), len(wantRows), body)
+	}
+	for i, raw := range got.Audiences {
+		var compact bytes.Buffer
+		if err := json.Compact(&compact, raw); err != nil {
+			t.Fatal(err)
+		}
+		if compact.String() != wantRows[i] {
+			t.Errorf("audience %d:\n got %s\nwant %s", i, compact.String(), wantRows[i])
+		}
+	}
+	wantWarnings := []string{
+		`audience "free-ship-club" is used by rules club-5 but is not in the audience catalog`,
+		`rule "vip-20" uses audience "VIP shoppers" (` + segVIP + `): deactivated in Experience Platform`,
+		`rule "club-5" uses audience "VIP shoppers" (` + segVIP + `): deactivated in Experience Platform`,
+	}
+	if mustJSON(t, got.Warnings) != mustJSON(t, wantWarnings) {
+		t.Errorf("warnings:\n got %q\nwant %q", got.Warnings, wantWarnings)
+	}
+}
+
+func TestAdminRulesAudiences(t *testing.T) {
+	h := adminHandler(t, &Handler{RulesJSON: json.RawMessage(adminRules), AudiencesJSON: json.RawMessage(syncedAdminCatalog)})
+	_, _, body := callAdmin(t, http.MethodGet, "/audiences/rules", "")
+	type ruleRow struct {
+		ID        string                `json:"id"`
+		Audiences []report.RuleAudience `json:"audiences"`
+		Warnings  []string              `json:"warnings"`
+	}
+	type handler struct {
+		Name  string    `json:"name"`
+		Rules []ruleRow `json:"rules"`
+	}
+	var resp struct {
+		Handlers []handler `json:"handlers"`
+	}
+	if err := json.Unmarshal(body, &resp); err != nil {
+		t.Fatal(err)
+	}
+	got := findHandler(t, resp.Handlers, h.Name, func(h handler) string { return h.Name })
+	deactivated := `rule "%s" uses audience "VIP shoppers" (` + segVIP + `): deactivated in Experience Platform`
+	want := map[string]string{
+		"vip-20": mustJSON(t, []report.RuleAudience{{ID: segVIP, Name: "VIP shoppers", InCatalog: true, Warning: "deactivated in Experience Platform"}}) +
+			mustJSON(t, []string{strings.Replace(deactivated, "%s", "vip-20", 1)}),
+		"club-5": mustJSON(t, []report.RuleAudience{
+			{ID: segVIP, Name: "VIP shoppers", InCatalog: true, Warning: "deactivated in Experience Platform"},
+			{ID: segClub, Warning: "not in the audience catalog"},
+		}) + mustJSON(t, []string{
+			strings.Replace(deactivated, "%s", "club-5", 1),
+			`rule "club-5" uses audience "free-ship-club": not in the audience catalog`,
+		}),
+		"off": "[][]", "future": "[][]", "past": "[][]",
+	}
+	for _, r := range got.Rules {
+		if g := mustJSON(t, r.Audiences) + mustJSON(t, r.Warnings); g != want[r.ID] {
+			t.Errorf("rule %s:\n got %s\nwant %s", r.ID, g, want[r.ID])
+		}
+	}
+	if len(got.Rules) != len(want) {
+		t.Errorf("%d rules, want %d", len(got.Rules), len(want))
+	}
+}
+
+func TestAdminDashboardWarnings(t *testing.T) {
+	h := adminHandler(t, &Handler{RulesJSON: json.RawMessage(adminRules), AudiencesJSON: json.RawMessage(syncedAdminCatalog)})
+	_, _, body := callAdmin(t, http.MethodGet, "/audiences/ui", "")
+	page := string(body)
+	start := strings.Index(page, "<h2>"+h.Name+"</h2>")
+	if start < 0 {
+		t.Fatalf("handler %s not on the dashboard", h.Name)
+	}
+	page = page[start:]
+	page = page[:strings.Index(page, "</section>\n<section")]
+	for _, want := range []string{
+		// the handler's warnings
+		`<div class="warning">rule &#34;vip-20&#34; uses audience &#34;VIP shoppers&#34; (` + segVIP + `): deactivated in Experience Platform</div>`,
+		`<div class="warning">rule &#34;club-5&#34; uses audience &#34;VIP shoppers&#34; (` + segVIP + `): deactivated in Experience Platform</div>`,
+		// a badge per audience
+		`<span class="badge warn" title="deactivated in Experience Platform">deactivated</span>`,
+		`<span class="badge warn" title="a draft, not published in Experience Platform; not activated to the store&#39;s destination">draft</span>`,
+		`<span class="badge warn" title="a draft, not published in Experience Platform; not activated to the store&#39;s destination">not activated</span>`,
+		// the rules' audiences
+		`<small class="warn-text">Warning: VIP shoppers: deactivated in Experience Platform</small>`,
+		`<small class="warn-text">Warning: free-ship-club: not in the audience catalog</small>`,
+		// the rows' data for the script, escaped in their attribute
+		`data-audience="{&#34;id&#34;:&#34;` + segVIP + `&#34;,&#34;name&#34;:&#34;VIP shoppers&#34;`,
+		`&#34;lifecycle&#34;:&#34;inactive&#34;,&#34;activated&#34;:true,&#34;flows&#34;:[&#34;commerce-flow&#34;]`,
+		`data-rule="{&#34;id&#34;:&#34;club-5&#34;,&#34;label&#34;:&#34;Club $5&#34;,&#34;audiences&#34;:[`,
+		// the controls, labelled
+		`<label>Search<input type="search" name="q"`,
+		`<label>Used by a rule<select name="used">`,
+		`<label>Status<select name="rstatus">`,
+		`<section class="audience-detail" id="detail-`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("dashboard lacks %s", want)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	_ "embed"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -36,14 +37,17 @@ type dashboardHandler struct {
 	Warnings  []string
 }
 
+// dashboardRule is one row of the rules table; its JSON is what the page's script searches
+// and filters by.
 type dashboardRule struct {
-	ID        string
-	Label     string
-	Audiences string
-	Action    string
-	Priority  int
-	Status    string
-	Stop      bool
+	ID        string                `json:"id"`
+	Label     string                `json:"label"`
+	Audiences string                `json:"-"` // who the rule is for, in words
+	Named     []report.RuleAudience `json:"audiences"`
+	Action    string                `json:"-"`
+	Priority  int                   `json:"-"`
+	Status    string                `json:"status"`
+	Stop      bool                  `json:"-"`
 }
 
 // sampleCart prefills the simulate form: a small cart a merchandiser edits.
@@ -87,8 +91,8 @@ func buildDashboard(states []*handlerState, now time.Time) dashboardData {
 		for _, row := range rt.Rules {
 			h.RuleRows = append(h.RuleRows, dashboardRule{
 				ID: row.ID, Label: row.Rule.Label, Audiences: report.DescribeAudiences(row.Rule.Audiences, names),
-				Action: report.DescribeAction(row.Rule), Priority: row.Rule.Priority, Status: row.Status,
-				Stop: row.Rule.StopFurtherRules,
+				Named: row.Audiences, Action: report.DescribeAction(row.Rule), Priority: row.Rule.Priority,
+				Status: row.Status, Stop: row.Rule.StopFurtherRules,
 			})
 			if d.SampleSegments == "" && len(row.Rule.Audiences.IDs) > 0 && row.Rule.Audiences.Mode != "none" {
 				d.SampleSegments = row.Rule.Audiences.IDs[0]
@@ -99,9 +103,10 @@ func buildDashboard(states []*handlerState, now time.Time) dashboardData {
 	return d
 }
 
-// dashboardJS posts the simulate form and renders the result with textContent only, so
-// nothing the server returns is ever parsed as HTML. The page's CSP allows exactly this
-// script, by its hash.
+// dashboardJS searches, sorts and filters the tables, shows an audience's detail, keeps the
+// view in the URL hash and runs the simulate form. It renders with textContent and DOM calls
+// only, so nothing the server returns is ever parsed as HTML. The page's CSP allows exactly
+// this script, by its hash.
 //
 //go:embed dashboard/dashboard.js
 var dashboardJS string
@@ -128,4 +133,9 @@ var dashboardTemplate = template.Must(template.New("dashboard").Funcs(template.F
 		return t.UTC().Format("2006-01-02 15:04:05 UTC")
 	},
 	"join": func(s []string) string { return strings.Join(s, ", ") },
+	// json puts a row in a data- attribute for the script; the template escapes it there.
+	"json": func(v any) (string, error) {
+		out, err := json.Marshal(v)
+		return string(out), err
+	},
 }).Parse(dashboardHTML))

@@ -18,15 +18,21 @@ import (
 )
 
 // dashboardCatalog names the audiences of testdata/rules.json; one name must come out
-// escaped.
+// escaped. As the Experience Platform sync would have it, the lapsed customers are
+// deactivated, and the newsletter subscribers, used by no rule, are not activated.
 const dashboardCatalog = `{"audiences": [
   {"id": "6f1d2c3a-0b7e-4a51-9f0e-2d9c8b7a1e01", "name": "VIP shoppers", "description": "Lifetime value over $1,000",
    "origin": "Experience Platform", "websites": ["Luma US"], "last_updated": "2026-11-01"},
   {"id": "0c3e9a57-5d21-4f7b-8a64-93e1b0c2d4f5", "name": "Bag lovers <b>BOGO</b>", "origin": "Experience Platform",
    "websites": ["Luma US", "Luma CA"], "last_updated": "2026-10-15"},
   {"id": "3b8f6e21-7c4d-4e9a-b1f2-5a6d7c8e9f03", "name": "Lapsed customers", "origin": "Custom upload",
-   "websites": ["Luma US"], "last_updated": "2026-09-30"}
+   "websites": ["Luma US"], "last_updated": "2026-09-30", "lifecycle": "inactive", "activated": true, "flows": ["commerce-flow"]},
+  {"id": "` + segNewsletter + `", "name": "Newsletter subscribers", "origin": "Experience Platform",
+   "websites": ["Luma CA"], "last_updated": "2026-11-20T14:03:00Z", "lifecycle": "published", "activated": false}
 ]}`
+
+// segNewsletter is a catalog audience no rule uses.
+const segNewsletter = "9d4e2b10-6a3c-4f8e-b7d1-0c5a9e8f7a21"
 
 // TestDashboard renders the admin dashboard of the real binary in headless Chromium and
 // checks the audience table (names, hit counts, rules), the rule table, and the simulate
@@ -124,6 +130,10 @@ func TestDashboard(t *testing.T) {
 		}
 	})
 
+	t.Run("search, sort and filter", func(t *testing.T) {
+		testDashboardInteractive(t, chromium, sc.dashboard+"/audiences/ui")
+	})
+
 	shot := filepath.Join(t.TempDir(), "dashboard.png")
 	runChromium(t, chromium, "--screenshot="+shot, "--window-size=1400,1800", sc.dashboard+"/audiences/ui")
 	if info, err := os.Stat(shot); err != nil || info.Size() < 10_000 {
@@ -133,6 +143,211 @@ func TestDashboard(t *testing.T) {
 	// DASHBOARD_SCREENSHOT keeps a copy, for a human to look at.
 	if dst := os.Getenv("DASHBOARD_SCREENSHOT"); dst != "" {
 		copyFile(t, shot, dst)
+	}
+}
+
+// The names of the audience rows and the ids of the rule rows the dashboard shows, in order.
+const (
+	shownAudiences = `[...document.querySelectorAll("table.audiences tr[data-audience]:not([hidden]) .name")].map((e) => e.textContent)`
+	shownRules     = `[...document.querySelectorAll("table.rules tr[data-rule]:not([hidden]) td.id")].map((e) => e.textContent)`
+)
+
+// testDashboardInteractive uses the dashboard as a merchandiser does, through the DevTools
+// protocol: types a search, sorts, filters, opens an audience and follows its rules, reloads
+// a shared view; and the page's script must never fail or be refused by the CSP.
+func testDashboardInteractive(t *testing.T, chromium, page string) {
+	b := startBrowser(t, chromium)
+	b.Navigate(page)
+	const (
+		search  = "[data-controls=audiences] [name=q]"
+		used    = "[data-controls=audiences] [name=used]"
+		state   = "[data-controls=audiences] [name=state]"
+		clear   = "[data-controls=audiences] [name=clear]"
+		hits    = "table.audiences th:nth-child(6) button"
+		count   = `document.querySelector("[data-controls=audiences] .count").textContent`
+		detail  = ".audience-detail"
+		rSearch = "[data-controls=rules] [name=rq]"
+		rStatus = "[data-controls=rules] [name=rstatus]"
+		rAud    = "[data-controls=rules] [name=raud]"
+		rClear  = "[data-controls=rules] [name=clear]"
+	)
+	all := []string{"VIP shoppers", "Bag lovers <b>BOGO</b>", "Lapsed customers", "Newsletter subscribers", "free-ship-club"}
+	b.WaitForValue(shownAudiences, all)
+	b.WaitForValue(count, "5 audiences")
+
+	t.Run("search", func(t *testing.T) {
+		b := b.In(t)
+		b.Type(search, "lapsed")
+		b.WaitForValue(shownAudiences, []string{"Lapsed customers"})
+		b.WaitForValue(count, "Showing 1 of 5 audiences")
+		b.Click(clear)
+		b.WaitForValue(shownAudiences, all)
+		b.Type(search, "LIFETIME value") // the description, any case, every word
+		b.WaitForValue(shownAudiences, []string{"VIP shoppers"})
+		b.Click(clear)
+		b.Type(search, "93e1b0c2") // a part of the id
+		b.WaitForValue(shownAudiences, []string{"Bag lovers <b>BOGO</b>"})
+		b.Type(search, " nobody")
+		b.WaitForValue(shownAudiences, []string{})
+		b.WaitForValue(`document.querySelector("table.audiences tbody tr:not([data-audience]):not([hidden])").textContent`,
+			"No audience matches the search and filters.")
+	})
+
+	t.Run("the view is in the link", func(t *testing.T) {
+		b := b.In(t)
+		b.Click(clear)
+		b.Type(search, "lapsed")
+		b.WaitForValue(`location.hash`, "#luma-us.q=lapsed")
+		link := evalAs[string](b, `location.href`)
+		b.Navigate("about:blank")
+		b.Navigate(link)
+		b.WaitForValue(shownAudiences, []string{"Lapsed customers"})
+		b.WaitForValue(`document.querySelector("`+search+`").value`, "lapsed")
+		b.Click(clear)
+		b.WaitForValue(`location.hash`, "")
+	})
+
+	t.Run("sort by hits", func(t *testing.T) {
+		b := b.In(t)
+		b.Click(hits) // most hits first; equal counts keep the catalog's order
+		b.WaitForValue(shownAudiences, []string{"VIP shoppers", "Bag lovers <b>BOGO</b>", "Lapsed customers", "Newsletter subscribers", "free-ship-club"})
+		b.WaitForValue(`document.querySelector("table.audiences th:nth-child(6)").getAttribute("aria-sort")`, "descending")
+		b.Click(hits)
+		b.WaitForValue(shownAudiences, []string{"Lapsed customers", "Newsletter subscribers", "free-ship-club", "Bag lovers <b>BOGO</b>", "VIP shoppers"})
+		b.WaitForValue(`document.querySelector("table.audiences th:nth-child(6)").getAttribute("aria-sort")`, "ascending")
+		b.WaitForValue(`document.querySelectorAll("table.audiences th[aria-sort]").length`, 1)
+		b.Click("table.audiences th:nth-child(1) button")
+		b.WaitForValue(shownAudiences, []string{"Bag lovers <b>BOGO</b>", "free-ship-club", "Lapsed customers", "Newsletter subscribers", "VIP shoppers"})
+		b.WaitForValue(`document.querySelector("table.audiences th:nth-child(1)").getAttribute("aria-sort")`, "ascending")
+	})
+
+	t.Run("filters", func(t *testing.T) {
+		b := b.In(t)
+		b.Select(used, "no")
+		b.WaitForValue(shownAudiences, []string{"Newsletter subscribers"})
+		b.Select(used, "yes")
+		b.Select(state, "warning")
+		b.WaitForValue(shownAudiences, []string{"free-ship-club", "Lapsed customers"})
+		b.Select(used, "")
+		b.Select(state, "not-activated")
+		b.WaitForValue(shownAudiences, []string{"Newsletter subscribers"})
+		b.Select(state, "")
+		b.Select("[data-controls=audiences] [name=website]", "Luma CA")
+		b.WaitForValue(shownAudiences, []string{"Bag lovers <b>BOGO</b>", "Newsletter subscribers"})
+		b.Select("[data-controls=audiences] [name=origin]", "Custom upload")
+		b.WaitForValue(shownAudiences, []string{})
+		b.Click(clear)
+		b.WaitForValue(shownAudiences, []string{"Bag lovers <b>BOGO</b>", "free-ship-club", "Lapsed customers", "Newsletter subscribers", "VIP shoppers"})
+	})
+
+	t.Run("warnings", func(t *testing.T) {
+		b := b.In(t)
+		badges := `[...document.querySelectorAll("table.audiences tr[data-audience]")].map((tr) =>
+			tr.querySelector(".name").textContent + ": " + [...tr.querySelectorAll(".badge")].map((e) => e.textContent).join(", "))`
+		b.WaitForValue(badges, []string{
+			"Bag lovers <b>BOGO</b>: ", "free-ship-club: not in catalog", "Lapsed customers: deactivated",
+			"Newsletter subscribers: not activated", "VIP shoppers: ",
+		})
+		b.WaitForValue(`[...document.querySelectorAll("section.handler > .warning")].map((e) => e.textContent)`, []string{
+			`audience "free-ship-club" is used by rules club-shipping-half, club-stop, never-after-stop but is not in the audience catalog`,
+			`rule "lapsed-10-off" uses audience "Lapsed customers" (` + segLapsed + `): deactivated in Experience Platform`,
+		})
+		b.WaitForValue(`[...document.querySelectorAll("table.rules tr[data-rule] .warn-text")].map((e) => e.closest("tr").cells[0].textContent + ": " + e.textContent)`, []string{
+			"lapsed-10-off: Warning: Lapsed customers: deactivated in Experience Platform",
+			"club-shipping-half: Warning: free-ship-club: not in the audience catalog",
+			"club-stop: Warning: free-ship-club: not in the audience catalog",
+			"never-after-stop: Warning: free-ship-club: not in the audience catalog",
+		})
+	})
+
+	t.Run("audience detail", func(t *testing.T) {
+		b := b.In(t)
+		b.Click(`table.audiences tr[data-audience*="` + segBOGO + `"] a.open`)
+		b.WaitFor(`!document.querySelector("`+detail+`").hidden`, "the detail to open")
+		b.WaitForValue(`document.activeElement.textContent`, "Bag lovers <b>BOGO</b>")
+		b.WaitForValue(`[...document.querySelectorAll("`+detail+` dt")].map((dt) => dt.textContent + ": " + dt.nextElementSibling.textContent)`, []string{
+			"ID: " + segBOGO, "Description: —", "Origin: Experience Platform", "Websites: Luma US, Luma CA",
+			"Last updated: 2026-10-15", "Lifecycle in Experience Platform: not stated",
+			"Activated to the store's destination: not stated", "Dataflows: not stated",
+			"Hits: 1 since start, 1 in the last 5 minutes",
+		})
+		b.WaitForValue(`[...document.querySelectorAll("`+detail+` li")].map((li) => li.textContent)`, []string{
+			"bags-bogo Bags: buy 1 get 1 active", "watch-5-unlabelled active",
+		})
+		b.WaitForValue(`document.querySelector("table.audiences tr.selected .name").textContent`, "Bag lovers <b>BOGO</b>")
+
+		// A rule of the detail leads to its row in the rules table, even when filtered out.
+		b.Select(rStatus, "expired")
+		b.WaitForValue(shownRules, []string{})
+		b.Click(detail + ` li a[href*="rule=bags-bogo"]`)
+		b.WaitForValue(`document.activeElement.matches("table.rules tr.selected") && document.activeElement.cells[0].textContent`, "bags-bogo")
+		b.WaitForValue(shownRules, []string{"vip-20", "bags-bogo", "lapsed-10-off", "watch-5-unlabelled", "club-shipping-half", "club-stop", "never-after-stop"})
+		b.Eval(`history.back()`)
+		b.WaitForValue(`document.querySelectorAll("table.rules tr.selected").length`, 0)
+
+		b.Click(`table.audiences tr[data-audience*="` + segLapsed + `"] a.open`)
+		b.WaitForValue(`document.querySelector("`+detail+` h4").textContent`, "Lapsed customers")
+		b.WaitForValue(`[...document.querySelectorAll("`+detail+` .warning")].map((e) => e.textContent)`, []string{
+			"Rules should not rely on this audience: deactivated in Experience Platform.",
+		})
+		b.WaitForValue(`[...document.querySelectorAll("`+detail+` dt")].slice(5, 8).map((dt) => dt.nextElementSibling.textContent)`, []string{
+			"deactivated (inactive)", "yes", "commerce-flow",
+		})
+		b.Click(detail + " button")
+		b.WaitFor(`document.querySelector("`+detail+`").hidden`, "the detail to close")
+	})
+
+	t.Run("rules", func(t *testing.T) {
+		b := b.In(t)
+		b.Click(rClear) // Back, above, brought the expired filter back
+		b.WaitForValue(shownRules, []string{"vip-20", "bags-bogo", "lapsed-10-off", "watch-5-unlabelled", "club-shipping-half", "club-stop", "never-after-stop"})
+		b.Select(rAud, segLapsed)
+		b.WaitForValue(shownRules, []string{"lapsed-10-off"})
+		b.Select(rAud, segBOGO)
+		b.WaitForValue(shownRules, []string{"bags-bogo", "watch-5-unlabelled"})
+		b.Select(rStatus, "expired")
+		b.WaitForValue(shownRules, []string{})
+		b.WaitForValue(`document.querySelector("[data-controls=rules] .count").textContent`, "Showing 0 of 7 rules")
+		b.Select(rStatus, "active")
+		b.WaitForValue(shownRules, []string{"bags-bogo", "watch-5-unlabelled"})
+		b.Click(rClear)
+		b.Type(rSearch, "club")
+		b.WaitForValue(shownRules, []string{"club-shipping-half", "club-stop"})
+		b.Click(rClear)
+		b.Type(rSearch, "welcome BACK")
+		b.WaitForValue(shownRules, []string{"lapsed-10-off"})
+	})
+
+	t.Run("simulation and view share the link", func(t *testing.T) {
+		b := b.In(t)
+		b.Click(rClear)
+		b.Type(rSearch, "vip")
+		b.Click(`#simulate-form button[type=submit]`)
+		b.WaitFor(`document.getElementById("summary").textContent.startsWith("Total discount")`, "the simulation")
+		link := evalAs[string](b, `location.href`)
+		if !strings.Contains(link, "#luma-us.sort=name&luma-us.rq=vip&sim=%7B%22cart%22") {
+			t.Fatalf("link %s: want the sort and the rules search, then the simulation", link)
+		}
+		b.Navigate("about:blank")
+		b.Navigate(link)
+		b.WaitForValue(shownRules, []string{"vip-20"})
+		b.WaitFor(`document.getElementById("summary").textContent.startsWith("Total discount")`, "the simulation to run again")
+	})
+
+	// A screenshot with a filter, a sort and a detail open, for a human to look at.
+	b.Click(rClear)
+	b.Select("[data-controls=audiences] [name=website]", "Luma US")
+	b.Click(hits)
+	b.Click(`table.audiences tr[data-audience*="` + segVIP + `"] a.open`)
+	b.WaitFor(`!document.querySelector("`+detail+`").hidden`, "the detail to open")
+	shot := filepath.Join(t.TempDir(), "dashboard-detail.png")
+	b.Screenshot(shot)
+	t.Logf("screenshot: %s", shot)
+	if dst := os.Getenv("DASHBOARD_SCREENSHOT"); dst != "" {
+		copyFile(t, shot, strings.TrimSuffix(dst, ".png")+"-detail.png")
+	}
+	if problems := b.Problems(); len(problems) > 0 {
+		t.Errorf("the page had problems:\n%s", strings.Join(problems, "\n"))
 	}
 }
 

@@ -33,8 +33,15 @@ type AudienceRow struct {
 	Websites    []string `json:"websites"`
 	LastUpdated string   `json:"last_updated"`
 	InCatalog   bool     `json:"in_catalog"`
-	Rules       []string `json:"rules"`
-	Hits        HitCount `json:"hits"`
+	// Lifecycle, Activated and Flows are the catalog's (see catalog.Audience), absent when it
+	// does not say, as in a hand-written catalog.
+	Lifecycle string   `json:"lifecycle,omitempty"`
+	Activated *bool    `json:"activated,omitempty"`
+	Flows     []string `json:"flows,omitempty"`
+	// Warning says why rules should not rely on the audience (catalog.Audience.Warning).
+	Warning string   `json:"warning,omitempty"`
+	Rules   []string `json:"rules"`
+	Hits    HitCount `json:"hits"`
 }
 
 // RuleRow is one rule as written in the rule file, with its status now.
@@ -44,6 +51,41 @@ type RuleRow struct {
 	Rule   rules.Rule `json:"rule"`
 	// Gate counts the coupon gate's actions for an enforced rule.
 	Gate *gate.State `json:"gate,omitempty"`
+	// Audiences are the audiences the rule names (sorted by id, as the engine keeps them) as
+	// the catalog knows them.
+	Audiences []RuleAudience `json:"audiences"`
+	// Warnings say, one audience at a time, why the rule may not reach the shoppers it names.
+	Warnings []string `json:"warnings"`
+}
+
+// RuleAudience is an audience a rule names, with its catalog name and what is wrong with it.
+type RuleAudience struct {
+	ID        string `json:"id"`
+	Name      string `json:"name,omitempty"`
+	InCatalog bool   `json:"in_catalog"`
+	// Warning is the catalog's (catalog.Audience.Warning), or notInCatalog when a catalog is
+	// configured and lacks the audience.
+	Warning string `json:"warning,omitempty"`
+}
+
+// notInCatalog is a rule audience's warning when the catalog lacks it.
+const notInCatalog = "not in the audience catalog"
+
+// Badges are short words for what is wrong with an audience, for a badge beside its name:
+// "deactivated", "draft", "not activated" (the long form is Warning).
+func (a AudienceRow) Badges() []string {
+	var out []string
+	switch a.Lifecycle {
+	case "", catalog.LifecyclePublished:
+	case catalog.LifecycleInactive:
+		out = append(out, "deactivated")
+	default:
+		out = append(out, a.Lifecycle)
+	}
+	if a.Activated != nil && !*a.Activated {
+		out = append(out, "not activated")
+	}
+	return out
 }
 
 // AudienceTable lists the catalog in file order, then audiences that rules name but the
@@ -58,9 +100,44 @@ func AudienceTable(rs *rules.RuleSet, cat *catalog.Catalog, hits *Hits, now time
 		rows = append(rows, AudienceRow{
 			ID: a.ID, Name: a.Name, Description: a.Description, Origin: a.Origin,
 			Websites: nonNil(a.Websites), LastUpdated: a.LastUpdated, InCatalog: true,
+			Lifecycle: a.Lifecycle, Activated: a.Activated, Flows: a.Flows, Warning: a.Warning(),
 			Rules: nonNil(used[a.ID]), Hits: hits.Get(a.ID, now),
 		})
 	}
+	for _, id := range missingAudiences(used, cat) {
+		rows = append(rows, AudienceRow{
+			ID: id, Websites: []string{}, Rules: used[id], Hits: hits.Get(id, now),
+		})
+	}
+	return rows, append(warnings, AudienceWarnings(rs, cat)...)
+}
+
+// AudienceWarnings says which audiences rules should not rely on: first those that rules name
+// but the catalog lacks, then, rule by rule, those the catalog flags as deactivated,
+// unpublished or not activated (catalog.Audience.Warning). Without a catalog every audience
+// is allowed and nothing is known against any, so there is nothing to say.
+func AudienceWarnings(rs *rules.RuleSet, cat *catalog.Catalog) []string {
+	if rs == nil || cat == nil {
+		return nil
+	}
+	used := rs.Audiences()
+	var out []string
+	for _, id := range missingAudiences(used, cat) {
+		out = append(out, fmt.Sprintf("audience %q is used by rules %s but is not in the audience catalog",
+			id, strings.Join(used[id], ", ")))
+	}
+	for _, r := range rs.Rules() {
+		for _, a := range ruleAudiences(r, cat) {
+			if a.InCatalog && a.Warning != "" {
+				out = append(out, ruleWarning(r.ID, a))
+			}
+		}
+	}
+	return out
+}
+
+// missingAudiences lists, sorted, the audiences rules use that cat lacks.
+func missingAudiences(used map[string][]string, cat *catalog.Catalog) []string {
 	var missing []string
 	for id := range used {
 		if !cat.Has(id) {
@@ -68,30 +145,54 @@ func AudienceTable(rs *rules.RuleSet, cat *catalog.Catalog, hits *Hits, now time
 		}
 	}
 	slices.Sort(missing)
-	for _, id := range missing {
-		rows = append(rows, AudienceRow{
-			ID: id, Websites: []string{}, Rules: used[id], Hits: hits.Get(id, now),
-		})
+	return missing
+}
+
+// ruleAudiences lists the audiences r names as cat knows them. Without a catalog none is
+// known and none has a warning.
+func ruleAudiences(r rules.Rule, cat *catalog.Catalog) []RuleAudience {
+	out := make([]RuleAudience, 0, len(r.Audiences.IDs))
+	for _, id := range r.Audiences.IDs {
+		a, ok := cat.Get(id)
+		switch {
+		case ok:
+			out = append(out, RuleAudience{ID: id, Name: a.Name, InCatalog: true, Warning: a.Warning()})
+		case cat != nil:
+			out = append(out, RuleAudience{ID: id, Warning: notInCatalog})
+		default:
+			out = append(out, RuleAudience{ID: id})
+		}
 	}
-	if cat == nil {
-		return rows, warnings // without a catalog every audience is allowed; nothing to warn about
+	return out
+}
+
+// ruleWarning says that rule ruleID names a, and what is wrong with a:
+// rule "vip-20" uses audience "VIP shoppers" (id): deactivated in Experience Platform.
+func ruleWarning(ruleID string, a RuleAudience) string {
+	who := fmt.Sprintf("%q", a.ID)
+	if a.Name != "" {
+		who = fmt.Sprintf("%q (%s)", a.Name, a.ID)
 	}
-	for _, id := range missing {
-		warnings = append(warnings, fmt.Sprintf("audience %q is used by rules %s but is not in the audience catalog",
-			id, strings.Join(used[id], ", ")))
-	}
-	return rows, warnings
+	return fmt.Sprintf("rule %q uses audience %s: %s", ruleID, who, a.Warning)
 }
 
 // RuleTable lists the rule set in force (none when rs is nil) with each rule's status at
-// now and, for enforced rules, the gate's counts.
-func RuleTable(rs *rules.RuleSet, stats *gate.Stats, now time.Time) []RuleRow {
+// now, the audiences it names as cat knows them and, for enforced rules, the gate's counts.
+func RuleTable(rs *rules.RuleSet, cat *catalog.Catalog, stats *gate.Stats, now time.Time) []RuleRow {
 	out := []RuleRow{}
 	if rs == nil {
 		return out
 	}
 	for _, r := range rs.Rules() {
-		row := RuleRow{ID: r.ID, Status: RuleStatus(r, rs.Timezone(), now), Rule: r}
+		row := RuleRow{
+			ID: r.ID, Status: RuleStatus(r, rs.Timezone(), now), Rule: r,
+			Audiences: ruleAudiences(r, cat), Warnings: []string{},
+		}
+		for _, a := range row.Audiences {
+			if a.Warning != "" {
+				row.Warnings = append(row.Warnings, ruleWarning(r.ID, a))
+			}
+		}
 		if r.Enforce != nil && stats != nil {
 			st := stats.State(r.ID)
 			row.Gate = &st
