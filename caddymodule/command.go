@@ -18,8 +18,11 @@ func init() {
 Tools for merchandisers to check a promotion before it goes live.
 
   caddy audiences validate --rules rules.json
+      [--audiences catalog.json | --config Caddyfile]
       Checks a rule file. Prints a one-line summary and exits 0 when it is
-      valid; prints every problem on stderr and exits 1 otherwise.
+      valid; prints every problem on stderr and exits 1 otherwise. With a
+      catalog (or the Caddyfile's, Experience Platform included) it also warns
+      of rules naming audiences that are missing, deactivated or not activated.
 
   caddy audiences simulate --rules rules.json --cart cart.json
       [--segments ID,ID] [--at 2026-11-27T09:00:00-08:00] [--store default]
@@ -44,15 +47,17 @@ func buildAudiencesCommand(cmd *cobra.Command) {
 	cmd.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
 
 	validate := &cobra.Command{
-		Use:   "validate --rules <file>",
+		Use:   "validate --rules <file> [--audiences <file|url> | --config <Caddyfile> [--handler <name>]]",
 		Short: "Checks a rule file and lists every problem",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			path, _ := c.Flags().GetString("rules")
-			return exitCode(c, report.Validate(c.OutOrStdout(), c.ErrOrStderr(), path))
+			return exitCode(c, runValidate(c))
 		},
 	}
 	validate.Flags().StringP("rules", "r", "", "Rule file to check (required)")
+	validate.Flags().String("audiences", "", "Audience catalog (file or URL) to check the rules' audiences against")
+	validate.Flags().String("config", "", "Caddyfile whose audiences handler's catalog (file, URL or Experience Platform) to check against")
+	validate.Flags().String("handler", "", "Name of the audiences handler in --config")
 	cmd.AddCommand(validate)
 
 	simulate := &cobra.Command{

@@ -13,6 +13,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/caddy-audiences/caddy-audiences/internal/aep"
+	"github.com/caddy-audiences/caddy-audiences/internal/catalog"
+	"github.com/caddy-audiences/caddy-audiences/internal/report"
+	"github.com/caddy-audiences/caddy-audiences/internal/sources"
 )
 
 // addCheckCredentials adds `caddy audiences check-credentials`: it gets a token, lists the
@@ -111,6 +114,20 @@ func credentialConfig(c *cobra.Command) (*AEPConfig, error) {
 
 // aepFromConfig adapts a config file and returns the aep block of its audiences handler.
 func aepFromConfig(path, adapterName, handler string) (*AEPConfig, error) {
+	found, err := configHandlers(path, adapterName)
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range found {
+		if h.AudiencesAEP != nil && (handler == "" || h.Name == handler || handler == DefaultName && h.Name == "") {
+			return h.AudiencesAEP, nil
+		}
+	}
+	return nil, fmt.Errorf("%s: no audiences handler with an \"audiences aep\" block", path)
+}
+
+// configHandlers adapts a config file and returns its audiences handlers.
+func configHandlers(path, adapterName string) ([]Handler, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -129,12 +146,7 @@ func aepFromConfig(path, adapterName, handler string) (*AEPConfig, error) {
 	}
 	var found []Handler
 	collectHandlers(doc, &found)
-	for _, h := range found {
-		if h.AudiencesAEP != nil && (handler == "" || h.Name == handler || handler == DefaultName && h.Name == "") {
-			return h.AudiencesAEP, nil
-		}
-	}
-	return nil, fmt.Errorf("%s: no audiences handler with an \"audiences aep\" block", path)
+	return found, nil
 }
 
 // collectHandlers finds every audiences handler in an adapted config.
@@ -157,4 +169,67 @@ func collectHandlers(v any, out *[]Handler) {
 			collectHandlers(x, out)
 		}
 	}
+}
+
+// runValidate checks a rule file, against the catalog of --audiences or of the --config's
+// audiences handler when given.
+func runValidate(c *cobra.Command) int {
+	path, _ := c.Flags().GetString("rules")
+	cat, err := validationCatalog(c)
+	if err != nil {
+		fmt.Fprintf(c.ErrOrStderr(), "audiences validate: %v\n", err)
+		return 1
+	}
+	return report.ValidateWith(c.OutOrStdout(), c.ErrOrStderr(), path, cat)
+}
+
+// validationCatalog loads the catalog to check rules against, or nil.
+func validationCatalog(c *cobra.Command) (*catalog.Catalog, error) {
+	location, _ := c.Flags().GetString("audiences")
+	configPath, _ := c.Flags().GetString("config")
+	var aepCfg *AEPConfig
+	if configPath != "" {
+		handler, _ := c.Flags().GetString("handler")
+		h, err := handlerFromConfig(configPath, handler)
+		if err != nil {
+			return nil, err
+		}
+		location, aepCfg = h.Audiences, h.AudiencesAEP
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), aepTimeout)
+	defer cancel()
+	switch {
+	case aepCfg != nil:
+		client, err := newAEPClient(aepCfg, nil)
+		if err != nil {
+			return nil, err
+		}
+		data, err := client.FetchCatalog(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("audience catalog from Experience Platform: %w", err)
+		}
+		return catalog.Decode(data)
+	case location != "":
+		w, err := sources.New(sources.Options{Location: location}, catalog.Decode)
+		if err != nil {
+			return nil, fmt.Errorf("audience catalog: %w", err)
+		}
+		return w.Current(), nil
+	}
+	return nil, nil
+}
+
+// handlerFromConfig returns the audiences handler of a Caddyfile: the one named handler, or
+// the first.
+func handlerFromConfig(path, handler string) (*Handler, error) {
+	found, err := configHandlers(path, "caddyfile")
+	if err != nil {
+		return nil, err
+	}
+	for i := range found {
+		if handler == "" || found[i].Name == handler || handler == DefaultName && found[i].Name == "" {
+			return &found[i], nil
+		}
+	}
+	return nil, fmt.Errorf("%s: no audiences handler %q", path, handler)
 }

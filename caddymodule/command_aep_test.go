@@ -122,3 +122,46 @@ func waitFor(t *testing.T, cond func() bool) {
 		}
 	}
 }
+
+// TestValidateAgainstTheCatalog: validate warns of rules naming a deactivated audience, and
+// of one the catalog lacks, whether the catalog is a file or the Caddyfile's Experience
+// Platform source.
+func TestValidateAgainstTheCatalog(t *testing.T) {
+	srv := fakePlatform(t)
+	dir := t.TempDir()
+	rulesPath := filepath.Join(dir, "rules.json")
+	if err := os.WriteFile(rulesPath, []byte(`{"rules": [
+		{"id": "bags", "audiences": {"any": ["`+segBags+`"]}, "action": {"type": "by_percent", "amount": 10}},
+		{"id": "ghost", "audiences": {"any": ["never-activated"]}, "action": {"type": "by_percent", "amount": 5}}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AEP_TEST_SECRET", aepSecret)
+	caddyfile := filepath.Join(dir, "Caddyfile")
+	if err := os.WriteFile(caddyfile, []byte(`:8080 {
+	audiences {
+		rules `+rulesPath+`
+		audiences aep {
+			client_id `+aepClient+`
+			client_secret {env.AEP_TEST_SECRET}
+			org_id `+aepOrg+`
+			flow_ids flow-commerce
+			ims_url `+srv.URL+`
+			platform_url `+srv.URL+`
+		}
+	}
+	respond ok
+}
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, err := runAudiences(t, "validate", "--rules", rulesPath, "--config", caddyfile)
+	if err != nil || !strings.Contains(out, "valid: 2 rules") {
+		t.Fatalf("validate: %v\n%s%s", err, out, errOut)
+	}
+	if !strings.Contains(errOut, `"bags"`) || !strings.Contains(errOut, "deactivated") || !strings.Contains(errOut, "never-activated") {
+		t.Fatalf("warnings missing:\n%s", errOut)
+	}
+	if strings.Contains(out+errOut, aepSecret) {
+		t.Fatal("the secret was printed")
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/caddy-audiences/caddy-audiences/internal/catalog"
 	"github.com/caddy-audiences/caddy-audiences/internal/gate"
 	"github.com/caddy-audiences/caddy-audiences/rules"
 )
@@ -15,6 +16,13 @@ import (
 // Validate checks a rule file: a one-line summary on stdout and 0 when it is valid,
 // every problem on stderr and 1 otherwise.
 func Validate(stdout, stderr io.Writer, path string) int {
+	return ValidateWith(stdout, stderr, path, nil)
+}
+
+// ValidateWith is Validate that also warns, against an audience catalog (nil for none), of
+// rules naming audiences the catalog lacks or flags (deactivated, unpublished, not activated
+// to the store's destination).
+func ValidateWith(stdout, stderr io.Writer, path string, cat *catalog.Catalog) int {
 	if path == "" {
 		fmt.Fprintln(stderr, "audiences validate: --rules is required")
 		return 1
@@ -24,7 +32,7 @@ func Validate(stdout, stderr io.Writer, path string) int {
 		return 1
 	}
 	fmt.Fprintln(stdout, summary(path, rs))
-	for _, w := range GateWarnings(rs) {
+	for _, w := range append(GateWarnings(rs), AudienceWarnings(rs, cat)...) {
 		fmt.Fprintf(stderr, "%s: warning: %s\n", path, w)
 	}
 	return 0
