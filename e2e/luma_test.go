@@ -438,3 +438,33 @@ func TestLumaAndHeadlessTogether(t *testing.T) {
 	}
 	s.noLeak()
 }
+
+// TestLumaShopperCouponWins: with gate_policy shopper_wins (the default) a member's own code
+// takes the single slot on Luma too, and keeps it on the next cart reads.
+func TestLumaShopperCouponWins(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	sc, store := startLumaGate(t)
+	l := newLuma(t, sc.base)
+	l.join(segVIP)
+	l.add("2", 1)
+	base := l.cartBase(l.page("/checkout/cart/").body, false)
+	cartID := strings.TrimPrefix(base, "/rest/default/V1/guest-carts/")
+	if got := backendCoupons(t, store, cartID); len(got) != 1 || got[0] != "AUD-VIP-7Q2X" {
+		t.Fatalf("member's coupons %q", got)
+	}
+	if st, v := l.rest(http.MethodPut, base+"/coupons/SPRING5", nil); st != 200 {
+		t.Fatalf("own code: %d %v", st, v)
+	}
+	for i := 0; i < 2; i++ {
+		_, totals := l.rest(http.MethodGet, base+"/totals", nil)
+		if totals.(map[string]any)["coupon_code"] != "SPRING5" {
+			t.Fatalf("read %d: the shopper's code lost its slot: %v", i, totals)
+		}
+	}
+	if got := backendCoupons(t, store, cartID); len(got) != 1 || got[0] != "SPRING5" {
+		t.Fatalf("backend coupons %q", got)
+	}
+	l.noLeak()
+}
