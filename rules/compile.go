@@ -40,6 +40,7 @@ type RuleSet struct {
 	index   *audienceIndex      // over rules
 	named   map[string]struct{} // every audience some rule names
 	coupons map[string]string   // lower-case coupon code → id of the rule with that coupon
+	merch   merchSet            // merchandising rules
 }
 
 func compile(data []byte, tz *time.Location, rules []*rule, cfg config) (*RuleSet, error) {
@@ -77,7 +78,8 @@ func compile(data []byte, tz *time.Location, rules []*rule, cfg config) (*RuleSe
 	return rs, nil
 }
 
-// Len returns the number of rules.
+// Len returns the number of cart rules (merchandising rules are not counted; see
+// HasMerchandising).
 func (rs *RuleSet) Len() int { return len(rs.rules) }
 
 // Version returns a short content hash of the rule file the set was decoded from.
@@ -95,8 +97,8 @@ func (rs *RuleSet) Rules() []Rule {
 	return out
 }
 
-// Audiences maps every segment id named by a rule to the ids of those rules, in evaluation
-// order.
+// Audiences maps every segment id named by a rule to the ids of those rules: cart rules in
+// evaluation order, then merchandising rules in evaluation order.
 func (rs *RuleSet) Audiences() map[string][]string {
 	out := make(map[string][]string)
 	for _, r := range rs.rules {
@@ -104,10 +106,15 @@ func (rs *RuleSet) Audiences() map[string][]string {
 			out[id] = append(out[id], r.ID)
 		}
 	}
+	for _, m := range rs.merch.all {
+		for _, id := range m.Audiences.IDs {
+			out[id] = append(out[id], m.ID)
+		}
+	}
 	return out
 }
 
-// UsesAudience reports whether any rule names the audience id.
+// UsesAudience reports whether any rule, cart or merchandising, names the audience id.
 func (rs *RuleSet) UsesAudience(id string) bool {
 	_, ok := rs.named[id]
 	return ok

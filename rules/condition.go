@@ -370,9 +370,28 @@ func equalFoldRune(a, b rune) bool {
 type scope uint8
 
 const (
-	scopeCart scope = iota
-	scopeItem
+	scopeCart    scope = iota
+	scopeItem          // a cart item: sku, qty, price, row_total, product_type
+	scopeProduct       // a catalog product (merchandising): sku, type
 )
+
+// productFieldNames are the fields of a product condition; type is Magento's type_id,
+// compared as product_type is for cart items.
+var productFieldNames = map[string]field{
+	"sku":  fieldSKU,
+	"type": fieldProductType,
+}
+
+// scopeName names a condition scope in errors.
+func (sc scope) name() string {
+	switch sc {
+	case scopeItem:
+		return "an item condition"
+	case scopeProduct:
+		return "a product condition"
+	}
+	return "a cart condition"
+}
 
 var cartKinds = map[string]condKind{
 	"all": condAll, "any": condAny, "not": condNot,
@@ -398,9 +417,9 @@ func parseCond(v any, path string, sc scope, ck checker) (node, bool) {
 	}
 	for key, val := range obj {
 		kind, known := cartKinds[key]
-		if !known || (sc == scopeItem && kind > condNot) {
+		if !known || (sc != scopeCart && kind > condNot) {
 			if known {
-				ck.errf(joinPath(path, key), "not allowed in an item condition")
+				ck.errf(joinPath(path, key), "not allowed in %s", sc.name())
 			} else {
 				ck.errf(joinPath(path, key), "unknown field")
 			}
@@ -436,7 +455,7 @@ func parseCond(v any, path string, sc scope, ck checker) (node, bool) {
 }
 
 func combinators(sc scope) string {
-	if sc == scopeItem {
+	if sc != scopeCart {
 		return "all, any, not"
 	}
 	return "all, any, not, found, not_found, subselect"
@@ -455,8 +474,14 @@ func parseLeaf(obj map[string]any, path string, sc scope, ck checker) (node, boo
 		good = false
 	}
 	f, known := fieldNames[fname]
+	if sc == scopeProduct {
+		f, known = productFieldNames[fname]
+	}
 	switch {
 	case !ok:
+	case !known && sc == scopeProduct:
+		ck.errf(joinPath(path, "field"), "unknown value %q (want sku or type)", fname)
+		good = false
 	case !known:
 		ck.errf(joinPath(path, "field"), "unknown value %q", fname)
 		good = false
