@@ -321,7 +321,19 @@ func globFold(pattern, s string) bool {
 	var starP, starS = -1, 0
 	p, i := 0, 0
 	for i < len(s) {
-		if p < len(pattern) {
+		if p < len(pattern) && pattern[p] < utf8.RuneSelf && s[i] < utf8.RuneSelf {
+			// Both ASCII (the usual SKU): the rune path below, without decoding.
+			switch pc, sc := pattern[p], s[i]; {
+			case pc == '*':
+				starP, starS = p, i
+				p++
+				continue
+			case pc == '?' || lowerASCII(pc) == lowerASCII(sc):
+				p++
+				i++
+				continue
+			}
+		} else if p < len(pattern) {
 			pc, pw := utf8.DecodeRuneInString(pattern[p:])
 			sc, sw := utf8.DecodeRuneInString(s[i:])
 			switch {
@@ -339,8 +351,12 @@ func globFold(pattern, s string) bool {
 			return false
 		}
 		// Let the last star swallow one more character and retry.
-		_, sw := utf8.DecodeRuneInString(s[starS:])
-		starS += sw
+		if s[starS] < utf8.RuneSelf {
+			starS++
+		} else {
+			_, sw := utf8.DecodeRuneInString(s[starS:])
+			starS += sw
+		}
 		i = starS
 		p = starP + 1
 	}
@@ -348,6 +364,13 @@ func globFold(pattern, s string) bool {
 		p++
 	}
 	return p == len(pattern)
+}
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 func equalFoldRune(a, b rune) bool {
