@@ -16,11 +16,14 @@ import (
 //
 // Rules run in priority order (ties by id), each on the list the previous ones left. A rule
 // applies when it is active and in its dates, the shopper is in its audience, scope, list
-// and products match, and no earlier applied rule had stop_further_rules. It removes first
-// (SKUs or globs, ignoring case), then adds (in its order, at most limit SKUs, skipping those
-// listed and the product itself; an input SKU a rule removed comes back in place of a new
-// one), then moves its first SKUs that are listed to the front, in its order. SKUs compare
-// ignoring case, as Magento finds products by SKU.
+// and products match, and no earlier applied rule had stop_further_rules (a rule that
+// applies stops later ones even when it changes nothing). It removes first (SKUs or globs,
+// ignoring case), then adds (in its order, at most limit SKUs, skipping those listed and the
+// product itself, at the end; an input SKU that was removed comes back as itself, not as an
+// added SKU), then moves those of its first SKUs that are listed to the front, in its order.
+// SKUs compare ignoring case, as Magento finds products by SKU. SKUs the backend listed stay
+// where they are unless a rule removes or moves them; the engine never adds the product
+// itself.
 func (rs *RuleSet) ProductList(p Product, list string, items []string, segments []string, at time.Time, scope Scope, opts EvalOptions) *ListResult {
 	ms := &rs.merch
 	if len(ms.lists) == 0 {

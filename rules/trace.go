@@ -33,7 +33,8 @@ type TraceMode uint8
 const (
 	// TraceAll lists every rule of the set, in evaluation order (the default).
 	TraceAll TraceMode = iota
-	// TraceCandidates lists only the rules whose audience matches the segments.
+	// TraceCandidates lists only the rules whose audience matches the segments (for Blocks,
+	// also the rules with show blocks, which act on everyone).
 	TraceCandidates
 	// TraceOff leaves the trace empty; the fastest choice for serving traffic.
 	TraceOff
