@@ -4,14 +4,11 @@ import (
 	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
-	"hash/maphash"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/govalues/decimal"
-	lru "github.com/hashicorp/golang-lru/v2"
 )
 
 // audience modes, compiled
@@ -27,50 +24,41 @@ const (
 // rule is a validated rule with everything evaluation needs precomputed.
 type rule struct {
 	Rule
-	pos       int       // index in the file
-	from, to  time.Time // zero when open; to is exclusive
-	cond      *node     // cart conditions; nil is true
-	items     *node     // item filter; nil matches every item
-	aud       audMode
+	pos       int             // index in the file
+	from, to  time.Time       // zero when open; to is exclusive
+	cond      *node           // cart conditions; nil is true
+	items     *node           // item filter; nil matches every item
 	pctRatio  decimal.Decimal // by_percent: amount / 100
 	stoppedBy string          // trace reason for items this rule stopped
 }
 
 // RuleSet is a compiled, immutable rule file. It is safe for concurrent use.
 type RuleSet struct {
-	rules     []*rule // evaluation order: priority, then id
-	version   string
-	tz        *time.Location
-	bySegment map[string][]int32  // segment → rules that can only match shoppers in it
-	always    []int32             // rules without audiences or with "none"
-	named     map[string]struct{} // every audience some rule names
-	coupons   map[string]string   // lower-case coupon code → id of the rule with that coupon
-	cache     *lru.Cache[uint64, *candidates]
-	seed      maphash.Seed
+	rules   []*rule // evaluation order: priority, then id
+	version string
+	tz      *time.Location
+	index   *audienceIndex      // over rules
+	named   map[string]struct{} // every audience some rule names
+	coupons map[string]string   // lower-case coupon code → id of the rule with that coupon
+	merch   merchSet            // merchandising rules
 }
 
 func compile(data []byte, tz *time.Location, rules []*rule, cfg config) (*RuleSet, error) {
 	slices.SortStableFunc(rules, func(a, b *rule) int {
 		return cmp.Or(cmp.Compare(a.Priority, b.Priority), cmp.Compare(a.ID, b.ID))
 	})
-	cache, err := lru.New[uint64, *candidates](cfg.cacheSize)
-	if err != nil {
-		return nil, fmt.Errorf("candidate cache: %w", err)
-	}
 	sum := sha256.Sum256(data)
 	rs := &RuleSet{
-		rules:     rules,
-		version:   hex.EncodeToString(sum[:8]),
-		tz:        tz,
-		bySegment: make(map[string][]int32),
-		named:     make(map[string]struct{}),
-		coupons:   make(map[string]string),
-		cache:     cache,
-		seed:      maphash.MakeSeed(),
+		rules:   rules,
+		version: hex.EncodeToString(sum[:8]),
+		tz:      tz,
+		named:   make(map[string]struct{}),
+		coupons: make(map[string]string),
 	}
+	auds := make([]audience, len(rules))
 	for i, r := range rules {
-		idx := int32(i)
 		r.stoppedBy = ReasonStoppedBy + r.ID
+		auds[i] = compileAudience(r.Audiences)
 		for _, id := range r.Audiences.IDs {
 			rs.named[id] = struct{}{}
 		}
@@ -81,28 +69,17 @@ func compile(data []byte, tz *time.Location, rules []*rule, cfg config) (*RuleSe
 			var c calc
 			r.pctRatio = c.quo(r.Action.Amount, hundred)
 		}
-		switch r.Audiences.Mode {
-		case "any":
-			r.aud = audAny
-			for _, id := range r.Audiences.IDs {
-				rs.bySegment[id] = append(rs.bySegment[id], idx)
-			}
-		case "all":
-			// A shopper must be in every segment, so indexing by one of them is enough.
-			r.aud = audAll
-			first := r.Audiences.IDs[0]
-			rs.bySegment[first] = append(rs.bySegment[first], idx)
-		case "none":
-			r.aud = audNone
-			rs.always = append(rs.always, idx)
-		default:
-			rs.always = append(rs.always, idx)
-		}
 	}
+	index, err := newAudienceIndex(auds, cfg.cacheSize)
+	if err != nil {
+		return nil, err
+	}
+	rs.index = index
 	return rs, nil
 }
 
-// Len returns the number of rules.
+// Len returns the number of cart rules (merchandising rules are not counted; see
+// HasMerchandising).
 func (rs *RuleSet) Len() int { return len(rs.rules) }
 
 // Version returns a short content hash of the rule file the set was decoded from.
@@ -120,8 +97,8 @@ func (rs *RuleSet) Rules() []Rule {
 	return out
 }
 
-// Audiences maps every segment id named by a rule to the ids of those rules, in evaluation
-// order.
+// Audiences maps every segment id named by a rule to the ids of those rules: cart rules in
+// evaluation order, then merchandising rules in evaluation order.
 func (rs *RuleSet) Audiences() map[string][]string {
 	out := make(map[string][]string)
 	for _, r := range rs.rules {
@@ -129,10 +106,15 @@ func (rs *RuleSet) Audiences() map[string][]string {
 			out[id] = append(out[id], r.ID)
 		}
 	}
+	for _, m := range rs.merch.all {
+		for _, id := range m.Audiences.IDs {
+			out[id] = append(out[id], m.ID)
+		}
+	}
 	return out
 }
 
-// UsesAudience reports whether any rule names the audience id.
+// UsesAudience reports whether any rule, cart or merchandising, names the audience id.
 func (rs *RuleSet) UsesAudience(id string) bool {
 	_, ok := rs.named[id]
 	return ok
@@ -158,34 +140,6 @@ func (rs *RuleSet) Enforced() []EnforcedRule {
 
 func (r *rule) enforced() EnforcedRule {
 	return EnforcedRule{RuleID: r.ID, Coupon: r.Enforce.Coupon, CouponsFile: r.Enforce.CouponsFile}
-}
-
-// audienceMatch reports whether a shopper in the sorted segment set matches the rule.
-func (r *rule) audienceMatch(segs []string) bool {
-	switch r.aud {
-	case audAny:
-		for _, id := range r.Audiences.IDs {
-			if _, ok := slices.BinarySearch(segs, id); ok {
-				return true
-			}
-		}
-		return false
-	case audAll:
-		for _, id := range r.Audiences.IDs {
-			if _, ok := slices.BinarySearch(segs, id); !ok {
-				return false
-			}
-		}
-		return true
-	case audNone:
-		for _, id := range r.Audiences.IDs {
-			if _, ok := slices.BinarySearch(segs, id); ok {
-				return false
-			}
-		}
-		return true
-	}
-	return true
 }
 
 // label returns what shoppers of the store see for this rule: the store label, the default

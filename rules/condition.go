@@ -321,7 +321,19 @@ func globFold(pattern, s string) bool {
 	var starP, starS = -1, 0
 	p, i := 0, 0
 	for i < len(s) {
-		if p < len(pattern) {
+		if p < len(pattern) && pattern[p] < utf8.RuneSelf && s[i] < utf8.RuneSelf {
+			// Both ASCII (the usual SKU): the rune path below, without decoding.
+			switch pc, sc := pattern[p], s[i]; {
+			case pc == '*':
+				starP, starS = p, i
+				p++
+				continue
+			case pc == '?' || lowerASCII(pc) == lowerASCII(sc):
+				p++
+				i++
+				continue
+			}
+		} else if p < len(pattern) {
 			pc, pw := utf8.DecodeRuneInString(pattern[p:])
 			sc, sw := utf8.DecodeRuneInString(s[i:])
 			switch {
@@ -339,8 +351,12 @@ func globFold(pattern, s string) bool {
 			return false
 		}
 		// Let the last star swallow one more character and retry.
-		_, sw := utf8.DecodeRuneInString(s[starS:])
-		starS += sw
+		if s[starS] < utf8.RuneSelf {
+			starS++
+		} else {
+			_, sw := utf8.DecodeRuneInString(s[starS:])
+			starS += sw
+		}
 		i = starS
 		p = starP + 1
 	}
@@ -348,6 +364,13 @@ func globFold(pattern, s string) bool {
 		p++
 	}
 	return p == len(pattern)
+}
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 func equalFoldRune(a, b rune) bool {
@@ -370,9 +393,28 @@ func equalFoldRune(a, b rune) bool {
 type scope uint8
 
 const (
-	scopeCart scope = iota
-	scopeItem
+	scopeCart    scope = iota
+	scopeItem          // a cart item: sku, qty, price, row_total, product_type
+	scopeProduct       // a catalog product (merchandising): sku, type
 )
+
+// productFieldNames are the fields of a product condition; type is Magento's type_id,
+// compared as product_type is for cart items.
+var productFieldNames = map[string]field{
+	"sku":  fieldSKU,
+	"type": fieldProductType,
+}
+
+// scopeName names a condition scope in errors.
+func (sc scope) name() string {
+	switch sc {
+	case scopeItem:
+		return "an item condition"
+	case scopeProduct:
+		return "a product condition"
+	}
+	return "a cart condition"
+}
 
 var cartKinds = map[string]condKind{
 	"all": condAll, "any": condAny, "not": condNot,
@@ -398,9 +440,9 @@ func parseCond(v any, path string, sc scope, ck checker) (node, bool) {
 	}
 	for key, val := range obj {
 		kind, known := cartKinds[key]
-		if !known || (sc == scopeItem && kind > condNot) {
+		if !known || (sc != scopeCart && kind > condNot) {
 			if known {
-				ck.errf(joinPath(path, key), "not allowed in an item condition")
+				ck.errf(joinPath(path, key), "not allowed in %s", sc.name())
 			} else {
 				ck.errf(joinPath(path, key), "unknown field")
 			}
@@ -436,7 +478,7 @@ func parseCond(v any, path string, sc scope, ck checker) (node, bool) {
 }
 
 func combinators(sc scope) string {
-	if sc == scopeItem {
+	if sc != scopeCart {
 		return "all, any, not"
 	}
 	return "all, any, not, found, not_found, subselect"
@@ -455,8 +497,14 @@ func parseLeaf(obj map[string]any, path string, sc scope, ck checker) (node, boo
 		good = false
 	}
 	f, known := fieldNames[fname]
+	if sc == scopeProduct {
+		f, known = productFieldNames[fname]
+	}
 	switch {
 	case !ok:
+	case !known && sc == scopeProduct:
+		ck.errf(joinPath(path, "field"), "unknown value %q (want sku or type)", fname)
+		good = false
 	case !known:
 		ck.errf(joinPath(path, "field"), "unknown value %q", fname)
 		good = false

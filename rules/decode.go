@@ -90,22 +90,37 @@ func Decode(data []byte, opts ...Option) (*RuleSet, error) {
 	}
 	var probs []string
 	ck := checker{probs: &probs}
-	tz, raws, ok := decodeTop(data, ck)
+	top, ok := decodeTop(data, ck)
 	if !ok {
 		return nil, newDecodeError(probs)
 	}
+	tz := top.tz
 	var rules []*rule
-	for i, raw := range raws {
+	for i, raw := range top.rules {
 		if r := parseRule(raw, i, tz, &probs); r != nil {
 			rules = append(rules, r)
 		}
 	}
+	var merch []*merchRule
+	for i, raw := range top.merch {
+		if m := parseMerchRule(raw, i, tz, &probs); m != nil {
+			merch = append(merch, m)
+		}
+	}
 	// Rules with problems are kept until here so duplicates among them are reported too.
 	checkUnique(rules, &probs)
+	checkUniqueMerch(rules, merch, &probs)
 	if len(probs) > 0 {
 		return nil, newDecodeError(probs)
 	}
-	return compile(data, tz, rules, cfg)
+	rs, err := compile(data, tz, rules, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := rs.compileMerch(merch, cfg); err != nil {
+		return nil, err
+	}
+	return rs, nil
 }
 
 func newDecodeError(probs []string) *DecodeError {
@@ -116,34 +131,42 @@ func newDecodeError(probs []string) *DecodeError {
 	return &DecodeError{Problems: probs}
 }
 
-// decodeTop checks size, depth and syntax and splits the file into its time zone and raw
-// rules. It reports false when the rules cannot be looked at; an unknown time zone or
-// top-level field is reported without stopping there (dates are then read in UTC).
-func decodeTop(data []byte, ck checker) (*time.Location, []json.RawMessage, bool) {
+// fileTop is a rule file split into its parts.
+type fileTop struct {
+	tz    *time.Location
+	rules []json.RawMessage
+	merch []json.RawMessage
+}
+
+// decodeTop checks size, depth and syntax and splits the file into its time zone, raw cart
+// rules and raw merchandising rules. It reports false when the rules cannot be looked at; an
+// unknown time zone or top-level field is reported without stopping there (dates are then
+// read in UTC). "rules" may be left out of a file with "merchandising".
+func decodeTop(data []byte, ck checker) (fileTop, bool) {
+	top := fileTop{tz: time.UTC}
 	if len(data) > MaxFileSize {
 		ck.errf("", "file is larger than %d MiB", MaxFileSize>>20)
-		return nil, nil, false
+		return top, false
 	}
 	if err := checkDepth(data, MaxDepth); err != nil {
 		ck.errf("", "%v", err)
-		return nil, nil, false
+		return top, false
 	}
 	if err := checkSyntax(data); err != nil {
 		ck.errf("", "%v", err)
-		return nil, nil, false
+		return top, false
 	}
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(data, &top); err != nil {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(data, &obj); err != nil {
 		ck.errf("", "must be a JSON object with \"rules\"")
-		return nil, nil, false
+		return top, false
 	}
-	tz := time.UTC
-	for _, key := range sortedKeys(top) {
+	for _, key := range sortedKeys(obj) {
 		switch key {
-		case "$schema", "rules":
+		case "$schema", "rules", "merchandising":
 		case "timezone":
 			var name string
-			if err := json.Unmarshal(top[key], &name); err != nil {
+			if err := json.Unmarshal(obj[key], &name); err != nil {
 				ck.errf("timezone", "must be a string")
 				continue
 			}
@@ -152,28 +175,37 @@ func decodeTop(data []byte, ck checker) (*time.Location, []json.RawMessage, bool
 				ck.errf("timezone", "%v", err)
 				continue
 			}
-			tz = loc
+			top.tz = loc
 		default:
 			ck.errf(key, "unknown field")
 		}
 	}
-	if s, ok := top["$schema"]; ok {
+	if s, ok := obj["$schema"]; ok {
 		var v string
 		if json.Unmarshal(s, &v) != nil {
 			ck.errf("$schema", "must be a string")
 		}
 	}
-	rawRules, ok := top["rules"]
-	if !ok {
+	rawRules, hasRules := obj["rules"]
+	rawMerch, hasMerch := obj["merchandising"]
+	if !hasRules && !hasMerch {
 		ck.errf("rules", "required")
-		return tz, nil, false
+		return top, false
 	}
-	var raws []json.RawMessage
-	if err := json.Unmarshal(rawRules, &raws); err != nil || raws == nil {
-		ck.errf("rules", "must be an array")
-		return tz, nil, false
+	ok := true
+	if hasRules {
+		if err := json.Unmarshal(rawRules, &top.rules); err != nil || top.rules == nil {
+			ck.errf("rules", "must be an array")
+			ok = false
+		}
 	}
-	return tz, raws, true
+	if hasMerch {
+		if err := json.Unmarshal(rawMerch, &top.merch); err != nil || top.merch == nil {
+			ck.errf("merchandising", "must be an array")
+			ok = false
+		}
+	}
+	return top, ok
 }
 
 func loadZone(name string) (*time.Location, error) {

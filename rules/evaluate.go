@@ -135,7 +135,7 @@ func (rs *RuleSet) start(cart *Cart, segments []string, at time.Time) (*evaluato
 	s := scratchPool.Get().(*scratch)
 	e := &s.ev
 	*e = evaluator{rs: rs, cart: cart, at: at, s: s}
-	cands := rs.candidates(normalizeSegments(segments))
+	cands := rs.index.candidates(normalizeSegments(segments))
 	return e, cands, e.prepare()
 }
 

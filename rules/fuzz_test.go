@@ -28,6 +28,9 @@ func FuzzDecode(f *testing.F) {
 	if data, err := os.ReadFile(filepath.Join("..", "examples", "rules.json")); err == nil {
 		f.Add(data)
 	}
+	for _, g := range loadMerchGolden(f) {
+		f.Add([]byte(g.Rules))
+	}
 	for _, s := range []string{
 		``, `{}`, `{"rules": []}`, `{"rules": [{}]}`, `{"rules": [null]}`, `[`, `{"rules": [{"id": "x"}]}`,
 		`{"timezone": "Europe/Paris", "rules": [{"id": "a", "from": "2026-01-01", "to": "2026-01-01T10:00:00Z", "action": {"type": "by_fixed", "amount": 1e2}}]}`,
@@ -36,6 +39,10 @@ func FuzzDecode(f *testing.F) {
 		`{"rules": [{"id": "a", "coupon": "welcome10", "action": {"type": "by_percent", "amount": 10}}, {"id": "b", "coupon": "Y", "enforce": {"coupon": "Z"}}]}`,
 		`{"rules": [{"id": "a", "audiences": {"all": ["s1", "s2"]}, "stop_further_rules": true, "action": {"type": "buy_x_get_y", "amount": 1, "step": 2, "max_qty": 3}}]}`,
 		`{"rules": [{"id": "\u00e9", "action": {"type": "by_percent", "amount": 100.00001}}]}`,
+		`{"merchandising": []}`, `{"merchandising": [{}]}`, `{"merchandising": [null]}`, `{"rules": [], "merchandising": [{"id": "x"}]}`,
+		`{"merchandising": [{"id": "a", "products": {"not": {"field": "type", "op": "in", "value": ["simple"]}}, "lists": ["upsell"], "add": ["24-MB01", "P"], "limit": 1, "remove": ["*"], "first": ["?"]}]}`,
+		`{"merchandising": [{"id": "a", "audiences": {"any": ["s1"]}, "stop_further_rules": true, "blocks": {"show": ["x"], "hide": ["y"], "replace": {"z": "x"}}}, {"id": "b", "blocks": {"hide": ["x"]}}]}`,
+		`{"rules": [{"id": "a", "action": {"type": "by_fixed", "amount": 1}}], "merchandising": [{"id": "a", "add": ["A", "a"], "blocks": {}}]}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -67,7 +74,33 @@ func FuzzDecode(f *testing.F) {
 				t.Fatalf("rule JSON %s: %v", out, err)
 			}
 		}
+		fuzzMerchandising(t, rs)
 	})
+}
+
+// fuzzMerchandising evaluates a decoded set's merchandising rules and checks their
+// invariants.
+func fuzzMerchandising(t *testing.T, rs *RuleSet) {
+	for _, m := range rs.Merchandising() {
+		if out, err := json.Marshal(m); err != nil || !json.Valid(out) {
+			t.Fatalf("merchandising rule JSON %s: %v", out, err)
+		}
+	}
+	p := Product{SKU: "P", Type: "simple"}
+	in := []string{"24-MB01", "24-WB04", "A"}
+	for _, segs := range [][]string{nil, {"s1", "s2"}} {
+		for _, list := range productLists {
+			res := rs.ProductList(p, list, in, segs, noon, Scope{Store: "default", Website: "base"}, EvalOptions{})
+			checkListInvariants(t, rs, p, in, res)
+			if out, err := json.Marshal(res); err != nil || !json.Valid(out) {
+				t.Fatalf("list result JSON %s: %v", out, err)
+			}
+		}
+		res := rs.Blocks([]string{"x", "y", "z", "home"}, segs, noon, Scope{Store: "default"}, EvalOptions{})
+		if out, err := json.Marshal(res); err != nil || !json.Valid(out) {
+			t.Fatalf("blocks result JSON %s: %v", out, err)
+		}
+	}
 }
 
 func FuzzDecodeCart(f *testing.F) {
@@ -88,5 +121,35 @@ func FuzzDecodeCart(f *testing.F) {
 		}
 		res := rs.Evaluate(cart, nil, noon)
 		checkInvariants(t, rs, cart, res)
+	})
+}
+
+func FuzzDecodeSimulation(f *testing.F) {
+	f.Add([]byte(fuzzCart))
+	f.Add([]byte(`{"products": [{"sku": "P", "type": "simple", "related": ["A", "a"], "upsell": [], "crosssell": ["P"]}], "blocks": ["x", "x", ""]}`))
+	f.Add([]byte(`{"products": [{"sku": ""}], "blocks": [1]}`))
+	for _, g := range loadMerchGolden(f) {
+		for _, c := range g.Cases {
+			f.Add([]byte(c.Input))
+		}
+	}
+	rs, err := Decode([]byte(`{"rules": [{"id": "p", "action": {"type": "by_percent", "amount": 10}}], "merchandising": [
+	  {"id": "l", "remove": ["a*"], "add": ["B", "P", "24-MB01"], "first": ["B"]},
+	  {"id": "b", "audiences": {"none": ["s1"]}, "blocks": {"show": ["x"], "replace": {"y": "z"}}}]}`))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		sim, err := DecodeSimulation(data)
+		if err != nil {
+			return
+		}
+		res := rs.Simulate(sim, []string{"s2"}, noon)
+		if out, err := json.Marshal(res); err != nil || !json.Valid(out) {
+			t.Fatalf("simulation JSON %s: %v", out, err)
+		}
+		if (res.Merchandising != nil) != sim.HasMerchandising() {
+			t.Fatalf("merchandising %v for %s", res.Merchandising, data)
+		}
 	})
 }

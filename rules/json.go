@@ -22,8 +22,22 @@ var (
 // Amounts are JSON numbers. row_total defaults to qty × price, product_type to "simple".
 // Unknown fields are errors; every problem is reported in a *DecodeError.
 func DecodeCart(data []byte) (*Cart, error) {
+	obj, err := decodeCartObject(data)
+	if err != nil {
+		return nil, err
+	}
 	var probs []string
 	ck := checker{probs: &probs}
+	unknownFields(obj, "", cartFields, ck)
+	c := decodeCart(obj, ck)
+	if len(probs) > 0 {
+		return nil, newDecodeError(probs)
+	}
+	return c, nil
+}
+
+// decodeCartObject checks size, depth and syntax of a cart snapshot and reads it as an object.
+func decodeCartObject(data []byte) (map[string]any, error) {
 	if len(data) > MaxFileSize {
 		return nil, &DecodeError{Problems: []string{"cart is larger than 16 MiB"}}
 	}
@@ -39,7 +53,11 @@ func DecodeCart(data []byte) (*Cart, error) {
 	if err := dec.Decode(&obj); err != nil || obj == nil {
 		return nil, &DecodeError{Problems: []string{"cart must be a JSON object"}}
 	}
-	unknownFields(obj, "", cartFields, ck)
+	return obj, nil
+}
+
+// decodeCart reads the cart fields of a snapshot object, reporting problems to ck.
+func decodeCart(obj map[string]any, ck checker) *Cart {
 	c := &Cart{
 		Currency: optString(obj, "currency", ck),
 		Store:    optString(obj, "store", ck),
@@ -69,10 +87,7 @@ func DecodeCart(data []byte) (*Cart, error) {
 			c.Items = append(c.Items, decodeItem(x, indexPath("items", i), ck))
 		}
 	}
-	if len(probs) > 0 {
-		return nil, newDecodeError(probs)
-	}
-	return c, nil
+	return c
 }
 
 func decodeItem(v any, path string, ck checker) Item {
@@ -194,8 +209,19 @@ func (r *Result) MarshalJSON() ([]byte, error) {
 	}
 	b = append(b, `],"shipping_discount":`...)
 	b = appendMoney(b, r.ShippingDiscount)
-	b = append(b, `,"trace":[`...)
-	for i, t := range r.Trace {
+	b = append(b, `,"trace":`...)
+	b = appendTrace(b, r.Trace)
+	if r.Error != "" {
+		b = append(b, `,"error":`...)
+		b = appendString(b, r.Error)
+	}
+	return append(b, '}'), nil
+}
+
+// appendTrace appends a trace as a JSON array.
+func appendTrace(b []byte, trace []TraceEntry) []byte {
+	b = append(b, '[')
+	for i, t := range trace {
 		if i > 0 {
 			b = append(b, ',')
 		}
@@ -215,12 +241,7 @@ func (r *Result) MarshalJSON() ([]byte, error) {
 		}
 		b = append(b, '}')
 	}
-	b = append(b, ']')
-	if r.Error != "" {
-		b = append(b, `,"error":`...)
-		b = appendString(b, r.Error)
-	}
-	return append(b, '}'), nil
+	return append(b, ']')
 }
 
 func appendDiscount(b []byte, id, label string, amount decimal.Decimal) []byte {

@@ -3,6 +3,10 @@
 // snapshot for a shopper's segment set with the semantics and rounding of Magento's SalesRule
 // module (2.4.7), explaining every decision in a trace.
 //
+// The same file may hold merchandising rules, which change by audience the related, up-sell
+// and cross-sell lists of products (RuleSet.ProductList) and which CMS and dynamic blocks are
+// shown (RuleSet.Blocks); see merch_model.go.
+//
 // The package never imports Caddy or net/http; all money math uses exact decimals.
 package rules
 

@@ -1,6 +1,9 @@
 package rules
 
-import "strings"
+import (
+	"strings"
+	"time"
+)
 
 // Reasons a rule did not apply, as they appear in TraceEntry.Reason.
 const (
@@ -16,6 +19,12 @@ const (
 	ReasonStoppedBy        = "stopped_by:" // followed by the id of the rule that stopped the items
 	ReasonBudgetExhausted  = "budget_exhausted"
 	ReasonZeroDiscount     = "zero_discount"
+
+	// Merchandising rules.
+	ReasonListMismatch    = "list_mismatch"    // the rule changes other product lists
+	ReasonProductMismatch = "product_mismatch" // the product does not match the rule's products
+	ReasonBlockMismatch   = "block_mismatch"   // the rule names none of the requested blocks
+	ReasonNoChange        = "no_change"        // the rule matched but left everything as it was
 )
 
 // TraceMode says which rules an evaluation's trace lists.
@@ -24,7 +33,8 @@ type TraceMode uint8
 const (
 	// TraceAll lists every rule of the set, in evaluation order (the default).
 	TraceAll TraceMode = iota
-	// TraceCandidates lists only the rules whose audience matches the segments.
+	// TraceCandidates lists only the rules whose audience matches the segments (for Blocks,
+	// also the rules with show blocks, which act on everyone).
 	TraceCandidates
 	// TraceOff leaves the trace empty; the fastest choice for serving traffic.
 	TraceOff
@@ -51,24 +61,37 @@ func (r *rule) couponReason(c *Cart) string {
 
 // timeReason checks a rule's switch and dates.
 func (r *rule) timeReason(e *evaluator) string {
+	return scheduleReason(r.Active, r.from, r.to, e.at)
+}
+
+// scheduleReason checks a switch and dates (to exclusive, zero when open) at an instant.
+func scheduleReason(active bool, from, to, at time.Time) string {
 	switch {
-	case !r.Active:
+	case !active:
 		return ReasonInactive
-	case !r.from.IsZero() && e.at.Before(r.from):
+	case !from.IsZero() && at.Before(from):
 		return ReasonNotStarted
-	case !r.to.IsZero() && !e.at.Before(r.to):
+	case !to.IsZero() && !at.Before(to):
 		return ReasonExpired
+	}
+	return ""
+}
+
+// storeReason checks store and website scopes.
+func storeReason(stores, websites []string, store, website string) string {
+	if len(stores) > 0 && !containsString(stores, store) {
+		return ReasonStoreMismatch
+	}
+	if len(websites) > 0 && !containsString(websites, website) {
+		return ReasonStoreMismatch
 	}
 	return ""
 }
 
 // scopeReason checks a rule's store, website and currency scopes.
 func (r *rule) scopeReason(c *Cart) string {
-	if len(r.Stores) > 0 && !containsString(r.Stores, c.Store) {
-		return ReasonStoreMismatch
-	}
-	if len(r.Websites) > 0 && !containsString(r.Websites, c.Website) {
-		return ReasonStoreMismatch
+	if reason := storeReason(r.Stores, r.Websites, c.Store, c.Website); reason != "" {
+		return reason
 	}
 	if len(r.Currencies) > 0 && !containsFoldString(r.Currencies, c.Currency) {
 		return ReasonCurrencyMismatch

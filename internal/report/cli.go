@@ -60,8 +60,18 @@ func summary(path string, rs *rules.RuleSet) string {
 			enforced++
 		}
 	}
-	return fmt.Sprintf("%s: valid: %d rules (%d active, %d enforced), %d audiences, time zone %s, version %s",
-		path, rs.Len(), active, enforced, len(rs.Audiences()), rs.Timezone(), rs.Version())
+	merch := ""
+	if ms := rs.Merchandising(); len(ms) > 0 {
+		merchActive := 0
+		for _, m := range ms {
+			if m.Active {
+				merchActive++
+			}
+		}
+		merch = fmt.Sprintf(", %d merchandising rules (%d active)", len(ms), merchActive)
+	}
+	return fmt.Sprintf("%s: valid: %d rules (%d active, %d enforced)%s, %d audiences, time zone %s, version %s",
+		path, rs.Len(), active, enforced, merch, len(rs.Audiences()), rs.Timezone(), rs.Version())
 }
 
 // loadRules loads a rule file, printing every problem prefixed with the file name.
@@ -91,7 +101,10 @@ type SimulateOptions struct {
 	Store    string // overrides the cart's store when set
 }
 
-// Simulate evaluates a cart snapshot and prints the result JSON with its trace.
+// Simulate evaluates a cart snapshot and prints the result JSON with its trace. When the
+// snapshot also carries products (with their related, upsell and crosssell lists) or blocks,
+// the result has their merchandising outcome under "merchandising" (see
+// rules.DecodeSimulation); without them it is the cart result alone.
 func Simulate(stdin io.Reader, stdout, stderr io.Writer, o SimulateOptions) int {
 	switch {
 	case o.Rules == "":
@@ -105,19 +118,19 @@ func Simulate(stdin io.Reader, stdout, stderr io.Writer, o SimulateOptions) int 
 	if !ok {
 		return 1
 	}
-	cart, ok := loadCart(stdin, stderr, o.Cart)
+	sim, ok := loadSimulation(stdin, stderr, o.Cart)
 	if !ok {
 		return 1
 	}
 	if o.Store != "" {
-		cart.Store = o.Store
+		sim.Cart.Store = o.Store
 	}
 	at, err := ParseAt(o.At, rs.Timezone())
 	if err != nil {
 		fmt.Fprintf(stderr, "audiences simulate: --at: %v\n", err)
 		return 1
 	}
-	res := rs.Evaluate(cart, ParseSegments(o.Segments), at)
+	res := rs.Simulate(sim, ParseSegments(o.Segments), at)
 	out, err := json.Marshal(res)
 	if err == nil {
 		var buf bytes.Buffer
@@ -137,7 +150,7 @@ func Simulate(stdin io.Reader, stdout, stderr io.Writer, o SimulateOptions) int 
 	return 0
 }
 
-func loadCart(stdin io.Reader, stderr io.Writer, path string) (*rules.Cart, bool) {
+func loadSimulation(stdin io.Reader, stderr io.Writer, path string) (*rules.Simulation, bool) {
 	name := path
 	var r io.Reader
 	if path == "-" {
@@ -156,9 +169,9 @@ func loadCart(stdin io.Reader, stderr io.Writer, path string) (*rules.Cart, bool
 		fmt.Fprintf(stderr, "audiences simulate: reading %s: %v\n", name, err)
 		return nil, false
 	}
-	cart, err := rules.DecodeCart(data)
+	sim, err := rules.DecodeSimulation(data)
 	if err == nil {
-		return cart, true
+		return sim, true
 	}
 	var de *rules.DecodeError
 	if errors.As(err, &de) {
