@@ -124,8 +124,9 @@ func (adminAPI) handleRules(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, resp)
 }
 
-// handleSimulate evaluates a cart snapshot and answers with the engine's result JSON,
-// byte for byte what `caddy audiences simulate` prints. A cart the engine cannot evaluate
+// handleSimulate evaluates a cart snapshot (with products and blocks for merchandising
+// rules) and answers with the engine's result JSON, byte for byte what `caddy audiences
+// simulate` prints. A cart the engine cannot evaluate
 // gets 422 with that result (its error field says why).
 func (adminAPI) handleSimulate(w http.ResponseWriter, r *http.Request) error {
 	if err := allowMethods(w, r, http.MethodPost); err != nil {
@@ -146,18 +147,18 @@ func (adminAPI) handleSimulate(w http.ResponseWriter, r *http.Request) error {
 	if len(bytes.TrimSpace(req.Cart)) == 0 || bytes.Equal(bytes.TrimSpace(req.Cart), []byte("null")) {
 		return badRequest(errors.New("cart: required"))
 	}
-	cart, err := rules.DecodeCart(req.Cart)
+	sim, err := rules.DecodeSimulation(req.Cart)
 	if err != nil {
 		return badRequest(fmt.Errorf("cart: %s", report.DescribeDecodeError(err)))
 	}
 	if req.Store != "" {
-		cart.Store = req.Store
+		sim.Cart.Store = req.Store
 	}
 	at, err := report.ParseAt(req.At, rs.Timezone())
 	if err != nil {
 		return badRequest(fmt.Errorf("at: %w", err))
 	}
-	res := rs.Evaluate(cart, report.ParseSegments(strings.Join(req.Segments, ",")), at)
+	res := rs.Simulate(sim, report.ParseSegments(strings.Join(req.Segments, ",")), at)
 	out, err := indentJSON(res)
 	if err != nil {
 		return fmt.Errorf("writing the result: %w", err)

@@ -40,7 +40,7 @@ func (op *operation) prices() bool {
 func (h *Handler) readOperation(w http.ResponseWriter, r *http.Request) (op *operation, answered bool) {
 	at, preview := h.evaluationTime(r)
 	rs := h.ruleSet()
-	if rs == nil || rs.Len() == 0 {
+	if rs == nil || rs.Len() == 0 && !rs.HasMerchandising() {
 		return nil, false
 	}
 	op = &operation{rules: rs, gates: h.state.gates.Get(rs, h.logger), at: at, preview: preview}
