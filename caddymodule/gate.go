@@ -21,7 +21,7 @@ func (h *Handler) newGateOptions() *gate.Options {
 	return &gate.Options{
 		Multi:    h.MultiCoupon,
 		Policy:   gate.Policy(h.GatePolicy),
-		Locks:    h.state.locks,
+		Locker:   h.state.locks,
 		Stats:    &h.state.gateStats,
 		OnAction: func(action string) { metrics.gate.WithLabelValues(action).Inc() },
 		Logger:   h.logger,

@@ -30,8 +30,9 @@ const (
 )
 
 // Pool is the pool of single-use Magento codes of one enforced rule (its coupons_file):
-// each cart gets a code of its own. Assignments live in memory; a cart that already holds a
-// code of the pool (after a restart) keeps it.
+// each cart gets a code of its own. Assignments live in memory, or are shared through a
+// Ledger by a fleet of instances (see ledger.go); a cart that already holds a code of the
+// pool (after a restart) keeps it.
 type Pool struct {
 	ruleID string
 	path   string
@@ -47,9 +48,14 @@ type Pool struct {
 
 	mu       sync.Mutex
 	state    []uint8
-	next     int // every code before next has been handed out
+	next     int // every code at a walk position before next has been handed out
+	offset   int // where the walk starts: 0 in memory, random once shared (see pos)
+	spread   bool
 	assigned *lru.Cache[string, int]
 }
+
+// pos is the index of the code at walk position k: the walk starts at offset and wraps.
+func (p *Pool) pos(k int) int { return (p.offset + k) % len(p.codes) }
 
 // loadPool reads a coupons_file: one code per line, blank lines and lines starting with #
 // skipped. Codes are letters, digits, "-" and "_" (what Magento generates), so that they can
@@ -133,8 +139,20 @@ func (p *Pool) has(code string) bool {
 
 // assign returns the pool code of a cart: one of the pool's codes the cart already holds
 // (adopted), else the code handed to it before, else the next code not yet handed out. It
-// returns "" for a cart without id or when the pool is used up.
-func (p *Pool) assign(cartID string, held []string) string {
+// returns "" for a cart without id or when the pool is used up. With a ledger the
+// assignment is shared (see assignShared); claim says whether a new code may be claimed.
+func (p *Pool) assign(cartID string, held []string, l Ledger, claim bool) (string, error) {
+	if cartID == "" {
+		return "", nil
+	}
+	if l != nil {
+		return p.assignShared(cartID, held, l, claim)
+	}
+	return p.assignLocal(cartID, held), nil
+}
+
+// assignLocal is assign in memory: this process is the only one handing out the codes.
+func (p *Pool) assignLocal(cartID string, held []string) string {
 	if cartID == "" {
 		return ""
 	}
@@ -150,13 +168,13 @@ func (p *Pool) assign(cartID string, held []string) string {
 	if i, ok := p.assigned.Get(cartID); ok && p.state[i] != codeSpent {
 		return p.codes[i]
 	}
-	for p.next < len(p.codes) && p.state[p.next] != codeFree {
+	for p.next < len(p.codes) && p.state[p.pos(p.next)] != codeFree {
 		p.next++
 	}
 	if p.next == len(p.codes) {
 		return ""
 	}
-	i := p.next
+	i := p.pos(p.next)
 	p.state[i] = codeTaken
 	p.assigned.Add(cartID, i)
 	return p.codes[i]
@@ -182,13 +200,13 @@ func (p *Pool) spendAssigned(cartID string) {
 	}
 }
 
-// Left counts the codes not handed out yet.
+// Left counts the codes not handed out yet, as far as this process knows.
 func (p *Pool) Left() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	n := 0
-	for _, s := range p.state[p.next:] {
-		if s == codeFree {
+	for k := p.next; k < len(p.codes); k++ {
+		if p.state[p.pos(k)] == codeFree {
 			n++
 		}
 	}

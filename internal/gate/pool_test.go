@@ -58,32 +58,32 @@ func TestPoolAssignment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := p.assign("", nil); got != "" {
+	if got := p.assignLocal("", nil); got != "" {
 		t.Fatalf("a cart without id got %q", got)
 	}
-	a := p.assign("cart-a", nil)
-	b := p.assign("cart-b", []string{"WELCOME10"})
-	if a != "AUDPOOL-0001" || b != "AUDPOOL-0002" || p.assign("cart-a", nil) != a {
+	a := p.assignLocal("cart-a", nil)
+	b := p.assignLocal("cart-b", []string{"WELCOME10"})
+	if a != "AUDPOOL-0001" || b != "AUDPOOL-0002" || p.assignLocal("cart-a", nil) != a {
 		t.Fatalf("one code per cart: a=%q b=%q", a, b)
 	}
 	// After a restart a cart keeps the code it holds, and nobody else gets it.
 	q, _ := loadPool("r", writePool(t, "AUDPOOL-0001\nAUDPOOL-0002\nAUDPOOL-0003\nAUDPOOL-0004\n"))
-	if got := q.assign("cart-b", []string{"audpool-0002"}); got != "AUDPOOL-0002" {
+	if got := q.assignLocal("cart-b", []string{"audpool-0002"}); got != "AUDPOOL-0002" {
 		t.Fatalf("adopted %q", got)
 	}
-	if got := q.assign("cart-c", nil); got != "AUDPOOL-0001" {
+	if got := q.assignLocal("cart-c", nil); got != "AUDPOOL-0001" {
 		t.Fatalf("next after adoption %q", got)
 	}
-	if got := q.assign("cart-d", nil); got != "AUDPOOL-0003" {
+	if got := q.assignLocal("cart-d", nil); got != "AUDPOOL-0003" {
 		t.Fatalf("adopted code handed out again: %q", got)
 	}
 	// A refused code is replaced by the next free one; a spent code on the cart is not adopted.
 	q.spend("audpool-0003")
-	if got := q.assign("cart-d", []string{"AUDPOOL-0003"}); got != "AUDPOOL-0004" {
+	if got := q.assignLocal("cart-d", []string{"AUDPOOL-0003"}); got != "AUDPOOL-0004" {
 		t.Fatalf("after spend %q", got)
 	}
 	q.spendAssigned("cart-d")
-	if got := q.assign("cart-d", nil); got != "" || q.Left() != 0 {
+	if got := q.assignLocal("cart-d", nil); got != "" || q.Left() != 0 {
 		t.Fatalf("used up pool gave %q, %d left", got, q.Left())
 	}
 }
@@ -148,8 +148,8 @@ func TestGatePool(t *testing.T) {
 	}
 	cart := &rules.Cart{Currency: "USD"}
 	now := time.Now()
-	a := g.wanted("cart-a", cart, []string{"pool"}, now)
-	b := g.wanted("cart-b", cart, []string{"pool", "vip"}, now)
+	a, _ := g.wanted("cart-a", cart, []string{"pool"}, now, nil, true)
+	b, _ := g.wanted("cart-b", cart, []string{"pool", "vip"}, now, nil, true)
 	if !slices.Equal(a, []string{"AUDPOOL-0001"}) || len(b) != 2 || !slices.Contains(b, "AUDPOOL-0002") || !slices.Contains(b, "AUD-VIP-7Q2X") {
 		t.Fatalf("wanted a=%q b=%q", a, b)
 	}
@@ -168,7 +168,7 @@ func TestGatePool(t *testing.T) {
 	// A reload with the same file keeps the assignments; a broken file leaves the rule out.
 	pools := &PoolCache{}
 	p1, _ := pools.Load("pool", path)
-	p1.assign("cart-z", nil)
+	p1.assignLocal("cart-z", nil)
 	if p2, _ := pools.Load("pool", path); p2 != p1 {
 		t.Fatal("pool state lost on reload")
 	}

@@ -108,8 +108,10 @@ func (g *Rules) Label(code string) string {
 func (g *Rules) Secrets() *sanitize.Secrets { return g.secrets }
 
 // wanted returns the gate codes a cart qualifies for, in rule priority order. A pool rule
-// wants the cart's own code of the pool (see Pool.assign).
-func (g *Rules) wanted(cartID string, cart *rules.Cart, segments []string, at time.Time) []string {
+// wants the cart's own code of the pool (see Pool.assign), shared through the ledger
+// ledgerOf returns for the rule when ledgerOf is set; claim says whether a new code may be
+// claimed.
+func (g *Rules) wanted(cartID string, cart *rules.Cart, segments []string, at time.Time, ledgerOf func(ruleID string) Ledger, claim bool) ([]string, error) {
 	var want []string
 	for _, e := range g.rs.Qualifying(cart, segments, at) {
 		if code := g.byRule[e.RuleID]; code != "" {
@@ -120,13 +122,21 @@ func (g *Rules) wanted(cartID string, cart *rules.Cart, segments []string, at ti
 		if p == nil {
 			continue
 		}
-		if code := p.assign(cartID, cart.Coupons); code != "" {
+		var l Ledger
+		if ledgerOf != nil {
+			l = ledgerOf(e.RuleID)
+		}
+		code, err := p.assign(cartID, cart.Coupons, l, claim)
+		switch {
+		case err != nil:
+			return nil, err
+		case code != "":
 			want = append(want, code)
-		} else if cartID != "" && p.exhausted.CompareAndSwap(false, true) {
+		case cartID != "" && p.exhausted.CompareAndSwap(false, true):
 			g.log.Warn("coupon pool used up: qualifying carts get no gate coupon", zap.String("rule", e.RuleID))
 		}
 	}
-	return want
+	return want, nil
 }
 
 // poolOf returns the pool a code belongs to, or nil.

@@ -47,8 +47,14 @@ type Options struct {
 	Multi bool
 	// Policy decides who holds the single coupon slot.
 	Policy Policy
-	// Locks serialize the work on one cart.
-	Locks *Locks
+	// Locker serializes the work on one cart: Locks in memory, a fleet's storage when shared.
+	Locker Locker
+	// PoolLedger, when set, returns the ledger a pool rule's assignments are shared through
+	// (a fleet's storage); nil keeps them in this process.
+	PoolLedger func(ruleID string) Ledger
+	// ReadFirst makes SyncIfNeeded read a cart without its lock before deciding to lock it:
+	// worth a second read when locks are expensive (shared storage), not in memory.
+	ReadFirst bool
 	// Stats count the actions per rule.
 	Stats *Stats
 	// OnAction is told of every action (the Action constants); nil for none.
@@ -107,7 +113,10 @@ func (s *Session) MakeRoom(cartIDs []string, typed []string) {
 
 // removeGateCoupons takes every gate coupon off a cart.
 func (s *Session) removeGateCoupons(cartID string) error {
-	unlock := s.Options.Locks.Lock(cartID)
+	unlock, err := s.Options.Locker.Lock(cartID)
+	if err != nil {
+		return err
+	}
 	defer unlock()
 	cart, err := s.Up.ReadCart(cartID)
 	if err != nil {
@@ -138,14 +147,39 @@ func (s *Session) CheckOrder(cartIDs []string) error {
 }
 
 // NeedsSync reports whether a cart, as an answer showed it, carries other gate coupons than
-// its shopper qualifies for.
+// its shopper qualifies for. It is decided without the cart's lock, so it claims no new pool
+// code: a cart that needs one needs a sync; so does a cart whose pool code could not be
+// looked up (the sync then reports why).
 func (s *Session) NeedsSync(cartID string, cart *rules.Cart) bool {
-	return !s.decide(cartID, cart).Empty()
+	plan, err := s.decide(cartID, cart, false)
+	return err != nil || !plan.Empty()
 }
 
-func (s *Session) decide(cartID string, cart *rules.Cart) Plan {
-	want := s.Rules.wanted(cartID, cart, s.Segments, s.At)
-	return Decide(cart.Coupons, want, s.Rules.codes, s.Options.Multi, s.Options.Policy)
+// decide says what must change on a cart; claim says whether a new pool code may be claimed
+// for it (only under the cart's lock).
+func (s *Session) decide(cartID string, cart *rules.Cart, claim bool) (Plan, error) {
+	want, err := s.Rules.wanted(cartID, cart, s.Segments, s.At, s.Options.PoolLedger, claim)
+	if err != nil {
+		return Plan{}, err
+	}
+	return Decide(cart.Coupons, want, s.Rules.codes, s.Options.Multi, s.Options.Policy), nil
+}
+
+// SyncIfNeeded is Sync for a request that reads a cart: with Options.ReadFirst the cart is
+// read without its lock first, and locked and synced only when it is not in line, so a cart
+// already carrying what its shopper qualifies for costs no lock.
+func (s *Session) SyncIfNeeded(cartID string) (bool, error) {
+	if !s.Options.ReadFirst || cartID == "" {
+		return s.Sync(cartID)
+	}
+	cart, err := s.Up.ReadCart(cartID)
+	if err != nil {
+		return false, err
+	}
+	if !s.NeedsSync(cartID, cart) {
+		return false, nil
+	}
+	return s.Sync(cartID)
 }
 
 // Sync reads one cart under its lock and applies or removes gate coupons until it carries
@@ -156,7 +190,11 @@ func (s *Session) Sync(cartID string) (bool, error) {
 	if cartID == "" {
 		return false, errors.New("cart without id")
 	}
-	unlock := s.Options.Locks.Lock(cartID)
+	unlock, err := s.Options.Locker.Lock(cartID)
+	if err != nil {
+		s.Options.action(ActionFailed)
+		return false, err
+	}
 	defer unlock()
 	cart, err := s.Up.ReadCart(cartID)
 	if err != nil {
@@ -164,12 +202,16 @@ func (s *Session) Sync(cartID string) (bool, error) {
 	}
 	changed := false
 	for tries := 1; ; tries++ {
-		plan := s.decide(cartID, cart)
+		plan, err := s.decide(cartID, cart, true)
+		if err != nil {
+			s.Options.action(ActionFailed)
+			return changed, err
+		}
 		if plan.Empty() {
 			return changed, nil
 		}
 		changed = true
-		err := s.apply(cartID, plan)
+		err = s.apply(cartID, plan)
 		if err == nil {
 			break
 		}
@@ -189,11 +231,14 @@ func (s *Session) Sync(cartID string) (bool, error) {
 	if err != nil {
 		return true, err
 	}
-	if rest := s.decide(cartID, after); !rest.Empty() {
-		s.Options.action(ActionFailed)
-		return true, fmt.Errorf("cart still needs %d removals and %d applications", len(rest.Remove), len(rest.Apply))
+	rest, err := s.decide(cartID, after, true)
+	if err == nil && !rest.Empty() {
+		err = fmt.Errorf("cart still needs %d removals and %d applications", len(rest.Remove), len(rest.Apply))
 	}
-	return true, nil
+	if err != nil {
+		s.Options.action(ActionFailed)
+	}
+	return true, err
 }
 
 // apply sends the removals, then the applications.
@@ -259,7 +304,9 @@ func (g *Rules) refusedPoolCode(err error) string {
 
 // OrderAnswered looks at Magento's answer to an order: when it refused the order for its
 // coupon, the pool codes of the order's carts are spent, so that their next read gets a
-// fresh code instead of one used up elsewhere.
+// fresh code instead of one used up elsewhere. With a shared ledger the carts get their
+// fresh code right away: another instance does not know the code is spent and would keep
+// showing its price.
 func (s *Session) OrderAnswered(cartIDs []string, answer []byte) {
 	if len(s.Rules.pools) == 0 {
 		return
@@ -274,6 +321,12 @@ func (s *Session) OrderAnswered(cartIDs []string, answer []byte) {
 	for _, cartID := range cartIDs {
 		for _, p := range s.Rules.pools {
 			p.spendAssigned(cartID)
+		}
+		if s.Options.PoolLedger == nil {
+			continue
+		}
+		if _, err := s.Sync(cartID); err != nil {
+			s.Options.warn("the cart of a refused order did not get a fresh pool code", errField(err))
 		}
 	}
 }

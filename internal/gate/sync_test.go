@@ -104,7 +104,7 @@ func gateRules(t *testing.T, poolFile string) *Rules {
 func session(g *Rules, up Upstream, multi bool, policy Policy, segments ...string) (*Session, *[]string) {
 	var actions []string
 	var mu sync.Mutex
-	opts := &Options{Multi: multi, Policy: policy, Locks: NewLocks(), Stats: &Stats{}, OnAction: func(a string) {
+	opts := &Options{Multi: multi, Policy: policy, Locker: NewLocks(), Stats: &Stats{}, OnAction: func(a string) {
 		mu.Lock()
 		actions = append(actions, a)
 		mu.Unlock()
@@ -177,7 +177,7 @@ func TestSyncPoolRotation(t *testing.T) {
 	// An order Magento refused for its coupon spends the cart's code.
 	before := g.pools["pool"].Left()
 	s.OrderAnswered([]string{"a"}, []byte(`{"errors":[{"message":"The coupon code isn't valid. Verify the code and try again."}]}`))
-	if got := g.pools["pool"].assign("a", nil); got != "AUDPOOL-0007" || g.pools["pool"].Left() != before-1 {
+	if got := g.pools["pool"].assignLocal("a", nil); got != "AUDPOOL-0007" || g.pools["pool"].Left() != before-1 {
 		t.Fatal("the refused order's code was not spent")
 	}
 }
@@ -236,7 +236,7 @@ func TestSyncSerializesOneCart(t *testing.T) {
 	up := newFake(false, "AUD-VIP-7Q2X")
 	up.carts["c"] = nil
 	g := gateRules(t, "")
-	opts := &Options{Policy: ShopperWins, Locks: NewLocks(), Stats: &Stats{}}
+	opts := &Options{Policy: ShopperWins, Locker: NewLocks(), Stats: &Stats{}}
 	var wg sync.WaitGroup
 	for i := range 20 {
 		wg.Add(1)
