@@ -214,9 +214,20 @@ func hostOnly(hostport string) string {
 
 // Pins remembers, for a bounded number of carts, the ECID first seen with each: a cart is
 // priced only for that identity, so a copied identity cookie cannot move audiences onto
-// another shopper's cart. It is safe for concurrent use.
+// another shopper's cart. In memory the bound is the whole memory: a pin pushed out is
+// forgotten. Shared (see Shared) the pins live in a store every instance uses, and the
+// bounded cache only spares lookups. It is safe for concurrent use.
 type Pins struct {
-	carts *lru.Cache[string, string] // cart id → ECID
+	carts   *lru.Cache[string, string] // cart id → ECID, or the store's word for the owner
+	store   PinStore                   // nil: in memory
+	onError func(error)
+}
+
+// PinStore keeps the pins of a fleet: the first ECID stored for a cart owns it for good.
+type PinStore interface {
+	// PinFirst pins cartID to ecid unless it is pinned already, and returns the owner: ecid
+	// when it is, anything else when another identity is.
+	PinFirst(cartID, ecid string) (owner string, err error)
 }
 
 // NewPins returns pins for at most size carts.
@@ -228,6 +239,13 @@ func NewPins(size int) (*Pins, error) {
 	return &Pins{carts: c}, nil
 }
 
+// Shared returns pins kept in store, with p's cache in front (pins never change once set,
+// so a cached pin is never stale). A cart whose pin cannot be read or written is priced for
+// nobody, and onError is told why.
+func (p *Pins) Shared(store PinStore, onError func(error)) *Pins {
+	return &Pins{carts: p.carts, store: store, onError: onError}
+}
+
 // Resize bounds the pins to size carts, dropping the oldest.
 func (p *Pins) Resize(size int) { p.carts.Resize(size) }
 
@@ -236,10 +254,29 @@ func (p *Pins) Allow(cartID, ecid string) bool {
 	if cartID == "" {
 		return true
 	}
+	if p.store != nil {
+		return p.allowShared(cartID, ecid)
+	}
 	owner, pinned, _ := p.carts.PeekOrAdd(cartID, ecid)
 	if !pinned {
 		return true
 	}
 	p.carts.Get(cartID) // keep a cart in use among the recent ones
+	return owner == ecid
+}
+
+// allowShared is Allow against the store, which is asked only about carts not cached.
+func (p *Pins) allowShared(cartID, ecid string) bool {
+	if owner, ok := p.carts.Get(cartID); ok {
+		return owner == ecid
+	}
+	owner, err := p.store.PinFirst(cartID, ecid)
+	if err != nil {
+		if p.onError != nil {
+			p.onError(err)
+		}
+		return false
+	}
+	p.carts.Add(cartID, owner)
 	return owner == ecid
 }

@@ -1,6 +1,7 @@
 package trust
 
 import (
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -59,5 +60,64 @@ func TestResolveModes(t *testing.T) {
 	r.Header.Set("Cookie", "mg_dnt=1")
 	if got := signedTrust.Resolve(r, true); got.Membership.Origin != membership.OriginDNT {
 		t.Fatalf("do-not-track: %+v", got)
+	}
+}
+
+// memoryPinStore is a PinStore two instances share, counting its calls.
+type memoryPinStore struct {
+	mu    sync.Mutex
+	pins  map[string]string
+	calls atomic.Int32
+	fail  error
+}
+
+func (m *memoryPinStore) PinFirst(cartID, ecid string) (string, error) {
+	m.calls.Add(1)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.fail != nil {
+		return "", m.fail
+	}
+	if owner, ok := m.pins[cartID]; ok {
+		return owner, nil
+	}
+	m.pins[cartID] = ecid
+	return ecid, nil
+}
+
+// TestPinsShared: a cart pinned through one instance is pinned on the other; cached pins
+// spare the store; a store that fails prices the cart for nobody.
+func TestPinsShared(t *testing.T) {
+	store := &memoryPinStore{pins: map[string]string{}}
+	var errs []error
+	newInstance := func() *Pins {
+		p, err := NewPins(2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.Shared(store, func(err error) { errs = append(errs, err) })
+	}
+	a, b := newInstance(), newInstance()
+	if !a.Allow("cart-1", "ecid-owner") || !a.Allow("cart-1", "ecid-owner") {
+		t.Fatal("the first identity owns the cart")
+	}
+	if b.Allow("cart-1", "ecid-other") || !b.Allow("cart-1", "ecid-owner") {
+		t.Fatal("the pin did not reach the other instance")
+	}
+	if n := store.calls.Load(); n != 2 {
+		t.Fatalf("%d store calls, want one per instance", n)
+	}
+	// The cache is bounded; a cart pushed out is looked up again and is still pinned.
+	a.Allow("cart-2", "x")
+	a.Allow("cart-3", "y")
+	if a.Allow("cart-1", "ecid-other") {
+		t.Fatal("a pin pushed out of the cache was forgotten")
+	}
+	store.fail = errors.New("storage down")
+	if a.Allow("cart-4", "ecid-owner") || len(errs) != 1 {
+		t.Fatalf("a store failure must price the cart for nobody and be reported: %v", errs)
+	}
+	if !a.Allow("", "x") {
+		t.Fatal("a request without a cart id is never pinned")
 	}
 }
