@@ -65,6 +65,8 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    membership_keys <key...>          # {env.AUD_KEY}; the first signs
 //	    membership_ttl  <duration>
 //	    cart_pins       <n>
+//	    shared_state                      # locks, pool claims, pins in Caddy's storage
+//	    lock_timeout    <duration>
 //	    edge {
 //	        datastream_id     <id>
 //	        edge_url          <url>
@@ -95,9 +97,9 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		"max_segments": &h.MaxSegments, "max_bytes": &h.MaxBytes, "candidate_cache_size": &h.CandidateCacheSize,
 		"plan_cache_size": &h.PlanCacheSize, "cart_pins": &h.CartPins,
 	}
-	flags := map[string]*bool{"strip_inbound": &h.StripInbound, "allow_unknown_audiences": &h.AllowUnknownAudiences, "multi_coupon": &h.MultiCoupon}
+	flags := map[string]*bool{"strip_inbound": &h.StripInbound, "allow_unknown_audiences": &h.AllowUnknownAudiences, "multi_coupon": &h.MultiCoupon, "shared_state": &h.SharedState}
 	switches := map[string]**bool{"honor_dnt": &h.HonorDNT, "tax_after_discount": &h.TaxAfterDiscount, "server_timing": &h.ServerTiming}
-	durations := map[string]*caddy.Duration{"reload_interval": &h.ReloadInterval, "membership_ttl": &h.MembershipTTL}
+	durations := map[string]*caddy.Duration{"reload_interval": &h.ReloadInterval, "membership_ttl": &h.MembershipTTL, "lock_timeout": &h.LockTimeout}
 	lists := map[string]*[]string{"cart_fields": &h.CartFields, "membership_keys": &h.MembershipKeys}
 	for d.NextBlock(0) {
 		name := d.Val()

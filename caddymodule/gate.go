@@ -18,7 +18,7 @@ const msgOrderRefused = "The discounted price of this cart could not be confirme
 
 // newGateOptions are the gate's options for this handler, reporting to its metrics and log.
 func (h *Handler) newGateOptions() *gate.Options {
-	return &gate.Options{
+	opts := &gate.Options{
 		Multi:    h.MultiCoupon,
 		Policy:   gate.Policy(h.GatePolicy),
 		Locker:   h.state.locks,
@@ -26,6 +26,12 @@ func (h *Handler) newGateOptions() *gate.Options {
 		OnAction: func(action string) { metrics.gate.WithLabelValues(action).Inc() },
 		Logger:   h.logger,
 	}
+	if h.fleet != nil {
+		opts.Locker = h.fleet.Locker(h.state.locks)
+		opts.PoolLedger = func(ruleID string) gate.Ledger { return h.fleet.Ledger(ruleID) }
+		opts.ReadFirst = true
+	}
+	return opts
 }
 
 // gateUpstream is how the gate reaches Magento for the shopper of r: GraphQL through the

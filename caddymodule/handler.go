@@ -16,10 +16,12 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/caddyserver/certmagic"
 	"go.uber.org/zap"
 
 	"github.com/govalues/decimal"
 
+	"github.com/caddy-audiences/caddy-audiences/internal/fleet"
 	"github.com/caddy-audiences/caddy-audiences/internal/gate"
 	"github.com/caddy-audiences/caddy-audiences/internal/membership"
 	"github.com/caddy-audiences/caddy-audiences/internal/sources"
@@ -158,7 +160,19 @@ type Handler struct {
 	Edge *EdgeConfig `json:"edge,omitempty"`
 
 	// CartPins bounds how many carts remember the ECID first seen with them. Default: 100000.
+	// With shared_state the pins live in the storage and this bounds the local cache only.
 	CartPins int `json:"cart_pins,omitempty"`
+
+	// SharedState keeps what a fleet of sidecars behind one load balancer must agree on —
+	// per-cart locks, pool code claims and assignments, cart pins — in the storage Caddy is
+	// configured with (the storage global option; the file system by default), so that the
+	// instances act as one. Off (default): in this process's memory.
+	SharedState bool `json:"shared_state,omitempty"`
+
+	// LockTimeout bounds how long a request waits for a cart's lock, or any other operation
+	// on the shared storage, with shared_state; past it the cart is not brought in line (an
+	// order is refused, a cart read answered with Magento's own price). Default: 5s.
+	LockTimeout caddy.Duration `json:"lock_timeout,omitempty"`
 
 	// ServerTiming adds "Server-Timing: audiences;dur=<ms>" to rewritten responses.
 	// Default: true.
@@ -200,6 +214,8 @@ type Handler struct {
 	trust       *trust.Trust
 	pins        *trust.Pins // nil with trust client
 	gateOptions *gate.Options
+	storage     certmagic.Storage // the shared storage with shared_state; tests set it
+	fleet       *fleet.Store      // nil without shared_state
 }
 
 // CaddyModule returns the Caddy module information.
@@ -242,9 +258,13 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err := h.provisionRewrite(); err != nil {
 		return err
 	}
+	if err := h.provisionStorage(ctx); err != nil {
+		return err
+	}
 	if err := h.provisionState(); err != nil {
 		return err
 	}
+	h.provisionFleet()
 	h.gateOptions = h.newGateOptions()
 	return h.provisionTrust()
 }
@@ -278,6 +298,7 @@ func (h *Handler) provisionState() error {
 		candidateCache: h.CandidateCacheSize,
 		cartFields:     h.CartFields,
 		planCacheSize:  h.PlanCacheSize,
+		shared:         h.storageID(),
 		logger:         h.logger,
 	}
 	state, err := loadState(cfg)
@@ -390,6 +411,9 @@ func (h *Handler) Validate() error {
 	}
 	if !validHeaderName(h.UpstreamHeader) {
 		return fmt.Errorf("upstream_header: %q is not a valid header name", h.UpstreamHeader)
+	}
+	if err := h.validateShared(); err != nil {
+		return err
 	}
 	return h.validateTrust()
 }

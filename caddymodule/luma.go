@@ -53,7 +53,7 @@ func (h *Handler) lumaBefore(w http.ResponseWriter, r *http.Request, job *rewrit
 			return false
 		}
 	case showsPrices(rt, r.Method):
-		if _, err := job.gate.Sync(key); err != nil {
+		if _, err := job.gate.SyncIfNeeded(key); err != nil {
 			h.logger.Warn("gate coupon not brought in line; the cart shows Magento's own price", zap.Error(err))
 		}
 	}
@@ -106,7 +106,7 @@ func (h *Handler) lumaAnswer(bw *holdback.Writer, r *http.Request, next caddyhtt
 		if key := lumaCartKey(r, page.CartID, page.Customer); key != "" {
 			h.pinLumaCart(job, key)
 			sess := h.lumaSession(job, r, next, page.Store, page.Customer)
-			changed, err := sess.Sync(key)
+			changed, err := sess.SyncIfNeeded(key)
 			if err != nil {
 				h.logger.Warn("gate coupon not brought in line; the page shows Magento's own price", zap.Error(err))
 			}

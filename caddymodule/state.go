@@ -33,6 +33,7 @@ type stateKey struct {
 	candidateCache         int
 	cartFields             string
 	planCacheSize          int
+	shared                 string // the shared storage with shared_state, "" in memory
 }
 
 // handlerState is the part of a handler that outlives one config.
@@ -64,6 +65,7 @@ type stateConfig struct {
 	candidateCache int
 	cartFields     []string
 	planCacheSize  int
+	shared         string // see stateKey
 	logger         *zap.Logger
 }
 
@@ -76,6 +78,7 @@ func (c stateConfig) key() stateKey {
 		candidateCache: c.candidateCache,
 		cartFields:     strings.Join(c.cartFields, "\x00"),
 		planCacheSize:  c.planCacheSize,
+		shared:         c.shared,
 	}
 }
 

@@ -106,6 +106,11 @@ func (h *Handler) provisionTrust() error {
 	if h.pins, err = h.state.cartPins(h.CartPins); err != nil {
 		return fmt.Errorf("cart_pins: %w", err)
 	}
+	if h.fleet != nil {
+		h.pins = h.pins.Shared(h.fleet, func(err error) {
+			h.logger.Warn("cart pin not read or written on the shared storage; the cart is priced for nobody", zap.Error(err))
+		})
+	}
 	h.trust = trust.New(cfg)
 	return nil
 }

@@ -288,3 +288,23 @@ func TestOrderRefusedSharedGetsFreshCode(t *testing.T) {
 		t.Fatalf("the other instance: %q %v", code, err)
 	}
 }
+
+// TestSharedPoolClaimsOnlyWhatIsApplied: a qualifying cart whose shopper's own coupon keeps
+// the single slot claims no pool code and takes no lock; with audience_wins it claims one.
+func TestSharedPoolClaimsOnlyWhatIsApplied(t *testing.T) {
+	up := newFake(false, "AUDPOOL-0001", "AUDPOOL-0002", "AUDPOOL-0003", "WELCOME10")
+	up.carts["c"] = []string{"WELCOME10"}
+	l := newFakeLedger()
+	locker := &fakeLocker{}
+	s, _, _ := sharedSession(t, up, l, locker, "pool")
+	if changed, err := s.SyncIfNeeded("c"); err != nil || changed || len(l.claims) != 0 || locker.taken.Load() != 0 {
+		t.Fatalf("shopper_wins: changed %v, err %v, claims %v, locks %d", changed, err, l.claims, locker.taken.Load())
+	}
+	if _, err := s.Sync("c"); err != nil || len(l.claims) != 0 {
+		t.Fatalf("shopper_wins under the lock: %v, claims %v", err, l.claims)
+	}
+	s.Options.Policy = AudienceWins
+	if changed, err := s.SyncIfNeeded("c"); err != nil || !changed || len(l.claims) != 1 || len(up.carts["c"]) != 1 || up.carts["c"][0] == "WELCOME10" {
+		t.Fatalf("audience_wins: changed %v, err %v, claims %v, cart %q", changed, err, l.claims, up.carts["c"])
+	}
+}

@@ -148,8 +148,8 @@ func TestGatePool(t *testing.T) {
 	}
 	cart := &rules.Cart{Currency: "USD"}
 	now := time.Now()
-	a, _ := g.wanted("cart-a", cart, []string{"pool"}, now, nil, true)
-	b, _ := g.wanted("cart-b", cart, []string{"pool", "vip"}, now, nil, true)
+	a, _ := g.wanted("cart-a", cart, []string{"pool"}, now, nil)
+	b, _ := g.wanted("cart-b", cart, []string{"pool", "vip"}, now, nil)
 	if !slices.Equal(a, []string{"AUDPOOL-0001"}) || len(b) != 2 || !slices.Contains(b, "AUDPOOL-0002") || !slices.Contains(b, "AUD-VIP-7Q2X") {
 		t.Fatalf("wanted a=%q b=%q", a, b)
 	}

@@ -1,6 +1,7 @@
 package gate
 
 import (
+	"errors"
 	"maps"
 	"slices"
 	"strings"
@@ -108,10 +109,11 @@ func (g *Rules) Label(code string) string {
 func (g *Rules) Secrets() *sanitize.Secrets { return g.secrets }
 
 // wanted returns the gate codes a cart qualifies for, in rule priority order. A pool rule
-// wants the cart's own code of the pool (see Pool.assign), shared through the ledger
-// ledgerOf returns for the rule when ledgerOf is set; claim says whether a new code may be
-// claimed.
-func (g *Rules) wanted(cartID string, cart *rules.Cart, segments []string, at time.Time, ledgerOf func(ruleID string) Ledger, claim bool) ([]string, error) {
+// wants the cart's own code of the pool (see Pool.assign). With a ledger (ledgerOf set: the
+// pools are shared) no code is claimed here: a pool rule whose cart needs a new code wants
+// a placeholder (see pendingCode), and the caller claims only for the placeholders Decide
+// would apply, under the cart's lock (see Session.decide).
+func (g *Rules) wanted(cartID string, cart *rules.Cart, segments []string, at time.Time, ledgerOf func(ruleID string) Ledger) ([]string, error) {
 	var want []string
 	for _, e := range g.rs.Qualifying(cart, segments, at) {
 		if code := g.byRule[e.RuleID]; code != "" {
@@ -126,16 +128,57 @@ func (g *Rules) wanted(cartID string, cart *rules.Cart, segments []string, at ti
 		if ledgerOf != nil {
 			l = ledgerOf(e.RuleID)
 		}
-		code, err := p.assign(cartID, cart.Coupons, l, claim)
+		code, err := p.assign(cartID, cart.Coupons, l, false)
 		switch {
+		case errors.Is(err, errClaimNeeded):
+			want = append(want, pendingCode(e.RuleID))
 		case err != nil:
 			return nil, err
 		case code != "":
 			want = append(want, code)
-		case cartID != "" && p.exhausted.CompareAndSwap(false, true):
-			g.log.Warn("coupon pool used up: qualifying carts get no gate coupon", zap.String("rule", e.RuleID))
+		default:
+			g.noteUsedUp(cartID, p)
 		}
 	}
+	return want, nil
+}
+
+// noteUsedUp warns, once per pool, that a qualifying cart found the pool used up.
+func (g *Rules) noteUsedUp(cartID string, p *Pool) {
+	if cartID != "" && p.exhausted.CompareAndSwap(false, true) {
+		g.log.Warn("coupon pool used up: qualifying carts get no gate coupon", zap.String("rule", p.ruleID))
+	}
+}
+
+// pendingPrefix starts a placeholder for a pool code still to be claimed; no code has it.
+const pendingPrefix = "\x00claim\x00"
+
+// pendingCode is the placeholder wanted by a pool rule whose cart needs a new code.
+func pendingCode(ruleID string) string { return pendingPrefix + ruleID }
+
+// pendingRule returns the rule of a placeholder, or "".
+func pendingRule(code string) string {
+	rule, _ := strings.CutPrefix(code, pendingPrefix)
+	if len(rule) == len(code) {
+		return ""
+	}
+	return rule
+}
+
+// claim replaces the placeholder of want[i] by a code claimed for the cart through the
+// ledger, or removes it when the pool is used up.
+func (g *Rules) claim(want []string, i int, cartID string, held []string, ledgerOf func(ruleID string) Ledger) ([]string, error) {
+	rule := pendingRule(want[i])
+	p := g.pools[rule]
+	code, err := p.assign(cartID, held, ledgerOf(rule), true)
+	switch {
+	case err != nil:
+		return want, err
+	case code == "":
+		g.noteUsedUp(cartID, p)
+		return slices.Delete(want, i, i+1), nil
+	}
+	want[i] = code
 	return want, nil
 }
 

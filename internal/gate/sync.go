@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -155,14 +156,28 @@ func (s *Session) NeedsSync(cartID string, cart *rules.Cart) bool {
 	return err != nil || !plan.Empty()
 }
 
-// decide says what must change on a cart; claim says whether a new pool code may be claimed
-// for it (only under the cart's lock).
+// decide says what must change on a cart; claim says whether new pool codes may be claimed
+// for it (only under the cart's lock). With shared pools a code is claimed only when Decide
+// would apply it — not for a cart whose shopper's own coupon keeps the slot; without claim
+// such a cart's plan holds a placeholder, so the plan is not empty and the cart needs a sync.
 func (s *Session) decide(cartID string, cart *rules.Cart, claim bool) (Plan, error) {
-	want, err := s.Rules.wanted(cartID, cart, s.Segments, s.At, s.Options.PoolLedger, claim)
+	want, err := s.Rules.wanted(cartID, cart, s.Segments, s.At, s.Options.PoolLedger)
 	if err != nil {
 		return Plan{}, err
 	}
-	return Decide(cart.Coupons, want, s.Rules.codes, s.Options.Multi, s.Options.Policy), nil
+	for {
+		plan := Decide(cart.Coupons, want, s.Rules.codes, s.Options.Multi, s.Options.Policy)
+		i := slices.IndexFunc(want, func(code string) bool {
+			return pendingRule(code) != "" && slices.Contains(plan.Apply, code)
+		})
+		if i < 0 || !claim {
+			return plan, nil
+		}
+		// Each round replaces or removes one placeholder, so this ends.
+		if want, err = s.Rules.claim(want, i, cartID, cart.Coupons, s.Options.PoolLedger); err != nil {
+			return Plan{}, err
+		}
+	}
 }
 
 // SyncIfNeeded is Sync for a request that reads a cart: with Options.ReadFirst the cart is
