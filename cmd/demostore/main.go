@@ -33,7 +33,8 @@
 //
 // Test knobs: POST /demo/clock?at=<RFC 3339> sets the store's clock (coupon rule dates, order
 // dates), DELETE /demo/clock restores it; GET /demo/orders lists the placed orders with what
-// each charged.
+// each charged; GET /demo/coupons every code with the carts it was applied to and the orders
+// that used it.
 //
 // It logs "demostore: listening on ADDR" once it accepts connections (with -listen
 // 127.0.0.1:0 the kernel picks the port and ADDR shows it) and stops gracefully on SIGINT or

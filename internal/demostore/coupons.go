@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/caddy-audiences/caddy-audiences/rules"
@@ -78,6 +80,9 @@ type couponBook struct {
 	builtin bool                  // WELCOME10 is the built-in rule (no rule of the file has it)
 	usage   map[string]*couponUsage
 	pool    map[string]poolCode // upper-case pool code → its code and rule
+
+	appliedMu sync.Mutex
+	applied   map[string][]string // code as the rules define it → carts it was applied to, for GET /demo/coupons
 }
 
 // poolCode is one auto-generated code of a coupon rule.
@@ -86,7 +91,7 @@ type poolCode struct {
 }
 
 func newCouponBook(rs *rules.RuleSet, uses map[string]int, pools map[string][]string) *couponBook {
-	b := &couponBook{rules: rs, byRule: map[string]rules.Rule{}, builtin: true, usage: map[string]*couponUsage{}, pool: map[string]poolCode{}}
+	b := &couponBook{rules: rs, byRule: map[string]rules.Rule{}, builtin: true, usage: map[string]*couponUsage{}, pool: map[string]poolCode{}, applied: map[string][]string{}}
 	if rs != nil {
 		for _, r := range rs.Rules() {
 			b.byRule[r.ID] = r
@@ -154,6 +159,17 @@ func (b *couponBook) ruleCoupon(code string) string {
 }
 
 func (b *couponBook) usageOf(code string) *couponUsage { return b.usage[strings.ToLower(code)] }
+
+// noteApplied records that codes are on a cart, for GET /demo/coupons.
+func (b *couponBook) noteApplied(maskedID string, codes []string) {
+	b.appliedMu.Lock()
+	defer b.appliedMu.Unlock()
+	for _, code := range codes {
+		if !slices.Contains(b.applied[code], maskedID) {
+			b.applied[code] = append(b.applied[code], maskedID)
+		}
+	}
+}
 
 // reserve counts one use of every limited code, all or nothing. It returns the first code
 // whose limit is already reached, or "" on success. Counters are atomic because totals read
@@ -357,6 +373,7 @@ func (s *Store) applyCouponLocked(ctx context.Context, c *cart, req *requestInfo
 		return noSuchEntity(msgCouponInvalid)
 	}
 	c.coupons = []string{canonical}
+	s.coupons.noteApplied(c.maskedID, c.coupons)
 	return nil
 }
 
@@ -419,6 +436,7 @@ func (s *Store) applyCouponsLocked(ctx context.Context, c *cart, req *requestInf
 		return couponsNotApplied(invalid)
 	}
 	c.coupons = applied
+	s.coupons.noteApplied(c.maskedID, c.coupons)
 	if len(notApplied) > 0 {
 		return couponsNotApplied(notApplied)
 	}

@@ -10,7 +10,7 @@ import (
 
 // ordersPath is the demo store's test view of placed orders; Magento has no such endpoint.
 //
-//	GET /demo/orders → {"orders": [{"id", "number", "created_at", "customer_id", "email",
+//	GET /demo/orders → {"orders": [{"id", "number", "cart_id", "created_at", "customer_id", "email",
 //	                    "coupon_codes", "subtotal", "discount", "shipping", "shipping_discount",
 //	                    "tax", "grand_total", "discounts": [{"label", "amount", "applied_to",
 //	                    "coupon"}], "items": [{"sku", "qty", "price", "row_total", "discount"}]}]}
@@ -25,6 +25,7 @@ const ordersPath = "/demo/orders"
 type orderView struct {
 	ID               int                `json:"id"`
 	Number           string             `json:"number"`
+	CartID           string             `json:"cart_id"` // the masked id of the ordered cart
 	CreatedAt        string             `json:"created_at"`
 	CustomerID       int                `json:"customer_id"`
 	Email            string             `json:"email"`
@@ -79,7 +80,7 @@ func (s *Store) serveOrders(w http.ResponseWriter, r *http.Request) {
 func viewOrder(o *order) orderView {
 	t := o.totals
 	v := orderView{
-		ID: o.id, Number: o.number, CreatedAt: o.createdAt.Format(time.RFC3339), CustomerID: o.customerID,
+		ID: o.id, Number: o.number, CartID: o.cart.maskedID, CreatedAt: o.createdAt.Format(time.RFC3339), CustomerID: o.customerID,
 		Email: o.email, CouponCodes: append([]string{}, o.cart.coupons...),
 		Subtotal: jsonAmount(t.subtotal), Discount: jsonAmount(t.discount), Shipping: jsonAmount(t.shipping),
 		ShippingDiscount: jsonAmount(t.shippingDiscount), Tax: jsonAmount(t.tax), GrandTotal: jsonAmount(t.grandTotal),

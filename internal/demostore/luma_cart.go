@@ -198,6 +198,7 @@ func (s *Store) applyFormCoupon(lc *lumaCall, code string) (msgType, msg string)
 		}
 		c = s.sessionCartLocked(lc.sess, true)
 		c.coupons = []string{canonical}
+		s.coupons.noteApplied(c.maskedID, c.coupons)
 		s.touchLocked(c)
 		return "success", used
 	}
@@ -207,6 +208,7 @@ func (s *Store) applyFormCoupon(lc *lumaCall, code string) (msgType, msg string)
 		t, err := s.tryCoupons(lc.r.Context(), c, lc.req, []string{canonical})
 		if err == nil && t.statusOf(canonical) == couponApplied {
 			c.coupons = []string{canonical}
+			s.coupons.noteApplied(c.maskedID, c.coupons)
 			applied = true
 		}
 	}

@@ -325,6 +325,7 @@ func (s *Store) restPutCoupon(rc *restCall, code string) {
 			t, err := s.tryCoupons(rc.r.Context(), c, rc.req, []string{canonical})
 			if err == nil && t.statusOf(canonical) == couponApplied {
 				c.coupons = []string{canonical}
+				s.coupons.noteApplied(c.maskedID, c.coupons)
 				return []byte("true"), nil
 			}
 		}

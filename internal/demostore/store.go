@@ -165,7 +165,7 @@ func New(opts Options) *Store {
 }
 
 // ServeHTTP serves /graphql, the Luma storefront and its REST API (see serveLuma), and the
-// test endpoints /demo/clock and /demo/orders; every other path is 404.
+// test endpoints /demo/clock, /demo/orders and /demo/coupons; every other path is 404.
 func (s *Store) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Demo-Received-Segments", r.Header.Get("X-Audience-Segments"))
 	switch r.URL.Path {
@@ -175,6 +175,8 @@ func (s *Store) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveClock(w, r)
 	case ordersPath:
 		s.serveOrders(w, r)
+	case couponsPath:
+		s.serveCoupons(w, r)
 	default:
 		if !s.serveLuma(w, r) {
 			http.NotFound(w, r)
