@@ -243,3 +243,53 @@ func TestStorageErrorsReachTheCaller(t *testing.T) {
 		t.Fatalf("pin: %q %v", owner, err)
 	}
 }
+
+// TestCartLockNamesNotReused: each time a cart's lock is released its next lock has a new
+// name, so a file storage keep-fresh goroutine of the releasing process never adopts the
+// next holder's lock; a lock its holder left behind (dead: not kept fresh) is broken once
+// stale.
+func TestCartLockNamesNotReused(t *testing.T) {
+	a, b, dir := twoInstances(t, 2*time.Second)
+	locks := filepath.Join(dir, "locks")
+	held := func() []string {
+		entries, _ := os.ReadDir(locks)
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		return names
+	}
+	seen := map[string]bool{}
+	for i, s := range []*Store{a, b, a, b} {
+		unlock, err := s.Locker(gate.NewLocks()).Lock("cart-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		names := held()
+		if len(names) != 1 || seen[names[0]] {
+			t.Fatalf("lock %d: lock files %q (seen %v)", i, names, seen)
+		}
+		seen[names[0]] = true
+		unlock()
+	}
+	// A holder that died: its lock file, never kept fresh, for the current generation.
+	unlock, _ := a.Locker(gate.NewLocks()).Lock("cart-2")
+	name := held()[0]
+	unlock()
+	next := strings.Replace(name, ".0.lock", ".1.lock", 1)
+	old := time.Now().Add(-time.Minute).UTC().Format(time.RFC3339Nano)
+	writeFileT(t, filepath.Join(locks, next), `{"created":"`+old+`","updated":"`+old+`"}`)
+	start := time.Now()
+	again, err := b.Locker(gate.NewLocks()).Lock("cart-2")
+	if err != nil || time.Since(start) > time.Second {
+		t.Fatalf("a dead holder's stale lock was not broken: %v after %s", err, time.Since(start))
+	}
+	again()
+}
+
+func writeFileT(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}

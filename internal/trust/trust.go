@@ -218,7 +218,7 @@ func hostOnly(hostport string) string {
 // forgotten. Shared (see Shared) the pins live in a store every instance uses, and the
 // bounded cache only spares lookups. It is safe for concurrent use.
 type Pins struct {
-	carts   *lru.Cache[string, string] // cart id → ECID, or the store's word for the owner
+	carts   *lru.Cache[string, string] // cart id → ECID
 	store   PinStore                   // nil: in memory
 	onError func(error)
 }
@@ -265,7 +265,9 @@ func (p *Pins) Allow(cartID, ecid string) bool {
 	return owner == ecid
 }
 
-// allowShared is Allow against the store, which is asked only about carts not cached.
+// allowShared is Allow against the store. Only owners are cached (the store names another
+// owner by a token that is no ECID), so the store is asked about carts whose owner this
+// instance has not seen, and for every other identity until it has.
 func (p *Pins) allowShared(cartID, ecid string) bool {
 	if owner, ok := p.carts.Get(cartID); ok {
 		return owner == ecid
@@ -277,6 +279,9 @@ func (p *Pins) allowShared(cartID, ecid string) bool {
 		}
 		return false
 	}
+	if owner != ecid {
+		return false
+	}
 	p.carts.Add(cartID, owner)
-	return owner == ecid
+	return true
 }
