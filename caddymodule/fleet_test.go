@@ -100,7 +100,7 @@ func newFleetShop(t testing.TB, n int) *fleetShop {
 // planCache so each has its own state, as separate processes would.
 func (f *fleetShop) instance(t testing.TB, planCache int) (*Handler, *countingStorage) {
 	t.Helper()
-	storage := &countingStorage{FileStorage: certmagic.FileStorage{Path: filepath.Join(f.dir, "storage")}}
+	storage := f.storage()
 	h := &Handler{
 		Name: "shop", Rules: f.rules, SharedState: true, PlanCacheSize: planCache,
 		Trust: TrustSigned, OrgID: fleetOrg, MembershipKeys: []string{fleetKey},
@@ -108,6 +108,11 @@ func (f *fleetShop) instance(t testing.TB, planCache int) (*Handler, *countingSt
 	}
 	provisioned(t, h)
 	return h, storage
+}
+
+// storage is the fleet's shared storage, counting the calls made through this value.
+func (f *fleetShop) storage() *countingStorage {
+	return &countingStorage{FileStorage: certmagic.FileStorage{Path: filepath.Join(f.dir, "storage")}}
 }
 
 // graphql runs an operation straight at the demo store and returns its data.
