@@ -47,15 +47,24 @@ func run(m *testing.M) int {
 	return m.Run()
 }
 
-// freeAddr returns a loopback address with a port that was free a moment ago.
+// handedOut remembers the ports freeAddr gave, so two processes of a test never get one.
+var handedOut sync.Map
+
+// freeAddr returns a loopback address with a port that was free a moment ago and that no
+// earlier call handed out (the kernel may give a just-closed port again).
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := l.Addr().String()
+		l.Close()
+		if _, taken := handedOut.LoadOrStore(addr, true); !taken {
+			return addr
+		}
 	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // output is a process's output so far, safe to read while it runs.
