@@ -100,9 +100,6 @@ func (h *Handler) lumaAnswer(bw *holdback.Writer, r *http.Request, next caddyhtt
 	scrub := luma.Scrubber{IsGate: g.Codes().Has, Label: g.Label, Secrets: g.Secrets()}
 	defer scrub.Cookies(bw.Header())
 	if rt.Kind == magentopath.RESTCart {
-		if key := lumaCartKey(r, rt.CartID, rt.Mine); job.gate != nil && key != "" && placesOrder(rt, r.Method) {
-			job.gate.OrderAnswered([]string{key}, body) // a pool code Magento refused is spent
-		}
 		return scrub.JSON(body)
 	}
 	if page, ok := luma.ReadPage(body); ok {
