@@ -109,7 +109,7 @@ func TestProductCatalogFields(t *testing.T) {
 		t.Errorf("url_rewrites: %s", r.body)
 	}
 	if r.num(t, p+"rating_summary") != 0 || r.num(t, p+"review_count") != 0 || len(r.path(t, p+"reviews.items").([]any)) != 0 ||
-		r.num(t, p+"reviews.page_info.page_size") != 5 {
+		r.num(t, p+"reviews.page_info.page_size") != 5 || r.num(t, p+"reviews.page_info.current_page") != 1 || r.num(t, p+"reviews.page_info.total_pages") != 0 {
 		t.Errorf("reviews: %s", r.body)
 	}
 	bad := newClient(t, Options{}).get(`{ products(filter: {sku: {eq: "MH01"}}) { items { reviews(currentPage: 0) { items { summary } } } } }`, "", nil)

@@ -100,7 +100,7 @@ type productReviewRating struct {
 }
 
 // Reviews resolves ProductInterface.reviews with ReviewGraphQl's paging checks; the page info
-// of an empty review collection says page 1 of 1.
+// of an empty review collection says page 1 (the collection's current page) of 0.
 func (r *productResolver) Reviews(args struct{ PageSize, CurrentPage int32 }) (*productReviews, error) {
 	if args.CurrentPage < 1 {
 		return nil, inputError("currentPage value must be greater than 0.")
@@ -110,7 +110,7 @@ func (r *productResolver) Reviews(args struct{ PageSize, CurrentPage int32 }) (*
 	}
 	return &productReviews{
 		Items:    []*productReview{},
-		PageInfo: &pageInfo{PageSize: &args.PageSize, CurrentPage: ptrInt32(1), TotalPages: ptrInt32(1)},
+		PageInfo: &pageInfo{PageSize: &args.PageSize, CurrentPage: ptrInt32(1), TotalPages: ptrInt32(0)},
 	}, nil
 }
 
