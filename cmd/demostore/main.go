@@ -19,8 +19,13 @@
 // -tax-calculation is Magento's tax calculation method (tax/calculation/algorithm): total
 // (TOTAL_BASE_CALCULATION, Magento's default), row or unit base. -edition commerce (the
 // default) answers with Adobe Commerce's schema; open-source as Magento Open Source 2.4.7,
-// without gift cards, gift options, applyCouponsToCart/removeCouponsFromCart and
-// CartPrices.grand_total_excluding_tax.
+// without gift cards, gift options, applyCouponsToCart/removeCouponsFromCart,
+// CartPrices.grand_total_excluding_tax and dynamicBlocks.
+//
+// Products answer related_products, upsell_products and crosssell_products from the catalog's
+// links (by position, products not visible individually left out); cmsBlocks answers five CMS
+// blocks (home-hero, vip-hero, footer-links, spring-sale, and winter-sale, disabled), and on
+// Adobe Commerce dynamicBlocks five dynamic blocks (uids MQ== to NQ==, the last disabled).
 //
 // Besides /graphql the store serves a Luma storefront shaped like Magento Open Source 2.4.7's:
 // PHPSESSID sessions with a form key, product pages, AJAX add to cart, the mini cart

@@ -22,20 +22,22 @@ const (
 // product is one catalog entry. Products are built once by newCatalog and never change, so
 // resolvers share them freely.
 type product struct {
-	id       int
-	sku      string
-	name     string
-	urlKey   string
-	typ      productType
-	price    decimal.Decimal
-	weight   decimal.Decimal
-	image    string
-	listed   bool           // visible in catalog search (configurable children are not)
-	parent   *product       // configurable parent of a child
-	super    []superAttr    // configurable: the attributes the shopper chooses
-	variants []*product     // configurable: its children, in catalog order
-	attrs    map[int]int    // child: attribute id -> chosen value index
-	labels   map[int]string // child: attribute id -> value label
+	id         int
+	sku        string
+	name       string
+	urlKey     string
+	typ        productType
+	price      decimal.Decimal
+	weight     decimal.Decimal
+	image      string
+	listed     bool           // visible in catalog search (configurable children are not)
+	categories []*category    // the categories it is assigned to, in id order
+	links      productLinks   // related, up-sell and cross-sell links, by link type
+	parent     *product       // configurable parent of a child
+	super      []superAttr    // configurable: the attributes the shopper chooses
+	variants   []*product     // configurable: its children, in catalog order
+	attrs      map[int]int    // child: attribute id -> chosen value index
+	labels     map[int]string // child: attribute id -> value label
 }
 
 // superAttr is a configurable attribute (Magento's super attribute) such as size or color.
@@ -212,6 +214,16 @@ func newCatalog() *catalog {
 			typ: typeSimple, price: price, weight: decimal.One,
 			image: fmt.Sprintf("/d/e/demo-%03d.jpg", i), listed: true})
 	}
+
+	// Entity ids 73-76: Luma sample-data products that only the related, up-sell and
+	// cross-sell links point at.
+	simple("24-MB02", "Fusion Backpack", "59.00", "/m/b/mb02-gray-0.jpg")
+	simple("24-MB03", "Crown Summit Backpack", "38.00", "/m/b/mb03-black-0.jpg")
+	simple("24-UG04", "Zing Jump Rope", "12.00", "/u/g/ug04-bk-0.jpg")
+	simple("24-UG05", "Go-Get'r Pushup Grips", "19.00", "/u/g/ug05-gr-0.jpg")
+
+	c.assignCategories()
+	c.linkProducts()
 	return c
 }
 

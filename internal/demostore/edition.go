@@ -38,10 +38,10 @@ var openSourceLacks = []string{
 	"gift_options: GiftOptionsPrices",
 }
 
-// schema returns the GraphQL schema of the edition.
+// schema returns the GraphQL schema of the edition: Adobe Commerce's adds dynamic blocks.
 func (e Edition) schema() string {
 	if e != EditionOpenSource {
-		return schemaSDL
+		return schemaSDL + "\n" + bannerSchemaSDL
 	}
 	lines := strings.Split(schemaSDL, "\n")
 	kept := lines[:0]

@@ -226,7 +226,8 @@ type responseError struct {
 }
 
 // convertResponse turns graphql-go's response into Magento's shape: resolver errors get the
-// locations of their fields, and a null data is omitted as graphql-php does.
+// locations of their fields, cmsBlocks gets its per-item errors (cmsBlockErrors), and a null
+// data is omitted as graphql-php does.
 func convertResponse(res *graphql.Response, gr graphQLRequest) response {
 	out := response{Data: res.Data, Ext: res.Extensions}
 	if bytes.Equal(bytes.TrimSpace(out.Data), []byte("null")) {
@@ -244,6 +245,12 @@ func convertResponse(res *graphql.Response, gr graphQLRequest) response {
 			}
 		}
 		out.Errors = append(out.Errors, re)
+	}
+	if strings.Contains(gr.Query, "cmsBlocks") {
+		if doc == nil {
+			doc, _ = parser.ParseQuery(&ast.Source{Input: gr.Query})
+		}
+		out.Errors = append(out.Errors, cmsBlockErrors(doc, gr.OperationName, gr.Variables, out.Data)...)
 	}
 	return out
 }

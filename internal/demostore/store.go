@@ -31,6 +31,9 @@ import (
 //go:embed schema.graphql
 var schemaSDL string
 
+//go:embed schema_banner.graphql
+var bannerSchemaSDL string
+
 // Options configures a Store.
 type Options struct {
 	// AudienceRules is an optional extra discount source applied after the store's own coupon
