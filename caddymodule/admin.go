@@ -75,6 +75,8 @@ type handlerRules struct {
 	Timezone string           `json:"timezone,omitempty"`
 	Count    int              `json:"count"`
 	Rules    []report.RuleRow `json:"rules"`
+	// Merchandising are the rules that change product lists and content blocks.
+	Merchandising []report.MerchRow `json:"merchandising"`
 }
 
 // simulateRequest is the body of POST /audiences/simulate.
@@ -323,7 +325,8 @@ func (s *handlerState) audienceTable(now time.Time) handlerAudiences {
 // ruleTable is the handler's rule set in force with each rule's status at now.
 func (s *handlerState) ruleTable(now time.Time) handlerRules {
 	rulesStatus, _ := s.sourceStatus()
-	out := handlerRules{Name: s.name, Status: rulesStatus, Rules: report.RuleTable(s.ruleSet(), s.audienceCatalog(), &s.gateStats, now)}
+	out := handlerRules{Name: s.name, Status: rulesStatus, Rules: report.RuleTable(s.ruleSet(), s.audienceCatalog(), &s.gateStats, now),
+		Merchandising: report.MerchTable(s.ruleSet(), &s.merchHits, now)}
 	if rs := s.ruleSet(); rs != nil {
 		out.Timezone, out.Count = rs.Timezone().String(), rs.Len()
 	}

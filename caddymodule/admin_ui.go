@@ -34,7 +34,15 @@ type dashboardHandler struct {
 	Timezone  string
 	Audiences []report.AudienceRow
 	RuleRows  []dashboardRule
+	MerchRows []dashboardMerch
 	Warnings  []string
+}
+
+// dashboardMerch is one row of the merchandising rules table.
+type dashboardMerch struct {
+	ID, Label, Audiences, Action, Status string
+	Priority                             int
+	Hits                                 int64
 }
 
 // dashboardRule is one row of the rules table; its JSON is what the page's script searches
@@ -97,6 +105,12 @@ func buildDashboard(states []*handlerState, now time.Time) dashboardData {
 			if d.SampleSegments == "" && len(row.Rule.Audiences.IDs) > 0 && row.Rule.Audiences.Mode != "none" {
 				d.SampleSegments = row.Rule.Audiences.IDs[0]
 			}
+		}
+		for _, row := range rt.Merchandising {
+			h.MerchRows = append(h.MerchRows, dashboardMerch{
+				ID: row.ID, Label: row.Rule.Label, Audiences: report.DescribeAudiences(row.Rule.Audiences, names),
+				Action: report.DescribeMerch(row.Rule), Status: row.Status, Priority: row.Rule.Priority, Hits: row.Hits,
+			})
 		}
 		d.Handlers = append(d.Handlers, h)
 	}

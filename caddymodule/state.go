@@ -46,6 +46,7 @@ type handlerState struct {
 	locks     *gate.Locks
 	gates     gate.Cache
 	gateStats gate.Stats
+	merchHits report.MerchHits
 	pinsMu    sync.Mutex
 	pins      *trust.Pins    // carts pinned to an ECID; shared across reloads
 	resolvers edge.Resolvers // by configuration, reused across config reloads
