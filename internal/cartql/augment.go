@@ -124,8 +124,14 @@ func augment(query string, col *collector, sites []*site, v2alias map[string]str
 			text:   " " + hiddenCartKey + ":" + via + "{" + hiddenCart[1:] + "}",
 		})
 	}
-	sort.Slice(ins, func(i, j int) bool { return ins[i].offset < ins[j].offset })
+	sortInsertions(ins)
 	return ins, nil
+}
+
+// sortInsertions orders insertions by their offset in the query, keeping the order of
+// insertions at the same brace.
+func sortInsertions(ins []insertion) {
+	sort.SliceStable(ins, func(i, j int) bool { return ins[i].offset < ins[j].offset })
 }
 
 // tokens lexes the query, without comments.

@@ -135,6 +135,10 @@ type Plan struct {
 	// What the coupon gate watches in the root selection (roots.go).
 	roots roots
 
+	// The product lists and blocks fields merchandising rules change (merchsites.go).
+	lists  []ListSite
+	blocks []BlockSite
+
 	// The refetch queries of the sites, built on first use (cartquery.go).
 	cartQueriesOnce sync.Once
 	cartQueries     []cartQuery
@@ -154,7 +158,7 @@ func (p *Plan) HasCart() bool { return len(p.sites) > 0 }
 // Query returns the document to send upstream: the client's query with the hidden fields
 // inserted, or the client's query as it is when the operation has no cart.
 func (p *Plan) Query() string {
-	if !p.HasCart() {
+	if !p.HasCart() && !p.HasMerch() {
 		return p.query
 	}
 	return p.augmented
@@ -211,12 +215,23 @@ func (pl *Planner) plan(query, operationName string) *Plan {
 		p.reserved = true
 		return p // never strip what the client asked for itself
 	}
+	// Product lists and blocks for merchandising rules; a document they cannot be planned in
+	// is planned without them.
+	lists, blocks, merchIns, merchErr := findMerch(query, op, frags)
+	if merchErr == nil {
+		p.lists, p.blocks = lists, blocks
+	}
 	sites := findSites(col, op.Operation, roots, pl.entries)
 	if col.err != nil {
 		p.err = fmt.Errorf("plan: %w", col.err)
 		return p
 	}
 	if len(sites) == 0 {
+		if p.HasMerch() {
+			p.ins = merchIns
+			sortInsertions(p.ins)
+			p.augmented = applyInsertions(query, p.ins)
+		}
 		return p
 	}
 	p.frags = frags
@@ -247,6 +262,10 @@ func (pl *Planner) plan(query, operationName string) *Plan {
 		s.root = nil
 	}
 	p.sites = sites
+	if p.HasMerch() {
+		p.ins = append(p.ins, merchIns...)
+		sortInsertions(p.ins)
+	}
 	p.augmented = applyInsertions(query, p.ins)
 	return p
 }

@@ -5,7 +5,7 @@ package cartql
 // path after a failed Rewrite; if Strip fails too, the caller sends the body as it is. The
 // result may share memory with body.
 func (p *Plan) Strip(body []byte) ([]byte, error) {
-	if !p.HasCart() {
+	if !p.HasCart() && !p.HasMerch() {
 		return body, nil
 	}
 	rw := getRewriter()
