@@ -207,6 +207,7 @@ type Handler struct {
 	membership  membership.Config
 	logger      *zap.Logger
 	overCap     *logThrottle
+	merchWarn   *logThrottle
 	plans       *planCache
 	state       *handlerState
 	stateKey    stateKey
@@ -230,6 +231,7 @@ func (Handler) CaddyModule() caddy.ModuleInfo {
 func (h *Handler) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
 	h.overCap = new(logThrottle)
+	h.merchWarn = new(logThrottle)
 	if h.Source == "" {
 		h.Source = string(membership.SourceHeaderThenCookie)
 	}

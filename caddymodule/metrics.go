@@ -32,6 +32,8 @@ type metricsSet struct {
 	signatureRejections *prometheus.CounterVec
 	refusals            *prometheus.CounterVec
 	unsafeAnswers       *prometheus.CounterVec
+	merchandised        *prometheus.CounterVec
+	merchFailures       prometheus.Counter
 	collectorsInternal  []prometheus.Collector
 	byOrigin            sync.Map // membership.Origin → prometheus.Counter, resolved once
 }
@@ -120,7 +122,16 @@ func initMetrics() {
 		Namespace: ns, Subsystem: sub, Name: "sanitized_answers_total",
 		Help: "Backend answers made safe outside the rewrite (streamed, decoded, or with text around the JSON), and those that could not be (unsafe).",
 	}, []string{"how"})
+	metrics.merchandised = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: ns, Subsystem: sub, Name: "merchandised_answers_total",
+		Help: "Answers whose product lists or blocks a merchandising rule changed, by rule.",
+	}, []string{"rule"})
+	metrics.merchFailures = prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: ns, Subsystem: sub, Name: "merchandising_failures_total",
+		Help: "Answers sent with the backend's lists and blocks because merchandising failed.",
+	})
 	metrics.collectorsInternal = []prometheus.Collector{
+		metrics.merchandised, metrics.merchFailures,
 		metrics.refusals, metrics.unsafeAnswers,
 		metrics.edgeLookups, metrics.edgeLatency, metrics.signatureRejections,
 		metrics.gate,

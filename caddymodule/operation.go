@@ -57,7 +57,7 @@ func (h *Handler) readOperation(w http.ResponseWriter, r *http.Request) (op *ope
 		}
 		return nil, false // HEAD, OPTIONS and the rest pass through
 	}
-	req, err := h.readGraphQL(r, op.gates)
+	req, err := h.readGraphQL(r, op.gates, rs.HasMerchandising())
 	var ref *gqlhttp.Refusal
 	switch {
 	case errors.As(err, &ref):
@@ -84,10 +84,10 @@ func (h *Handler) readOperation(w http.ResponseWriter, r *http.Request) (op *ope
 		h.refuseRead(w, ref)
 		return nil, true
 	}
-	if !plan.HasCart() && op.gates == nil {
+	op.req, op.plan = req, plan
+	if !plan.HasCart() && op.gates == nil && !op.merchandises() {
 		return nil, false
 	}
-	op.req, op.plan = req, plan
 	return op, false
 }
 
@@ -114,12 +114,17 @@ func (h *Handler) readOtherRoute(w http.ResponseWriter, r *http.Request, op *ope
 
 // readGraphQL reads the GraphQL operation of r. With gates it reads as Magento does or
 // refuses (a *gqlhttp.Refusal), and every operation is planned: the plan cache keeps the
-// analysis of those without carts too. Without, operations that name no cart are skipped.
-func (h *Handler) readGraphQL(r *http.Request, gates *gate.Rules) (*gqlhttp.Request, error) {
+// analysis of those without carts too. Without, operations that name no cart (nor, with
+// merchandising rules, product lists or blocks) are skipped.
+func (h *Handler) readGraphQL(r *http.Request, gates *gate.Rules, merchandising bool) (*gqlhttp.Request, error) {
 	if gates != nil {
 		return gqlhttp.ReadStrict(r, h.MaxBody)
 	}
-	req, err := gqlhttp.Read(r, h.MaxBody, h.plans.planner.Mentions)
+	mentions := h.plans.planner.Mentions
+	if merchandising {
+		mentions = h.plans.mentionsAny
+	}
+	req, err := gqlhttp.Read(r, h.MaxBody, mentions)
 	if err != nil && !errors.Is(err, gqlhttp.ErrNotGraphQL) {
 		h.debug("graphql request not rewritten", zap.Error(err))
 	}

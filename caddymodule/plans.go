@@ -63,3 +63,8 @@ func (c *planCache) escaped(plan *cartql.Plan) string {
 	c.escapes.Add(plan, e)
 	return e
 }
+
+// mentionsAny reports whether text may name a cart or select product lists or blocks.
+func (c *planCache) mentionsAny(text string) bool {
+	return c.planner.Mentions(text) || c.planner.MentionsMerch(text)
+}

@@ -47,7 +47,7 @@ type evaluation struct {
 // carts, an identity-encoded answer. Without gates a query that cannot be re-encoded passes
 // through (job nil); with gates it is refused (answered).
 func (h *Handler) newJob(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, op *operation, m membership.Membership, ecid string) (job *rewriteJob, answered bool) {
-	hidden := op.plan != nil && op.plan.HasCart()
+	hidden := op.plan != nil && (op.plan.HasCart() || op.merchandises())
 	if hidden {
 		plan := op.plan
 		if err := op.req.Replace(r, plan.Query(), func() string { return h.plans.escaped(plan) }); err != nil {
@@ -150,6 +150,7 @@ func (h *Handler) serveHeld(w http.ResponseWriter, r *http.Request, next caddyht
 	start := time.Now()
 	outcome := ""
 	if plan != nil {
+		body = h.merchandise(job, r, next, body)
 		body, outcome = h.processCarts(job, body)
 	}
 	switch {
@@ -187,8 +188,11 @@ func (h *Handler) processCarts(job *rewriteJob, body []byte) ([]byte, string) {
 		}
 	}
 	outcome := ""
-	if plan.HasCart() {
+	switch {
+	case plan.HasCart():
 		body, outcome = h.rewrite(job, body)
+	case job.op.merchandises():
+		body = h.stripOrSanitize(job, body)
 	}
 	if job.gate != nil && plan.PlacesOrder() {
 		job.gate.OrderAnswered(plan.OrderCartIDs(vars), body)

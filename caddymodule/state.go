@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/caddy-audiences/caddy-audiences/internal/merch"
 	"slices"
 	"strings"
 	"sync"
@@ -47,6 +48,7 @@ type handlerState struct {
 	gates     gate.Cache
 	gateStats gate.Stats
 	merchHits report.MerchHits
+	merch     *merch.Rewriter // caches the products and blocks merchandising adds
 	pinsMu    sync.Mutex
 	pins      *trust.Pins    // carts pinned to an ECID; shared across reloads
 	resolvers edge.Resolvers // by configuration, reused across config reloads
@@ -105,7 +107,7 @@ func newHandlerState(c stateConfig) (*handlerState, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &handlerState{name: c.name, hits: report.NewHits(), locks: gate.NewLocks(), plans: plans, createdAt: time.Now()}
+	s := &handlerState{name: c.name, hits: report.NewHits(), locks: gate.NewLocks(), plans: plans, merch: merch.New(0, 0), createdAt: time.Now()}
 	s.logger.Store(c.logger)
 	switch {
 	case c.aep != nil && c.aep.validate() == nil:

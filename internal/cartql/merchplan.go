@@ -91,14 +91,14 @@ func (m *merchPlanner) walk(set ast.SelectionSet, owner *ast.Position, path []st
 func (m *merchPlanner) list(f *ast.Field, key string, owner *ast.Position, path []string) {
 	m.insert(owner.Start, " "+hiddenMerchSKU+":sku "+hiddenMerchType+":__typename")
 	m.insert(f.Position.Start, " "+hiddenMerchSKU+":sku")
-	lookup, err := m.lookup(f, "query _aud_merch_products($_aud_skus: [String]%s) { products(filter: {sku: {in: $_aud_skus}}, pageSize: 100) { items { "+hiddenMerchSKU+": sku %s } } }%s")
+	lookup, vars, err := m.lookup(f, "query _aud_merch_products($_aud_skus: [String]%s) { products(filter: {sku: {in: $_aud_skus}}, pageSize: 100) { items { "+hiddenMerchSKU+": sku %s } } }%s")
 	if err != nil {
 		m.err = err
 		return
 	}
 	m.lists = append(m.lists, ListSite{
 		List: listFields[f.Name], Path: slices.Clone(path), Key: key,
-		SKU: hiddenMerchSKU, Type: hiddenMerchType, ItemSKU: hiddenMerchSKU, Lookup: lookup,
+		SKU: hiddenMerchSKU, Type: hiddenMerchType, ItemSKU: hiddenMerchSKU, Lookup: lookup, Variables: vars,
 	})
 }
 
@@ -113,12 +113,12 @@ func (m *merchPlanner) block(f *ast.Field, key string) {
 		id, format = "uid", "query _aud_merch_blocks($_aud_ids: [ID]!%s) { dynamicBlocks(input: {type: SPECIFIED, dynamic_block_uids: $_aud_ids}, pageSize: 100) { items { "+hiddenMerchID+": uid %s } } }%s"
 	}
 	m.insert(items.Position.Start, " "+hiddenMerchID+":"+id)
-	lookup, err := m.lookup(items, format)
+	lookup, vars, err := m.lookup(items, format)
 	if err != nil {
 		m.err = err
 		return
 	}
-	m.blocks = append(m.blocks, BlockSite{Field: f.Name, Key: key, ID: hiddenMerchID, Lookup: lookup})
+	m.blocks = append(m.blocks, BlockSite{Field: f.Name, Key: key, ID: hiddenMerchID, Lookup: lookup, Variables: vars})
 }
 
 // findField finds the first field called name in a selection set, fragments expanded.
@@ -166,12 +166,12 @@ func (m *merchPlanner) insert(pos int, text string) {
 }
 
 // lookup builds the operation that reads more of what f selects, with the client's own
-// selection of f, the fragments and the variables it uses: format gets the variable
-// definitions, the selection and the fragment definitions.
-func (m *merchPlanner) lookup(f *ast.Field, format string) (string, error) {
+// selection of f, the fragments and the variables it uses (returned): format gets the
+// variable definitions, the selection and the fragment definitions.
+func (m *merchPlanner) lookup(f *ast.Field, format string) (string, []string, error) {
 	open, end, err := selectionBounds(m.toks, f.Position.Start)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	inner := m.query[m.offsets(open.Pos.End):m.offsets(end.Pos.Start)]
 	used := map[string]bool{}
@@ -182,22 +182,24 @@ func (m *merchPlanner) lookup(f *ast.Field, format string) (string, error) {
 		def := m.frags[name]
 		_, fend, err := selectionBounds(m.toks, def.Position.Start)
 		if err != nil {
-			return "", err
+			return "", nil, err
 		}
 		frags.WriteString(" " + m.query[m.offsets(def.Position.Start):m.offsets(fend.Pos.End)])
 	}
 	vars := map[string]bool{}
 	collectVariables(f.SelectionSet, m.frags, vars, nil)
 	var defs strings.Builder
+	var uses []string
 	for _, v := range m.op.VariableDefinitions {
 		if vars[v.Variable] {
+			uses = append(uses, v.Variable)
 			fmt.Fprintf(&defs, ", $%s: %s", v.Variable, v.Type.String())
 			if v.DefaultValue != nil {
 				defs.WriteString(" = " + v.DefaultValue.String())
 			}
 		}
 	}
-	return fmt.Sprintf(format, defs.String(), inner, frags.String()), nil
+	return fmt.Sprintf(format, defs.String(), inner, frags.String()), uses, nil
 }
 
 // usedFragments lists the fragments a selection set spreads, transitively, in first use

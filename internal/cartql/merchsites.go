@@ -30,6 +30,8 @@ type ListSite struct {
 	// client's own selection of the list's items, the SKU under ItemSKU; its answer's
 	// products are at data.products.items.
 	Lookup string
+	// Variables are the client's variables Lookup uses.
+	Variables []string
 }
 
 // BlockSite is a cmsBlocks or dynamicBlocks root field the client selected.
@@ -42,6 +44,8 @@ type BlockSite struct {
 	// own selection of the items, the id under ID; its answer's blocks are at
 	// data.<Field>.items.
 	Lookup string
+	// Variables are the client's variables Lookup uses.
+	Variables []string
 }
 
 // HasMerch reports whether the operation selects product lists or blocks.

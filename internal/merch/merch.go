@@ -33,6 +33,9 @@ type Shopper struct {
 	// Store and Currency are the shopper's store view and currency headers: products and
 	// blocks read for one are not shown to another.
 	Store, Currency string
+	// Identity stands for the shopper's credentials ("" for guests): products read with a
+	// customer's token carry their group's prices.
+	Identity string
 }
 
 // Defaults of New.
@@ -161,7 +164,7 @@ func (e *editor) list(site cartql.ListSite, product json.RawMessage) (json.RawMe
 	if res == nil || !res.Changed {
 		return nil, nil
 	}
-	added, err := e.lookup(site.Lookup, "_aud_skus", res.Added, site.ItemSKU, "products")
+	added, err := e.lookup(site.Lookup, site.Variables, "_aud_skus", res.Added, site.ItemSKU, "products")
 	if err != nil {
 		return nil, err
 	}
@@ -207,7 +210,7 @@ func (e *editor) blocks(site cartql.BlockSite, data json.RawMessage) (json.RawMe
 			wanted = append(wanted, dec.With)
 		}
 	}
-	replacements, err := e.lookup(site.Lookup, "_aud_ids", wanted, site.ID, site.Field)
+	replacements, err := e.lookup(site.Lookup, site.Variables, "_aud_ids", wanted, site.ID, site.Field)
 	if err != nil {
 		return data, false, err
 	}
@@ -240,13 +243,15 @@ func (e *editor) blocks(site cartql.BlockSite, data json.RawMessage) (json.RawMe
 }
 
 // lookup reads the objects for ids with an operation of the plan (products by SKU, blocks by
-// id), the cached ones from the cache, and returns them by upper-case id.
-func (e *editor) lookup(query, variable string, ids []string, idKey, field string) (map[string]json.RawMessage, error) {
+// id) with the client's variables it uses, the cached ones from the cache, and returns
+// them by upper-case id.
+func (e *editor) lookup(query string, uses []string, variable string, ids []string, idKey, field string) (map[string]json.RawMessage, error) {
 	out := map[string]json.RawMessage{}
 	if len(ids) == 0 {
 		return out, nil
 	}
-	prefix := e.a.Shopper.Store + "\x00" + e.a.Shopper.Currency + "\x00" + query + "\x00"
+	s := e.a.Shopper
+	prefix := s.Store + "\x00" + s.Currency + "\x00" + s.Identity + "\x00" + query + "\x00"
 	var missing []string
 	for _, id := range ids {
 		if v, ok := e.rw.cache.Get(prefix + strings.ToUpper(id)); ok {
@@ -258,9 +263,11 @@ func (e *editor) lookup(query, variable string, ids []string, idKey, field strin
 	if len(missing) == 0 {
 		return out, nil
 	}
-	vars := make(map[string]any, len(e.a.Variables)+1)
-	for k, v := range e.a.Variables {
-		vars[k] = v
+	vars := make(map[string]any, len(uses)+1)
+	for _, k := range uses {
+		if v, ok := e.a.Variables[k]; ok {
+			vars[k] = v
+		}
 	}
 	vars[variable] = missing
 	body, err := e.a.Doer.Do(query, "", vars)
