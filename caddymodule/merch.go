@@ -48,6 +48,7 @@ func (h *Handler) merchandise(job *rewriteJob, r *http.Request, next caddyhttp.H
 		}
 		return body
 	}
+	job.personal = res.Changed
 	for _, id := range res.Rules {
 		h.state.merchHits.Add(id)
 		metrics.merchandised.WithLabelValues(id).Inc()

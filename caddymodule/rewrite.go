@@ -35,6 +35,9 @@ type rewriteJob struct {
 	// acceptEncoding is what the client accepts; the upstream is asked for identity.
 	acceptEncoding string
 	results        []evaluation // one per cart evaluated
+	// personal is true when merchandising made the answer this shopper's: no shared cache
+	// may keep it for another.
+	personal bool
 }
 
 // evaluation is one cart's rule result with the cart's currency.
@@ -160,6 +163,9 @@ func (h *Handler) serveHeld(w http.ResponseWriter, r *http.Request, next caddyht
 		body = job.op.gates.Scrub(body)
 	}
 	body = holdback.JoinEnvelope(lead, body, tail, job.guard)
+	if job.personal {
+		w.Header().Set("Cache-Control", "private, no-store")
+	}
 	elapsed := time.Since(start)
 	if outcome != "" {
 		h.record(job, outcome, elapsed)

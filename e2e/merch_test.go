@@ -94,9 +94,15 @@ func TestMerchandisingThroughTheBinary(t *testing.T) {
 			if through.status != 200 || !bytes.Equal(through.body, direct.body) {
 				t.Fatalf("%s (apollo %v): a shopper in no audience got\n%s\nthe backend answered\n%s", name, apollo, through.body, direct.body)
 			}
+			if cc := through.header.Get("Cache-Control"); cc != direct.header.Get("Cache-Control") {
+				t.Errorf("%s: Cache-Control %q, the backend's %q", name, cc, direct.header.Get("Cache-Control"))
+			}
 			got := graphql(t, sc.base, query, vars, member)
 			if got.status != 200 || bytes.Contains(got.body, []byte("_aud_")) || bytes.Contains(got.body, []byte(`"errors"`)) {
 				t.Fatalf("%s: member got %d %s", name, got.status, got.body)
+			}
+			if cc := got.header.Get("Cache-Control"); !bytes.Equal(got.body, direct.body) && cc != "private, no-store" {
+				t.Errorf("%s: a member's own answer has Cache-Control %q", name, cc)
 			}
 			var backend, answer any
 			if json.Unmarshal(direct.body, &backend) != nil || json.Unmarshal(got.body, &answer) != nil {
@@ -125,8 +131,8 @@ func TestMerchandisingThroughTheBinary(t *testing.T) {
 	// Spring sale is for VIPs only.
 	blocks := `query($ids: [String]) { cmsBlocks(identifiers: $ids) { items { identifier } } }`
 	vars := map[string]any{"ids": []string{"spring-sale", "footer-links"}}
-	if got := graphql(t, sc.base, blocks, vars, nil); !bytes.Equal(got.body, []byte(`{"data":{"cmsBlocks":{"items":[{"identifier":"footer-links"}]}}}`)) {
-		t.Errorf("non-member: %s", got.body)
+	if got := graphql(t, sc.base, blocks, vars, nil); !bytes.Equal(got.body, []byte(`{"data":{"cmsBlocks":{"items":[{"identifier":"footer-links"}]}}}`)) || got.header.Get("Cache-Control") != "private, no-store" {
+		t.Errorf("non-member: %s %v", got.body, got.header)
 	}
 	if got := graphql(t, sc.base, blocks, vars, member); !bytes.Contains(got.body, []byte(`"spring-sale"`)) {
 		t.Errorf("VIP: %s", got.body)
@@ -244,4 +250,54 @@ func merchChanges(v any) []string {
 func str(v any) string {
 	s, _ := v.(string)
 	return s
+}
+
+// TestMerchandisingWithTheGate runs the product page and cart page operations through a
+// sidecar whose coupon gate is in force (every request read strictly, as Magento reads it):
+// a shopper in no audience gets the backend's answer, a member's lists are merchandised and
+// nothing hidden leaves.
+func TestMerchandisingWithTheGate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	var gateRules, sample map[string]any
+	for path, v := range map[string]*map[string]any{"testdata/gate_rules.json": &gateRules, "../examples/rules.json": &sample} {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gateRules["merchandising"] = sample["merchandising"]
+	combined, _ := json.Marshal(gateRules)
+	rulesFile := filepath.Join(t.TempDir(), "rules.json")
+	if err := os.WriteFile(rulesFile, combined, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	store := startStore(t, "-coupon-rules", "testdata/coupon_rules.json")
+	sc := launchSidecar(t, store, "audiences {\n\t\trules "+rulesFile+"\n\t}")
+	member := map[string]string{"aep-segments-membership": segVIP + "," + segBOGO}
+	for _, op := range loadMerchOperations(t) {
+		if !strings.Contains(op.Query, "_products") {
+			continue
+		}
+		vars := merchVariables(t, store, op.Query)
+		direct := graphql(t, "http://"+store, op.Query, vars, nil)
+		if through := graphql(t, sc.base, op.Query, vars, nil); !bytes.Equal(through.body, direct.body) {
+			t.Errorf("%s: a shopper in no audience got\n%s\nthe backend answered\n%s", op.Source, through.body, direct.body)
+		}
+		got := graphql(t, sc.base, op.Query, vars, member)
+		if got.status != 200 || bytes.Contains(got.body, []byte("_aud_")) || bytes.Contains(got.body, []byte(`"errors"`)) {
+			t.Fatalf("%s: member got %d %s", op.Source, got.status, got.body)
+		}
+		var answer any
+		if err := json.Unmarshal(got.body, &answer); err != nil {
+			t.Fatal(err)
+		}
+		if changes := strings.Join(merchChanges(answer), "; "); strings.Contains(op.Query, "related_products") && !strings.Contains(changes, "related 24-MB02 24-MB04 24-MB03") {
+			t.Errorf("%s: %s", op.Source, changes)
+		}
+	}
 }

@@ -71,8 +71,11 @@ type Answer struct {
 	Body      []byte
 }
 
-// Result says what a rewrite did: the rules that changed the answer.
+// Result says what a rewrite did.
 type Result struct {
+	// Changed is true when the answer is no longer the backend's: it is this shopper's alone.
+	Changed bool
+	// Rules are the rules that changed it for a member of their audience.
 	Rules []string
 }
 
@@ -123,7 +126,7 @@ func (rw *Rewriter) Rewrite(a Answer) (out []byte, res Result, err error) {
 		return a.Body, Result{}, nil
 	}
 	top.set("data", data)
-	return top.encode(), Result{Rules: e.applied}, nil
+	return top.encode(), Result{Changed: true, Rules: e.applied}, nil
 }
 
 // editor is one rewrite's state.
