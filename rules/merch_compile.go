@@ -17,6 +17,7 @@ type merchSet struct {
 	blockIndex *audienceIndex
 	byBlock    map[string][]blockRef // block id → the rules naming it, in evaluation order
 	blockStops bool                  // some block rule has stop_further_rules
+	shows      bool                  // some block rule shows blocks to its audience only
 }
 
 // blockRole is what a rule does with one block.
@@ -62,6 +63,7 @@ func (rs *RuleSet) compileMerch(merch []*merchRule, cfg config) error {
 		if ms.byBlock == nil {
 			ms.byBlock = make(map[string][]blockRef)
 		}
+		ms.shows = ms.shows || len(m.Blocks.Show) > 0
 		for _, id := range m.Blocks.Show {
 			ms.byBlock[id] = append(ms.byBlock[id], blockRef{rule: idx, role: roleShow})
 		}
@@ -111,6 +113,21 @@ func (rs *RuleSet) HasProductLists() bool { return len(rs.merch.lists) > 0 }
 func (rs *RuleSet) TargetsList(list string) bool {
 	bit := listBit(list)
 	return bit != 0 && rs.merch.listMask&bit != 0
+}
+
+// ListsFor reports whether a product-list rule's audience matches a shopper with the given
+// segments; when it is false, ProductList changes no list for the shopper.
+func (rs *RuleSet) ListsFor(segments []string) bool {
+	ix := rs.merch.listIndex
+	return ix != nil && len(ix.candidates(normalizeSegments(segments))) > 0
+}
+
+// BlocksFor reports whether Blocks may change a block for a shopper with the given segments:
+// a block rule's audience matches them, or a rule shows blocks to its audience only (hiding
+// them from everyone else). When it is false, Blocks changes nothing for the shopper.
+func (rs *RuleSet) BlocksFor(segments []string) bool {
+	ix := rs.merch.blockIndex
+	return ix != nil && (rs.merch.shows || len(ix.candidates(normalizeSegments(segments))) > 0)
 }
 
 // HasBlocks reports whether some rule shows, hides or replaces blocks.

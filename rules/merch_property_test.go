@@ -311,3 +311,40 @@ func TestPropertiesBlocks(t *testing.T) {
 		}
 	}
 }
+
+// TestPropertyListsForBlocksFor: when ListsFor or BlocksFor says no rule can change a list or
+// a block for a shopper, none changes for them.
+func TestPropertyListsForBlocksFor(t *testing.T) {
+	r := rand.New(rand.NewPCG(18, 18))
+	said := 0
+	for n := range 3000 {
+		rules := randomMerchRules(r, true)
+		rs := mustDecode(t, merchFile(rules...))
+		var segs []string
+		if r.IntN(2) == 0 {
+			segs = pickNonEmpty(r, merchSegments)
+		}
+		p := Product{SKU: "P", Type: "simple"}
+		if !rs.ListsFor(segs) {
+			said++
+		}
+		for _, list := range productLists {
+			if rs.ListsFor(segs) {
+				break
+			}
+			in := randomList(r, p.SKU)
+			if res := rs.ProductList(p, list, in, segs, noon, Scope{}, EvalOptions{}); res != nil && res.Changed {
+				t.Fatalf("case %d: rules %s, segments %v: list %s changed %v into %v", n, rules, segs, list, in, res.Items)
+			}
+		}
+		if rs.BlocksFor(segs) {
+			continue
+		}
+		if res := rs.Blocks([]string{"b1", "b2", "b3", "b4", "other"}, segs, noon, Scope{}, EvalOptions{}); res != nil && res.Changed {
+			t.Fatalf("case %d: rules %s, segments %v: blocks changed %+v", n, rules, segs, res.Blocks)
+		}
+	}
+	if said < 100 {
+		t.Fatalf("ListsFor said no only %d times", said)
+	}
+}

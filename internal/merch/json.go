@@ -13,30 +13,112 @@ type object struct {
 	vals []json.RawMessage
 }
 
-// parseObject reads a JSON object; ok is false when raw is not one.
+// parseObject reads a JSON object; ok is false when raw is not one. raw must be valid JSON
+// (Rewrite checks the answer once): the members are found by scanning, not decoded.
 func parseObject(raw []byte) (*object, bool) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+	i := skipSpace(raw, 0)
+	if i >= len(raw) || raw[i] != '{' {
 		return nil, false
 	}
 	o := &object{}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
+	i = skipSpace(raw, i+1)
+	if i < len(raw) && raw[i] == '}' {
+		return o, true
+	}
+	for i < len(raw) {
+		if raw[i] != '"' {
 			return nil, false
 		}
-		key, ok := tok.(string)
+		end := skipValue(raw, i)
+		if end < 0 {
+			return nil, false
+		}
+		key, ok := decodeKey(raw[i:end])
 		if !ok {
 			return nil, false
 		}
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
+		i = skipSpace(raw, end)
+		if i >= len(raw) || raw[i] != ':' {
 			return nil, false
 		}
-		o.keys, o.vals = append(o.keys, key), append(o.vals, v)
+		start := skipSpace(raw, i+1)
+		end = skipValue(raw, start)
+		if end < 0 {
+			return nil, false
+		}
+		o.keys, o.vals = append(o.keys, key), append(o.vals, json.RawMessage(raw[start:end]))
+		i = skipSpace(raw, end)
+		if i < len(raw) && raw[i] == ',' {
+			i = skipSpace(raw, i+1)
+			continue
+		}
+		return o, i < len(raw) && raw[i] == '}'
 	}
-	return o, true
+	return nil, false
+}
+
+// decodeKey decodes a JSON string, quotes included.
+func decodeKey(quoted []byte) (string, bool) {
+	if bytes.IndexByte(quoted, '\\') < 0 {
+		return string(quoted[1 : len(quoted)-1]), true
+	}
+	var s string
+	return s, json.Unmarshal(quoted, &s) == nil
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the end of the JSON value starting at b[i], or -1.
+func skipValue(b []byte, i int) int {
+	if i >= len(b) {
+		return -1
+	}
+	switch b[i] {
+	case '"':
+		for j := i + 1; j < len(b); j++ {
+			switch b[j] {
+			case '\\':
+				j++
+			case '"':
+				return j + 1
+			}
+		}
+		return -1
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(b); j++ {
+			switch b[j] {
+			case '"':
+				end := skipValue(b, j)
+				if end < 0 {
+					return -1
+				}
+				j = end - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return j + 1
+				}
+			}
+		}
+		return -1
+	default: // number, true, false, null
+		j := i
+		for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' && b[j] != ' ' && b[j] != '\t' && b[j] != '\n' && b[j] != '\r' {
+			j++
+		}
+		if j == i {
+			return -1
+		}
+		return j
+	}
 }
 
 // get returns the value of key, or nil.
@@ -76,17 +158,32 @@ func (o *object) encode() []byte {
 	return b.Bytes()
 }
 
-// parseArray reads a JSON array's elements raw; ok is false when raw is not one.
+// parseArray reads a JSON array's elements raw; ok is false when raw is not one. Like
+// parseObject it scans valid JSON.
 func parseArray(raw []byte) ([]json.RawMessage, bool) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || raw[0] != '[' {
+	i := skipSpace(raw, 0)
+	if i >= len(raw) || raw[i] != '[' {
 		return nil, false
 	}
-	var out []json.RawMessage
-	if err := json.Unmarshal(raw, &out); err != nil {
-		return nil, false
+	out := []json.RawMessage{}
+	i = skipSpace(raw, i+1)
+	if i < len(raw) && raw[i] == ']' {
+		return out, true
 	}
-	return out, true
+	for i < len(raw) {
+		end := skipValue(raw, i)
+		if end < 0 {
+			return nil, false
+		}
+		out = append(out, json.RawMessage(raw[i:end]))
+		i = skipSpace(raw, end)
+		if i < len(raw) && raw[i] == ',' {
+			i = skipSpace(raw, i+1)
+			continue
+		}
+		return out, i < len(raw) && raw[i] == ']'
+	}
+	return nil, false
 }
 
 // encodeArray writes elements as a JSON array.

@@ -91,8 +91,12 @@ func (rw *Rewriter) Rewrite(a Answer) (out []byte, res Result, err error) {
 	if a.Rules == nil || !a.Rules.HasMerchandising() || !a.Plan.HasMerch() {
 		return a.Body, Result{}, nil
 	}
+	lists, blocks := a.Rules.ListsFor(a.Shopper.Segments), a.Rules.BlocksFor(a.Shopper.Segments)
+	if !lists && !blocks {
+		return a.Body, Result{}, nil // no rule changes anything for this shopper
+	}
 	top, ok := parseObject(a.Body)
-	if !ok {
+	if !ok || !json.Valid(a.Body) {
 		return a.Body, Result{}, errors.New("merchandising: the answer is not a JSON object")
 	}
 	data := top.get("data")
@@ -102,7 +106,7 @@ func (rw *Rewriter) Rewrite(a Answer) (out []byte, res Result, err error) {
 	e := &editor{rw: rw, a: a}
 	changed := false
 	for _, site := range a.Plan.ListSites() {
-		if !a.Rules.TargetsList(site.List) {
+		if !lists || !a.Rules.TargetsList(site.List) {
 			continue
 		}
 		out, c, err := walk(data, site.Path, func(product json.RawMessage) (json.RawMessage, error) {
@@ -113,7 +117,7 @@ func (rw *Rewriter) Rewrite(a Answer) (out []byte, res Result, err error) {
 		}
 		data, changed = out, changed || c
 	}
-	if a.Rules.HasBlocks() {
+	if blocks {
 		for _, site := range a.Plan.BlockSites() {
 			out, c, err := e.blocks(site, data)
 			if err != nil {

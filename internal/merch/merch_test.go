@@ -145,7 +145,9 @@ type clientOp struct {
 	Query  string `json:"query"`
 }
 
-func clientOps(t *testing.T) []clientOp {
+func clientOps(t *testing.T) []clientOp { return clientOpsFrom(t) }
+
+func clientOpsFrom(t testing.TB) []clientOp {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "..", "e2e", "testdata", "merch_operations.json"))
 	if err != nil {
