@@ -22,12 +22,16 @@ type Options struct {
 	// CartFields adds cart entry points to the built-in ones: "Query.x" or "Mutation.x" for a
 	// root field that returns a Cart, "Mutation.x.cart" for one whose output's cart field does.
 	CartFields []string
+	// HiddenOnly adds every fact the rewrite reads under hidden aliases, as the first
+	// releases did, instead of reading what the client selects itself. For comparisons.
+	HiddenOnly bool
 }
 
 // Planner analyses GraphQL operations and caches the plans. It is safe for concurrent use.
 type Planner struct {
-	entries entries
-	cache   *lru.Cache[planKey, *Plan]
+	entries    entries
+	hiddenOnly bool
+	cache      *lru.Cache[planKey, *Plan]
 	// names are the root field names that make an operation interesting; cartNames holds
 	// those containing "Cart", the rest are in otherNames.
 	cartNames, otherNames []string
@@ -41,7 +45,7 @@ func NewPlanner(opt Options) (*Planner, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Planner{entries: e}
+	p := &Planner{entries: e, hiddenOnly: opt.HiddenOnly}
 	for spec := range e {
 		p.addName(spec[strings.IndexByte(spec, '.')+1:])
 	}
@@ -130,7 +134,6 @@ type Plan struct {
 	progs    []*cartProg
 	frags    map[string]*ast.FragmentDefinition
 	defaults map[string]bool
-	v2alias  map[string]string
 
 	// What the coupon gate watches in the root selection (roots.go).
 	roots roots
@@ -220,16 +223,16 @@ func (pl *Planner) plan(query, operationName string) *Plan {
 		return p
 	}
 	p.frags = frags
-	p.v2alias = map[string]string{}
-	if p.ins, err = augment(query, col, sites, p.v2alias); err != nil {
+	if p.ins, err = augment(query, col, sites, pl.hiddenOnly); err != nil {
 		p.err = fmt.Errorf("augment: %w", err)
 		return p
 	}
 	p.defaults = booleanDefaults(op)
 	v := &vars{probe: true}
-	c := compiler{col: col, v: v, v2alias: p.v2alias}
+	c := compiler{col: col, v: v}
 	progs := make([]*cartProg, len(sites))
 	for i, s := range sites {
+		c.pageUID = s.pageUID
 		progs[i] = c.cart(s.fields)
 	}
 	if col.err != nil {
@@ -286,9 +289,10 @@ func (p *Plan) programs(variables map[string]any) ([]*cartProg, error) {
 		return p.progs, nil
 	}
 	col := &collector{frags: p.frags}
-	c := compiler{col: col, v: &vars{values: variables, defaults: p.defaults}, v2alias: p.v2alias}
+	c := compiler{col: col, v: &vars{values: variables, defaults: p.defaults}}
 	progs := make([]*cartProg, len(p.sites))
 	for i, s := range p.sites {
+		c.pageUID = s.pageUID
 		progs[i] = c.cart(s.fields)
 	}
 	if col.err != nil {

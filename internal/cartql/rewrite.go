@@ -46,17 +46,18 @@ type Outcome struct {
 
 // Errors that make a rewrite fail open.
 var (
-	ErrNullData      = errors.New("graphql errors with null data")
-	ErrNoData        = errors.New("response without data")
-	errIncomplete    = errors.New("incomplete cart")
-	errMissingHidden = errors.New("missing hidden field")
+	ErrNullData   = errors.New("graphql errors with null data")
+	ErrNoData     = errors.New("response without data")
+	errIncomplete = errors.New("incomplete cart")
+	errMissing    = errors.New("missing field the rewrite reads")
 )
 
 // rewriter is the reusable state of one rewrite.
 type rewriter struct {
 	t       tape
 	ed      editor
-	partial bool // the response carries GraphQL errors
+	rd      *reads // the keys of the cart being read
+	partial bool   // the response carries GraphQL errors
 	arena   []byte
 	items   []hiddenItem
 	coupons []ref
@@ -130,7 +131,7 @@ func (p *Plan) Rewrite(body []byte, variables map[string]any, eval Evaluator, op
 		err := rw.visit(data, s.Path, s.optional, func(cart int32) error {
 			out.Carts++
 			edits, scratch := len(rw.ed.edits), len(rw.ed.scratch)
-			changed, d, err := rw.cart(cart, progs[i], eval, &opt)
+			changed, d, err := rw.cart(cart, &s.reads, progs[i], eval, &opt)
 			switch {
 			case errors.Is(err, errIncomplete) && rw.partial:
 				rw.ed.edits, rw.ed.scratch = rw.ed.edits[:edits], rw.ed.scratch[:scratch]
@@ -212,8 +213,8 @@ func (rw *rewriter) visit(n int32, path []string, optional bool, fn func(int32) 
 }
 
 // cart rewrites one cart object and reports whether it changed and by how much.
-func (rw *rewriter) cart(cart int32, prog *cartProg, eval Evaluator, opt *RewriteOptions) (bool, decimal.Decimal, error) {
-	snap, prices, err := rw.snapshot(cart, opt)
+func (rw *rewriter) cart(cart int32, rd *reads, prog *cartProg, eval Evaluator, opt *RewriteOptions) (bool, decimal.Decimal, error) {
+	snap, prices, err := rw.snapshot(cart, rd, opt)
 	if err != nil {
 		return false, zero, err
 	}
@@ -272,10 +273,10 @@ type totals struct {
 	currency []byte          // raw JSON of the cart currency
 }
 
-// currency returns the raw JSON currency of the hidden prices, or nil.
+// currency returns the raw JSON currency of the cart's prices, or nil.
 func (rw *rewriter) currency(prices int32) []byte {
 	t := &rw.t
-	cur := t.member(t.member(prices, "subtotal_excluding_tax"), "currency")
+	cur := t.member(t.member(prices, rw.rd.subtotal), rw.rd.currency)
 	if t.kind(cur) != kindString {
 		return nil
 	}
