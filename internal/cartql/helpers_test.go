@@ -558,3 +558,15 @@ func (x *executor) page(f *ast.Field, cart map[string]any) map[string]any {
 	return map[string]any{"__typename": "CartItems", "items": slices.Clone(items[lo:hi]), "total_count": len(items),
 		"page_info": map[string]any{"__typename": "SearchResultPageInfo", "current_page": page, "page_size": size, "total_pages": (len(items) + size - 1) / size}}
 }
+
+// rewriteChecked is Rewrite, checked against a rewrite that indexes the whole body: the
+// plan's shape must not change the outcome.
+func rewriteChecked(t testing.TB, p *Plan, body []byte, vars map[string]any, eval Evaluator, opt RewriteOptions) ([]byte, Outcome, error) {
+	t.Helper()
+	got, out, err := p.Rewrite(body, vars, eval, opt)
+	full, fullOut, fullErr := p.rewrite(body, vars, eval, opt, fullShape)
+	if (err == nil) != (fullErr == nil) || !bytes.Equal(got, full) || out != fullOut {
+		t.Errorf("the shaped rewrite differs from the full one:\n got %s %+v %v\nfull %s %+v %v\nbody %s", got, out, err, full, fullOut, fullErr, body)
+	}
+	return got, out, err
+}

@@ -21,6 +21,8 @@ const (
 	kindTrue   = 't'
 	kindFalse  = 'f'
 	kindNull   = 'n'
+	// kindSkipped is an object or array the parse validated but did not index (see shape).
+	kindSkipped = 's'
 )
 
 // jnode is one JSON value of a tape. Nodes are stored in document order, so the first child
@@ -40,8 +42,9 @@ type tape struct {
 	src   []byte
 	nodes []jnode
 	// hidden lists the members whose key starts with HiddenPrefix, in document order.
-	hidden []member
-	stack  []frame
+	hidden    []member
+	stack     []frame
+	skipStack []byte
 }
 
 // member is a member node and the object holding it.
@@ -49,27 +52,39 @@ type member struct{ parent, node int32 }
 
 var errDepth = errors.New("json nested too deeply")
 
-// frame is an open container while parsing.
+// frame is an open container while parsing, and the shape of its members.
 type frame struct {
 	node, prev, kids int32
+	shape            *shape
 }
 
 // parse validates src as one JSON value and indexes it, iteratively (no recursion, so depth
 // costs no stack; it is still capped).
 func (t *tape) parse(src []byte) error {
+	return t.parseShape(src, fullShape)
+}
+
+// parseShape validates src as one JSON value and indexes the parts sh names; the others are
+// skipped (kindSkipped nodes). When a skipped value holds a hidden member, it indexes src
+// whole instead, so that every hidden member is found.
+func (t *tape) parseShape(src []byte, sh *shape) error {
 	t.src = src
-	t.nodes = t.nodes[:0]
-	t.hidden = t.hidden[:0]
 	if len(src) >= math.MaxInt32 {
 		return errors.New("json body too large")
 	}
-	if err := t.scan(src); err != nil {
+	err := t.scan(src, sh)
+	if errors.Is(err, errHiddenSkipped) {
+		err = t.scan(src, fullShape)
+	}
+	if err != nil {
 		return fmt.Errorf("invalid json: %w", err)
 	}
 	return nil
 }
 
-func (t *tape) scan(src []byte) error {
+func (t *tape) scan(src []byte, root *shape) error {
+	t.nodes = t.nodes[:0]
+	t.hidden = t.hidden[:0]
 	stack := t.stack[:0]
 	defer func() { t.stack = stack[:0] }()
 	i := skipWS(src, 0)
@@ -86,6 +101,7 @@ func (t *tape) scan(src []byte) error {
 		t.nodes = t.nodes[:idx+1]
 		nd := &t.nodes[idx]
 		nd.start, nd.key, nd.keyEnd, nd.keyEsc, nd.next, nd.kids, nd.esc = int32(i), key, keyEnd, keyEsc, -1, 0, false
+		vs := root
 		if n := len(stack); n > 0 {
 			top := &stack[n-1]
 			if top.prev >= 0 {
@@ -93,15 +109,24 @@ func (t *tape) scan(src []byte) error {
 			}
 			top.prev = int32(idx)
 			top.kids++
+			if vs = top.shape; !vs.all && key >= 0 {
+				vs = vs.lookup(src[key:keyEnd], keyEsc)
+			}
 		}
 		var err error
 		switch c := src[i]; c {
 		case '{', '[':
+			if vs == nil {
+				nd.kind = kindSkipped
+				i, err = t.skip(src, i, len(stack))
+				nd.end = int32(i)
+				break
+			}
 			if len(stack) >= maxJSONDepth {
 				return errDepth
 			}
 			nd.kind = c
-			stack = append(stack, frame{node: int32(idx), prev: -1})
+			stack = append(stack, frame{node: int32(idx), prev: -1, shape: vs})
 			i = skipWS(src, i+1)
 			closer := byte('}')
 			if c == '[' {

@@ -128,6 +128,7 @@ type Plan struct {
 	reserved  bool // the query uses HiddenPrefix itself
 	sites     []*site
 	ins       []insertion
+	shape     *shape // what Rewrite and Snapshots index of a response
 
 	// The compiled programs, one per site; nil when @skip/@include depend on variables and
 	// programs are compiled per request from the fields below.
@@ -239,6 +240,7 @@ func (pl *Planner) plan(query, operationName string) *Plan {
 		p.err = fmt.Errorf("plan: %w", col.err)
 		return p
 	}
+	p.shape = responseShape(sites, progs)
 	if !v.dynamic {
 		// Static programs: the syntax tree is no longer needed.
 		p.progs, p.frags = progs, nil

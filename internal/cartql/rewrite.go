@@ -110,13 +110,18 @@ func putRewriter(rw *rewriter) {
 // client's aliases. An error means the caller should fail open with Strip. The result may
 // share memory with body.
 func (p *Plan) Rewrite(body []byte, variables map[string]any, eval Evaluator, opt RewriteOptions) ([]byte, Outcome, error) {
+	return p.rewrite(body, variables, eval, opt, p.shape)
+}
+
+// rewrite is Rewrite indexing the parts of the body sh names (tests compare shapes).
+func (p *Plan) rewrite(body []byte, variables map[string]any, eval Evaluator, opt RewriteOptions, sh *shape) ([]byte, Outcome, error) {
 	var out Outcome
 	if !p.HasCart() {
 		return body, out, nil
 	}
 	rw := getRewriter()
 	defer putRewriter(rw)
-	data, err := rw.begin(body)
+	data, err := rw.begin(body, sh)
 	if err != nil {
 		return nil, out, err
 	}
@@ -156,10 +161,10 @@ func (p *Plan) Rewrite(body []byte, variables map[string]any, eval Evaluator, op
 	return res, out, nil
 }
 
-// begin indexes the body and returns its data object.
-func (rw *rewriter) begin(body []byte) (int32, error) {
+// begin indexes the parts of the body sh names and returns its data object.
+func (rw *rewriter) begin(body []byte, sh *shape) (int32, error) {
 	t := &rw.t
-	if err := t.parse(body); err != nil {
+	if err := t.parseShape(body, sh); err != nil {
 		return -1, err
 	}
 	if t.kind(0) != kindObject {

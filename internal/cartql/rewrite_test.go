@@ -152,7 +152,7 @@ func (c *rewriteCase) reused(t testing.TB, pl *Planner) (*Plan, []byte) {
 }
 
 func checkCase(t *testing.T, c *rewriteCase, name string, p *Plan, body []byte, rs *rules.RuleSet) {
-	got, out, err := p.Rewrite(body, c.Variables, evaluator(rs, c.Segments...), c.Options.rewrite(t))
+	got, out, err := rewriteChecked(t, p, body, c.Variables, evaluator(rs, c.Segments...), c.Options.rewrite(t))
 	if c.Error != "" {
 		if err == nil || !strings.Contains(err.Error(), c.Error) {
 			t.Fatalf("err = %v, want %q", err, c.Error)

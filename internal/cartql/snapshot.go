@@ -103,6 +103,8 @@ func kindName(kind byte) string {
 		return "a string"
 	case kindNumber:
 		return "a number"
+	case kindSkipped:
+		return "a value the plan does not read"
 	}
 	return "another value"
 }
@@ -280,7 +282,7 @@ func (p *Plan) Snapshots(body []byte, opt RewriteOptions) ([]CartSnapshot, error
 	}
 	rw := getRewriter()
 	defer putRewriter(rw)
-	data, err := rw.begin(body)
+	data, err := rw.begin(body, p.shape)
 	if err != nil {
 		return nil, err
 	}

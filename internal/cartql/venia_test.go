@@ -44,7 +44,7 @@ func TestVeniaOperations(t *testing.T) {
 				vars := map[string]any{"cartId": "cart-1"}
 				for _, c := range carts {
 					body := execute(t, p.Query(), "", vars, c.model())
-					got, out, err := p.Rewrite(body, vars, evaluator(rs, "vip"), veniaOptions)
+					got, out, err := rewriteChecked(t, p, body, vars, evaluator(rs, "vip"), veniaOptions)
 					if err != nil {
 						t.Fatalf("rewrite %+v: %v", c, err)
 					}
