@@ -117,11 +117,11 @@ func FuzzTape(f *testing.F) {
 }
 
 // fuzzShape indexes errors, data.cart.a and everything under data.x.y; the rest is skipped.
-var fuzzShape = func() *shape {
+var fuzzShape = func() shapeTable {
 	s := &shape{}
 	s.full("errors")
 	cart := s.child("data").child("cart")
 	cart.full("a")
 	cart.child("x").full("y")
-	return s
+	return s.compile()
 }()

@@ -564,7 +564,7 @@ func (x *executor) page(f *ast.Field, cart map[string]any) map[string]any {
 func rewriteChecked(t testing.TB, p *Plan, body []byte, vars map[string]any, eval Evaluator, opt RewriteOptions) ([]byte, Outcome, error) {
 	t.Helper()
 	got, out, err := p.Rewrite(body, vars, eval, opt)
-	full, fullOut, fullErr := p.rewrite(body, vars, eval, opt, fullShape)
+	full, fullOut, fullErr := p.rewrite(body, vars, eval, opt, wholeShapes)
 	if (err == nil) != (fullErr == nil) || !bytes.Equal(got, full) || out != fullOut {
 		t.Errorf("the shaped rewrite differs from the full one:\n got %s %+v %v\nfull %s %+v %v\nbody %s", got, out, err, full, fullOut, fullErr, body)
 	}

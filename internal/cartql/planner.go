@@ -128,7 +128,7 @@ type Plan struct {
 	reserved  bool // the query uses HiddenPrefix itself
 	sites     []*site
 	ins       []insertion
-	shape     *shape // what Rewrite and Snapshots index of a response
+	shape     shapeTable // what Rewrite and Snapshots index of a response
 
 	// The compiled programs, one per site; nil when @skip/@include depend on variables and
 	// programs are compiled per request from the fields below.

@@ -114,7 +114,7 @@ func (p *Plan) Rewrite(body []byte, variables map[string]any, eval Evaluator, op
 }
 
 // rewrite is Rewrite indexing the parts of the body sh names (tests compare shapes).
-func (p *Plan) rewrite(body []byte, variables map[string]any, eval Evaluator, opt RewriteOptions, sh *shape) ([]byte, Outcome, error) {
+func (p *Plan) rewrite(body []byte, variables map[string]any, eval Evaluator, opt RewriteOptions, sh shapeTable) ([]byte, Outcome, error) {
 	var out Outcome
 	if !p.HasCart() {
 		return body, out, nil
@@ -162,7 +162,7 @@ func (p *Plan) rewrite(body []byte, variables map[string]any, eval Evaluator, op
 }
 
 // begin indexes the parts of the body sh names and returns its data object.
-func (rw *rewriter) begin(body []byte, sh *shape) (int32, error) {
+func (rw *rewriter) begin(body []byte, sh shapeTable) (int32, error) {
 	t := &rw.t
 	if err := t.parseShape(body, sh); err != nil {
 		return -1, err

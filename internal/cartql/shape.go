@@ -42,31 +42,66 @@ func (s *shape) full(key string) {
 	}
 }
 
-// lookup returns the shape of the member whose quoted key is quoted, nil to skip it.
-func (s *shape) lookup(quoted []byte, esc bool) *shape {
-	if s.all {
-		return s
+// shapeTable is a shape compiled for the parser: flat, its children referred to by index
+// (so parser frames hold no pointers). Entry 0 indexes a whole value, entry 1 is the root.
+type shapeTable []flatShape
+
+type flatShape struct {
+	all  bool
+	keys []string
+	kids []int32
+}
+
+// wholeShapes indexes a whole document.
+var wholeShapes = shapeTable{{all: true}, {all: true}}
+
+// compile flattens s.
+func (s *shape) compile() shapeTable {
+	table := shapeTable{{all: true}, {}}
+	var add func(s *shape, at int32)
+	add = func(s *shape, at int32) {
+		if s.all {
+			table[at] = flatShape{all: true}
+			return
+		}
+		f := flatShape{keys: s.keys, kids: make([]int32, len(s.kids))}
+		for i, k := range s.kids {
+			if k.all {
+				f.kids[i] = 0
+				continue
+			}
+			table = append(table, flatShape{})
+			f.kids[i] = int32(len(table) - 1)
+			add(k, f.kids[i])
+		}
+		table[at] = f
 	}
+	add(s, 1)
+	return table
+}
+
+// lookup returns the shape of the member whose quoted key is quoted, -1 to skip it.
+func (f *flatShape) lookup(quoted []byte, esc bool) int32 {
 	raw := quoted[1 : len(quoted)-1]
 	if esc {
 		k, ok := unquote(quoted)
 		if !ok {
-			return nil
+			return -1
 		}
 		raw = []byte(k)
 	}
-	for i, k := range s.keys {
-		if string(raw) == k {
-			return s.kids[i]
+	for i, k := range f.keys {
+		if len(k) == len(raw) && string(raw) == k {
+			return f.kids[i]
 		}
 	}
-	return nil
+	return -1
 }
 
 // responseShape is what the rewrite and Snapshots read of a response to the plan: errors
 // whole, and below data the carts' facts and every field the programs write (progs are
 // compiled with every condition true, so they cover every request).
-func responseShape(sites []*site, progs []*cartProg) *shape {
+func responseShape(sites []*site, progs []*cartProg) shapeTable {
 	root := &shape{}
 	root.full("errors")
 	data := root.child("data")
@@ -93,7 +128,7 @@ func responseShape(sites []*site, progs []*cartProg) *shape {
 		progShape(cart, progs[i])
 	}
 	markHidden(root)
-	return root
+	return root.compile()
 }
 
 // progShape adds what a cart program writes: whole CartPrices and item prices objects, and
@@ -143,101 +178,3 @@ func markHidden(s *shape) {
 // errHiddenSkipped says a skipped value holds a hidden member: the body must be indexed
 // whole for Strip to find it.
 var errHiddenSkipped = errors.New("hidden member in a skipped value")
-
-// skip validates the object or array at src[i] without indexing it and returns the offset
-// after it; depth is the nesting around it. It fails with errHiddenSkipped when a member key
-// inside starts with HiddenPrefix.
-func (t *tape) skip(src []byte, i, depth int) (int, error) {
-	stack := t.skipStack[:0]
-	defer func() { t.skipStack = stack[:0] }()
-	for {
-		// A value starts at i.
-		var err error
-		switch c := src[i]; c {
-		case '{', '[':
-			if depth+len(stack) >= maxJSONDepth {
-				return i, errDepth
-			}
-			stack = append(stack, c)
-			if i = skipWS(src, i+1); i >= len(src) {
-				return i, errors.New("unexpected end of input")
-			}
-			if (c == '{' && src[i] == '}') || (c == '[' && src[i] == ']') {
-				i++
-				stack = stack[:len(stack)-1]
-				break
-			}
-			if c == '{' {
-				if i, err = skipKey(src, i); err != nil {
-					return i, err
-				}
-			}
-			continue
-		case '"':
-			i, _, err = scanString(src, i)
-		case 't':
-			i, err = scanLiteral(src, i, "true")
-		case 'f':
-			i, err = scanLiteral(src, i, "false")
-		case 'n':
-			i, err = scanLiteral(src, i, "null")
-		default:
-			if c != '-' && (c < '0' || c > '9') {
-				return i, syntaxError(i)
-			}
-			i, err = scanNumber(src, i)
-		}
-		if err != nil {
-			return i, err
-		}
-		// After a value: close containers, or move to the next member or element.
-		for {
-			if len(stack) == 0 {
-				return i, nil
-			}
-			if i = skipWS(src, i); i >= len(src) {
-				return i, errors.New("unexpected end of input")
-			}
-			open := stack[len(stack)-1]
-			c := src[i]
-			if c == ',' {
-				if i = skipWS(src, i+1); i >= len(src) {
-					return i, errors.New("unexpected end of input")
-				}
-				if open == '{' {
-					if i, err = skipKey(src, i); err != nil {
-						return i, err
-					}
-				}
-				break
-			}
-			if (open == '{' && c == '}') || (open == '[' && c == ']') {
-				i++
-				stack = stack[:len(stack)-1]
-				continue
-			}
-			return i, syntaxError(i)
-		}
-	}
-}
-
-// skipKey scans a member key and its colon at src[i] and returns the offset of the value.
-func skipKey(src []byte, i int) (int, error) {
-	if src[i] != '"' {
-		return i, syntaxError(i)
-	}
-	ke, esc, err := scanString(src, i)
-	if err != nil {
-		return ke, err
-	}
-	if (src[i+1] == '_' || esc) && hiddenKey(src[i:ke], esc) {
-		return ke, errHiddenSkipped
-	}
-	if i = skipWS(src, ke); i >= len(src) || src[i] != ':' {
-		return i, syntaxError(i)
-	}
-	if i = skipWS(src, i+1); i >= len(src) {
-		return i, errors.New("unexpected end of input")
-	}
-	return i, nil
-}
