@@ -6,6 +6,8 @@ import (
 	"math/bits"
 
 	"github.com/govalues/decimal"
+
+	"github.com/caddy-audiences/caddy-audiences/internal/fastdec"
 )
 
 // Money and quantity limits. They keep every intermediate product of the engine far inside
@@ -75,17 +77,28 @@ type calc struct {
 	err error
 }
 
+// add, sub and mul take the integer fast path of fastdec for money-sized operands (the same
+// result, representation included) and the general decimal arithmetic otherwise.
 func (c *calc) add(a, b decimal.Decimal) decimal.Decimal {
+	if r, ok := fastdec.Add(a, b); ok {
+		return r
+	}
 	r, err := a.Add(b)
 	return c.keep(r, err)
 }
 
 func (c *calc) sub(a, b decimal.Decimal) decimal.Decimal {
+	if r, ok := fastdec.Sub(a, b); ok {
+		return r
+	}
 	r, err := a.Sub(b)
 	return c.keep(r, err)
 }
 
 func (c *calc) mul(a, b decimal.Decimal) decimal.Decimal {
+	if r, ok := fastdec.Mul(a, b); ok {
+		return r
+	}
 	r, err := a.Mul(b)
 	return c.keep(r, err)
 }

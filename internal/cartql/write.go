@@ -9,6 +9,7 @@ import (
 
 	"github.com/govalues/decimal"
 
+	"github.com/caddy-audiences/caddy-audiences/internal/fastdec"
 	"github.com/caddy-audiences/caddy-audiences/rules"
 )
 
@@ -113,9 +114,12 @@ func (rw *rewriter) shiftMoney(obj int32, progs []moneyProg, delta decimal.Decim
 		if err != nil {
 			return err
 		}
-		nv, err := old.Add(delta)
-		if err != nil {
-			return fmt.Errorf("decimal arithmetic: %w", err)
+		nv, ok := fastdec.Add(old, delta)
+		if !ok {
+			var err error
+			if nv, err = old.Add(delta); err != nil {
+				return fmt.Errorf("decimal arithmetic: %w", err)
+			}
 		}
 		rw.replaceNumber(v, nv)
 		return nil
