@@ -12,7 +12,8 @@ import (
 
 // Evaluator computes the audience discounts of a cart snapshot; typically a closure over
 // (*rules.RuleSet).Evaluate with the shopper's segments and the request time. A nil result
-// means no discount.
+// means no discount. The cart is valid during the call only (Rewrite reuses its memory); its
+// strings may be kept.
 type Evaluator func(*rules.Cart) *rules.Result
 
 // RewriteOptions are the per-request facts the response does not carry.
@@ -65,6 +66,8 @@ type rewriter struct {
 	rows    []rules.TaxRow
 	taxBuf  []decimal.Decimal
 	labels  []string
+	snap    rules.Cart // the cart Rewrite evaluates, reused
+
 	// Deletion bookkeeping of strip.
 	drop       []int32 // nodes to delete besides hidden members
 	dropParent int32   // the container of the dropped nodes
@@ -102,6 +105,8 @@ func putRewriter(rw *rewriter) {
 		return
 	}
 	rw.t.src = nil
+	clear(rw.snap.Items[:cap(rw.snap.Items)]) // drop string references
+	rw.snap = rules.Cart{Items: rw.snap.Items[:0]}
 	rewriters.Put(rw)
 }
 
@@ -219,7 +224,7 @@ func (rw *rewriter) visit(n int32, path []string, optional bool, fn func(int32) 
 
 // cart rewrites one cart object and reports whether it changed and by how much.
 func (rw *rewriter) cart(cart int32, rd *reads, prog *cartProg, eval Evaluator, opt *RewriteOptions) (bool, decimal.Decimal, error) {
-	snap, prices, err := rw.snapshot(cart, rd, opt)
+	snap, prices, err := rw.snapshot(cart, rd, opt, true)
 	if err != nil {
 		return false, zero, err
 	}

@@ -29,8 +29,9 @@ func productType(typename []byte) string {
 }
 
 // snapshot builds the engine's view of a cart from the facts at the keys rd names (the
-// client's fields or hidden ones). It returns the cart's prices object too.
-func (rw *rewriter) snapshot(cart int32, rd *reads, opt *RewriteOptions) (*rules.Cart, int32, error) {
+// client's fields or hidden ones). It returns the cart's prices object too. With reuse, the
+// cart and its items live in the rewriter and are valid until its next snapshot.
+func (rw *rewriter) snapshot(cart int32, rd *reads, opt *RewriteOptions, reuse bool) (*rules.Cart, int32, error) {
 	t := &rw.t
 	rw.rd = rd
 	items, prices := t.member(cart, rd.items), t.member(cart, rd.prices)
@@ -47,7 +48,13 @@ func (rw *rewriter) snapshot(cart int32, rd *reads, opt *RewriteOptions) (*rules
 	rw.arena = rw.arena[:0]
 	rw.items = rw.items[:0]
 	rw.coupons = rw.coupons[:0]
-	snap := &rules.Cart{Store: opt.Store, Website: opt.Website, Items: make([]rules.Item, 0, t.nodes[items].kids)}
+	var snap *rules.Cart
+	if reuse {
+		rw.snap = rules.Cart{Store: opt.Store, Website: opt.Website, Items: rw.snap.Items[:0]}
+		snap = &rw.snap
+	} else {
+		snap = &rules.Cart{Store: opt.Store, Website: opt.Website, Items: make([]rules.Item, 0, t.nodes[items].kids)}
+	}
 	for e := t.first(items); e >= 0; e = t.nodes[e].next {
 		it, err := rw.item(e)
 		if err != nil {
@@ -289,7 +296,7 @@ func (p *Plan) Snapshots(body []byte, opt RewriteOptions) ([]CartSnapshot, error
 	var out []CartSnapshot
 	for i, s := range p.sites {
 		err := rw.visit(data, s.Path, s.optional, func(cart int32) error {
-			snap, _, err := rw.snapshot(cart, &s.reads, &opt)
+			snap, _, err := rw.snapshot(cart, &s.reads, &opt, false)
 			switch {
 			case errors.Is(err, errIncomplete) && rw.partial:
 				return nil
