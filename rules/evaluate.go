@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/govalues/decimal"
+
+	"github.com/caddy-audiences/caddy-audiences/internal/fastdec"
 )
 
 // Evaluate applies the rules to a cart for a shopper with the given segments at the given
@@ -208,7 +210,7 @@ func checkItem(i int, it *Item, row decimal.Decimal) error {
 }
 
 func checkAmount(name string, v, limit decimal.Decimal) error {
-	if v.IsNeg() || v.Cmp(limit) > 0 {
+	if v.IsNeg() || cmpDec(v, limit) > 0 {
 		return fmt.Errorf("%s: %s is out of range [0, %s]", name, v, limit)
 	}
 	return nil
@@ -367,9 +369,9 @@ func (e *evaluator) apply(k int32, r *rule, o *outcome) {
 func skipForStep(a *Action, qty decimal.Decimal) bool {
 	switch a.Type {
 	case ByPercent, ByFixed:
-		return a.Step.Cmp(qty) > 0
+		return cmpDec(a.Step, qty) > 0
 	case BuyXGetY:
-		return a.Step.Cmp(qty) >= 0
+		return cmpDec(a.Step, qty) >= 0
 	}
 	return false
 }
@@ -377,7 +379,7 @@ func skipForStep(a *Action, qty decimal.Decimal) bool {
 // discountQty is the quantity a rule discounts on an item: limited by max_qty (Magento's
 // discount_qty).
 func discountQty(a *Action, qty decimal.Decimal) decimal.Decimal {
-	if a.MaxQty.IsPos() && a.MaxQty.Cmp(qty) < 0 {
+	if a.MaxQty.IsPos() && cmpDec(a.MaxQty, qty) < 0 {
 		return a.MaxQty
 	}
 	return qty
@@ -396,12 +398,12 @@ func (e *evaluator) itemAmount(r *rule, i int32) decimal.Decimal {
 			q = c.mul(c.floorDiv(q, a.Step), a.Step)
 		}
 		prev := st.disc
-		if q.Cmp(v.qty) < 0 && v.qty.IsPos() {
+		if cmpDec(q, v.qty) < 0 && v.qty.IsPos() {
 			prev = c.mulDiv(st.disc, q, v.qty) // the discounted units' share
 		}
 		raw = clampZero(c.mul(c.sub(c.mul(q, v.price), prev), r.pctRatio))
-		if a.MaxQty.IsZero() || a.MaxQty.Cmp(q) > 0 {
-			st.pct = c.add(st.pct, a.Amount).Min(hundred)
+		if a.MaxQty.IsZero() || cmpDec(a.MaxQty, q) > 0 {
+			st.pct = fastdec.Min(c.add(st.pct, a.Amount), hundred)
 		}
 	case ByFixed:
 		if a.Step.IsPos() {
@@ -448,7 +450,7 @@ func (e *evaluator) remaining(i int32) decimal.Decimal {
 // record caps an amount at the item's remaining row and books it.
 func (e *evaluator) record(i, k int32, o *outcome, amount decimal.Decimal) {
 	st := &e.s.items[i]
-	amount = clampZero(amount).Min(st.left)
+	amount = fastdec.Min(clampZero(amount), st.left)
 	if !amount.IsPos() {
 		return
 	}
@@ -476,7 +478,7 @@ func (e *evaluator) cartFixed(k int32, r *rule, o *outcome) {
 	for n, i := range s.elig {
 		b := e.remaining(i)
 		v := &s.views[i]
-		if q := discountQty(a, v.qty); q.Cmp(v.qty) < 0 {
+		if q := discountQty(a, v.qty); cmpDec(q, v.qty) < 0 {
 			b = c.mulDiv(b, q, v.qty)
 		}
 		s.basis[n] = b
@@ -487,7 +489,7 @@ func (e *evaluator) cartFixed(k int32, r *rule, o *outcome) {
 			// The share uncapped: budget × shipping / (items + shipping), rounded.
 			share := round2(c.mulDiv(budget, left, c.add(total, left)))
 			o.shipUnlisted = !e.fits(share)
-			share = share.Min(left).Min(budget)
+			share = fastdec.Min(fastdec.Min(share, left), budget)
 			e.addShipping(o, share)
 			budget = c.sub(budget, share)
 		}
@@ -505,7 +507,7 @@ func (e *evaluator) cartFixed(k int32, r *rule, o *outcome) {
 			delta = c.sub(x, amount)
 		}
 		before := o.itemsTotal
-		e.record(i, k, o, amount.Min(left))
+		e.record(i, k, o, fastdec.Min(amount, left))
 		left = c.sub(left, c.sub(o.itemsTotal, before))
 	}
 }
@@ -532,14 +534,14 @@ func (e *evaluator) shippingDiscount(r *rule, o *outcome) {
 		amount = c.mulDiv(e.shipping, free, e.cv.totalQty)
 	}
 	o.shipUnlisted = !e.fits(amount)
-	total := round2(c.add(e.shipDisc, amount).Min(e.shipping))
+	total := round2(fastdec.Min(c.add(e.shipDisc, amount), e.shipping))
 	e.addShipping(o, c.sub(total, e.shipDisc))
 }
 
 // fits reports whether a rule's shipping amount, uncapped, fits in the shipping amount on top
 // of the shipping discount so far: Magento lists the rule's SHIPPING discount only then.
 func (e *evaluator) fits(amount decimal.Decimal) bool {
-	return e.calc.add(e.shipDisc, amount).Cmp(e.shipping) <= 0
+	return cmpDec(e.calc.add(e.shipDisc, amount), e.shipping) <= 0
 }
 
 // freeUnits is buy_x_get_y's free quantity (X = step, Y = amount): Y per full X+Y, plus

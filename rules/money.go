@@ -174,6 +174,14 @@ func (c *calc) floorDiv(a, b decimal.Decimal) decimal.Decimal {
 	return c.keep(q, err)
 }
 
+// cmpDec compares decimals on fastdec's integer path where it can.
+func cmpDec(a, b decimal.Decimal) int {
+	if r, ok := fastdec.Cmp(a, b); ok {
+		return r
+	}
+	return a.Cmp(b)
+}
+
 func (c *calc) keep(r decimal.Decimal, err error) decimal.Decimal {
 	if err != nil {
 		if c.err == nil {

@@ -97,3 +97,22 @@ func Cmp(a, b decimal.Decimal) (int, bool) {
 	}
 	return 0, true
 }
+
+// Min returns the smaller of a and b as a.Min(b) does: of two equal values, the one with more
+// decimals.
+func Min(a, b decimal.Decimal) decimal.Decimal {
+	r, ok := Cmp(a, b)
+	if !ok {
+		return a.Min(b)
+	}
+	if r == 0 {
+		if a.Scale() >= b.Scale() {
+			return a
+		}
+		return b
+	}
+	if r < 0 {
+		return a
+	}
+	return b
+}

@@ -30,6 +30,9 @@ func check(t *testing.T, a, b decimal.Decimal) {
 	if r, ok := Cmp(a, b); ok && r != a.Cmp(b) {
 		t.Fatalf("Cmp(%s, %s) = %d, want %d", a, b, r, a.Cmp(b))
 	}
+	if r := Min(a, b); r != a.Min(b) {
+		t.Fatalf("Min(%s, %s) = %s (scale %d), want %s (scale %d)", a, b, r, r.Scale(), a.Min(b), a.Min(b).Scale())
+	}
 }
 
 // TestAgainstDecimal checks the fast paths on money-like values: cents, prices with up to four
@@ -56,7 +59,7 @@ func TestAgainstDecimal(t *testing.T) {
 	for range 200_000 {
 		check(t, value(), value())
 	}
-	for _, s := range [][2]string{{"0", "-0"}, {"1.5", "-1.5"}, {"-0.00", "0.0"}, {"34", "0.0825"}, {"99999999.9999", "0.000001"}} {
+	for _, s := range [][2]string{{"0", "-0"}, {"1.5", "-1.5"}, {"-0.00", "0.0"}, {"34", "0.0825"}, {"99999999.9999", "0.000001"}, {"2.50", "2.5"}, {"2.5", "2.50"}} {
 		check(t, decimal.MustParse(s[0]), decimal.MustParse(s[1]))
 	}
 }
