@@ -15,8 +15,12 @@ const (
 	limit32 = 1 << 30
 )
 
-// pow10 are the alignment factors for scale differences up to 6 decimals.
-var pow10 = [7]int64{1, 10, 100, 1_000, 10_000, 100_000, 1_000_000}
+// pow10 are the alignment factors for scale differences up to 6 decimals, and maxAligned
+// the largest coefficient each may multiply.
+var (
+	pow10      = [7]int64{1, 10, 100, 1_000, 10_000, 100_000, 1_000_000}
+	maxAligned = [7]int64{limit, limit / 10, limit / 100, limit / 1_000, limit / 10_000, limit / 100_000, limit / 1_000_000}
+)
 
 // aligned returns the signed coefficients of a and b at their common (larger) scale.
 func aligned(a, b decimal.Decimal) (x, y int64, scale int, ok bool) {
@@ -27,18 +31,20 @@ func aligned(a, b decimal.Decimal) (x, y int64, scale int, ok bool) {
 	x, y = int64(ca), int64(cb)
 	sa, sb := a.Scale(), b.Scale()
 	scale = sa
-	switch d := sa - sb; {
-	case d > 0:
-		if d >= len(pow10) || y >= limit/pow10[d] {
-			return 0, 0, 0, false
+	if sa != sb {
+		d := sa - sb
+		if d > 0 {
+			if d >= len(pow10) || y >= maxAligned[d] {
+				return 0, 0, 0, false
+			}
+			y *= pow10[d]
+		} else {
+			if -d >= len(pow10) || x >= maxAligned[-d] {
+				return 0, 0, 0, false
+			}
+			x *= pow10[-d]
+			scale = sb
 		}
-		y *= pow10[d]
-	case d < 0:
-		if -d >= len(pow10) || x >= limit/pow10[-d] {
-			return 0, 0, 0, false
-		}
-		x *= pow10[-d]
-		scale = sb
 	}
 	if a.IsNeg() {
 		x = -x
