@@ -30,6 +30,10 @@ type RewriteOptions struct {
 	// TaxCalculation is the store's tax calculation method (Magento's
 	// tax/calculation/algorithm); empty means rules.TaxTotalBase, Magento's default.
 	TaxCalculation rules.TaxCalculation
+	// Buffer, when it has room, receives the rewritten body (the result then shares its
+	// memory), so that a caller can reuse one buffer per response instead of allocating
+	// one. It must not overlap the body.
+	Buffer []byte
 }
 
 // Outcome reports what a rewrite did.
@@ -159,7 +163,7 @@ func (p *Plan) rewrite(body []byte, variables map[string]any, eval Evaluator, op
 			return nil, out, fmt.Errorf("cart at %v: %w", s.Path, err)
 		}
 	}
-	res, err := rw.finish(p)
+	res, err := rw.finish(p, opt.Buffer)
 	if err != nil {
 		return nil, out, err
 	}

@@ -509,3 +509,26 @@ func TestNewLabels(t *testing.T) {
 		t.Errorf("alone: %q, want %q", got, want)
 	}
 }
+
+// TestRewriteBuffer: the rewritten body goes into RewriteOptions.Buffer when it fits, with
+// the same bytes as without it.
+func TestRewriteBuffer(t *testing.T) {
+	c := loadCases(t)["coupon_plus_audience"]
+	p, body := c.reused(t, newPlanner(t))
+	eval := evaluator(testRules(t), c.Segments...)
+	want, _, err := p.Rewrite(body, c.Variables, eval, c.Options.rewrite(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, size := range []int{0, len(want) - 1, len(want), 2 * len(want)} {
+		opt := c.Options.rewrite(t)
+		opt.Buffer = make([]byte, 0, size)
+		got, _, err := p.Rewrite(body, c.Variables, eval, opt)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("buffer of %d: %v\n%s", size, err, got)
+		}
+		if shared := size >= len(want) && len(got) > 0 && &got[0] == &opt.Buffer[:1][0]; shared != (size >= len(want)) {
+			t.Errorf("buffer of %d for %d bytes: used %v", size, len(want), shared)
+		}
+	}
+}

@@ -319,7 +319,7 @@ func (sc *scrubber) scrub(body []byte, codes []string, labels map[string]string,
 	if len(sc.ed.edits) == 0 {
 		return body, false, nil
 	}
-	out, err := sc.ed.apply(body)
+	out, err := sc.ed.apply(body, nil)
 	if err != nil {
 		return nil, false, fmt.Errorf("scrub: %w", err)
 	}
