@@ -70,6 +70,40 @@ func round2(d decimal.Decimal) decimal.Decimal {
 	return t
 }
 
+// cents is an amount of money in hundredths. The engine books rows, discounts and shipping
+// in cents, as Magento does once it has rounded them: their sums and differences need no
+// rounding, so they are plain integers; the amounts rules compute (percentages, shares,
+// rounding deltas) stay exact decimals until they are rounded to cents.
+type cents int64
+
+// toCents converts a rounded amount (at most two decimals; more are rounded as round2 does);
+// the engine's limits keep it far inside int64.
+func toCents(d decimal.Decimal) cents {
+	if d.Scale() > 2 {
+		d = round2(d)
+	}
+	v := int64(d.Coef())
+	switch d.Scale() {
+	case 0:
+		v *= 100
+	case 1:
+		v *= 10
+	}
+	if d.IsNeg() {
+		v = -v
+	}
+	return cents(v)
+}
+
+// dec is c as a decimal with two decimals.
+func (c cents) dec() decimal.Decimal {
+	d, err := decimal.New(int64(c), 2)
+	if err != nil {
+		return zero // beyond the engine's limits; never reached
+	}
+	return d
+}
+
 // calc performs decimal arithmetic and remembers the first error, so the engine can be
 // written as plain expressions and checked once at the end. With the input limits above an
 // error cannot happen; the check is a guard, not a code path.
