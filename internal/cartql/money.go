@@ -2,6 +2,7 @@ package cartql
 
 import (
 	"fmt"
+	"strconv"
 	"unsafe"
 
 	"github.com/govalues/decimal"
@@ -103,7 +104,35 @@ func parsePlain(raw []byte) (decimal.Decimal, bool) {
 
 // appendMoney appends d rounded to cents in the backend's shortest form: 34, 34.5, 34.25.
 func appendMoney(b []byte, d decimal.Decimal) []byte {
-	d = round2(d).Trim(0)
+	d = round2(d)
+	if d.Coef() < 1e15 { // cents as digits, the fraction without trailing zeros
+		v, scale := int64(d.Coef()), d.Scale()
+		if d.IsNeg() && v != 0 {
+			b = append(b, '-')
+		}
+		if scale == 0 {
+			return strconv.AppendInt(b, v, 10)
+		}
+		unit := int64(10)
+		if scale == 2 {
+			unit = 100
+		}
+		b = strconv.AppendInt(b, v/unit, 10)
+		frac := v % unit
+		if frac == 0 {
+			return b
+		}
+		b = append(b, '.')
+		if scale == 2 {
+			b = append(b, byte('0'+frac/10))
+			if frac%10 == 0 {
+				return b
+			}
+			frac %= 10
+		}
+		return append(b, byte('0'+frac))
+	}
+	d = d.Trim(0)
 	if d.IsZero() {
 		return append(b, '0')
 	}

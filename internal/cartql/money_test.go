@@ -45,3 +45,29 @@ func TestParseNumberPaths(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendMoneyPaths: the cents fast path of appendMoney prints what the decimal path
+// (round2, trailing zeros trimmed) prints.
+func TestAppendMoneyPaths(t *testing.T) {
+	slow := func(d decimal.Decimal) string {
+		d = round2(d).Trim(0)
+		if d.IsZero() {
+			return "0"
+		}
+		return d.String()
+	}
+	for v := int64(-20_000); v <= 20_000; v += 3 {
+		for scale := 0; scale <= 4; scale++ {
+			d := decimal.MustNew(v, scale)
+			if got, want := string(appendMoney(nil, d)), slow(d); got != want {
+				t.Fatalf("appendMoney(%s) = %s, want %s", d, got, want)
+			}
+		}
+	}
+	for _, s := range []string{"123456789012.34", "-0.004", "-0.005", "0.995", "99999999999999.99"} {
+		d := decimal.MustParse(s)
+		if got, want := string(appendMoney(nil, d)), slow(d); got != want {
+			t.Errorf("appendMoney(%s) = %s, want %s", s, got, want)
+		}
+	}
+}
