@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/govalues/decimal"
+
+	"github.com/caddy-audiences/caddy-audiences/internal/fastdec"
 )
 
 // Evaluate applies the rules to a cart for a shopper with the given segments at the given
@@ -67,17 +69,17 @@ type outcome struct {
 	applied    bool
 	reason     string
 	label      string // set once the rule discounts something
-	itemsTotal decimal.Decimal
-	ship       decimal.Decimal
+	itemsTotal cents
+	ship       cents
 	// shipUnlisted: the shipping part did not fit in the shipping amount uncapped, so
 	// Magento takes it off without listing it (Validator::processShippingAmount).
 	shipUnlisted bool
 }
 
 type itemState struct {
-	disc      decimal.Decimal // every discount on the row so far: backend's and rules'
-	left      decimal.Decimal // what is left of the row: max(0, row − disc)
-	ours      decimal.Decimal // the audience rules' part of disc
+	disc      cents           // every discount on the row so far: backend's and rules'
+	left      cents           // what is left of the row: max(0, row − disc)
+	ours      cents           // the audience rules' part of disc
 	pct       decimal.Decimal // Magento's discount_percent: accumulated by_percent rates
 	stoppedBy int32           // rule that stopped further rules on the item, or -1
 	nEntries  int32
@@ -86,7 +88,7 @@ type itemState struct {
 type entry struct {
 	item   int32
 	cand   int32 // index into the candidate list
-	amount decimal.Decimal
+	amount cents
 }
 
 // pctDelta is a running rounding delta keyed by an item's discount percent (Magento's
@@ -120,8 +122,8 @@ type evaluator struct {
 	s           *scratch
 	cv          cartView
 	calc        calc
-	shipping    decimal.Decimal
-	shipDisc    decimal.Decimal
+	shipping    cents
+	shipDisc    cents
 	shipStopped bool
 }
 
@@ -156,7 +158,7 @@ func (e *evaluator) prepare() error {
 		return err
 	}
 	// Magento keeps rows, discounts and shipping in cents; so does the engine.
-	e.shipping = round2(c.ShippingAmount)
+	e.shipping = toCents(round2(c.ShippingAmount))
 	s.views = grow(s.views, n)
 	s.items = grow(s.items, n)
 	s.sorted = grow(s.sorted, n)
@@ -176,8 +178,8 @@ func (e *evaluator) prepare() error {
 		}
 		row = round2(row)
 		s.views[i] = itemView{sku: it.SKU, ptype: ptype, qty: it.Qty, price: it.Price, row: row}
-		disc := round2(it.Discount)
-		s.items[i] = itemState{disc: disc, left: clampZero(e.calc.sub(row, disc)), stoppedBy: -1}
+		rowC, disc := toCents(row), toCents(round2(it.Discount))
+		s.items[i] = itemState{disc: disc, left: max(0, rowC-disc), stoppedBy: -1}
 		s.sorted[i] = false
 		e.cv.subtotal = e.calc.add(e.cv.subtotal, row)
 		e.cv.totalQty = e.calc.add(e.cv.totalQty, it.Qty)
@@ -211,7 +213,7 @@ func checkItem(i int, it *Item, row decimal.Decimal) error {
 }
 
 func checkAmount(name string, v, limit decimal.Decimal) error {
-	if v.IsNeg() || v.Cmp(limit) > 0 {
+	if v.IsNeg() || cmpDec(v, limit) > 0 {
 		return fmt.Errorf("%s: %s is out of range [0, %s]", name, v, limit)
 	}
 	return nil
@@ -334,7 +336,7 @@ func (e *evaluator) apply(k int32, r *rule, o *outcome) {
 		e.cartFixed(k, r, o)
 	} else {
 		for _, i := range s.elig {
-			e.record(i, k, o, e.itemAmount(r, i))
+			e.record(i, k, o, toCents(e.itemAmount(r, i)))
 		}
 		if a.ApplyToShipping && !e.shipStopped {
 			e.shippingDiscount(r, o)
@@ -352,7 +354,7 @@ func (e *evaluator) apply(k int32, r *rule, o *outcome) {
 	}
 
 	switch {
-	case o.itemsTotal.IsPos() || o.ship.IsPos():
+	case o.itemsTotal > 0 || o.ship > 0:
 		o.applied = true
 	case len(s.elig) == 0 && stoppedBy >= 0:
 		o.reason = e.rs.rules[stoppedBy].stoppedBy
@@ -370,9 +372,9 @@ func (e *evaluator) apply(k int32, r *rule, o *outcome) {
 func skipForStep(a *Action, qty decimal.Decimal) bool {
 	switch a.Type {
 	case ByPercent, ByFixed:
-		return a.Step.Cmp(qty) > 0
+		return cmpDec(a.Step, qty) > 0
 	case BuyXGetY:
-		return a.Step.Cmp(qty) >= 0
+		return cmpDec(a.Step, qty) >= 0
 	}
 	return false
 }
@@ -380,7 +382,7 @@ func skipForStep(a *Action, qty decimal.Decimal) bool {
 // discountQty is the quantity a rule discounts on an item: limited by max_qty (Magento's
 // discount_qty).
 func discountQty(a *Action, qty decimal.Decimal) decimal.Decimal {
-	if a.MaxQty.IsPos() && a.MaxQty.Cmp(qty) < 0 {
+	if a.MaxQty.IsPos() && cmpDec(a.MaxQty, qty) < 0 {
 		return a.MaxQty
 	}
 	return qty
@@ -398,13 +400,13 @@ func (e *evaluator) itemAmount(r *rule, i int32) decimal.Decimal {
 		if a.Step.IsPos() {
 			q = c.mul(c.floorDiv(q, a.Step), a.Step)
 		}
-		prev := st.disc
-		if q.Cmp(v.qty) < 0 && v.qty.IsPos() {
-			prev = c.mulDiv(st.disc, q, v.qty) // the discounted units' share
+		prev := st.disc.dec()
+		if cmpDec(q, v.qty) < 0 && v.qty.IsPos() {
+			prev = c.mulDiv(prev, q, v.qty) // the discounted units' share
 		}
 		raw = clampZero(c.mul(c.sub(c.mul(q, v.price), prev), r.pctRatio))
-		if a.MaxQty.IsZero() || a.MaxQty.Cmp(q) > 0 {
-			st.pct = c.add(st.pct, a.Amount).Min(hundred)
+		if a.MaxQty.IsZero() || cmpDec(a.MaxQty, q) > 0 {
+			st.pct = fastdec.Min(c.add(st.pct, a.Amount), hundred)
 		}
 	case ByFixed:
 		if a.Step.IsPos() {
@@ -443,24 +445,23 @@ func (e *evaluator) delta(key decimal.Decimal) *decimal.Decimal {
 	return &e.s.deltas[len(e.s.deltas)-1].delta
 }
 
-// remaining is what is left of an item's row after every discount so far (in cents).
-func (e *evaluator) remaining(i int32) decimal.Decimal {
+// remaining is what is left of an item's row after every discount so far.
+func (e *evaluator) remaining(i int32) cents {
 	return e.s.items[i].left
 }
 
 // record caps an amount at the item's remaining row and books it.
-func (e *evaluator) record(i, k int32, o *outcome, amount decimal.Decimal) {
+func (e *evaluator) record(i, k int32, o *outcome, amount cents) {
 	st := &e.s.items[i]
-	amount = clampZero(amount).Min(st.left)
-	if !amount.IsPos() {
+	amount = min(max(amount, 0), st.left)
+	if amount <= 0 {
 		return
 	}
-	c := &e.calc
-	st.left = c.sub(st.left, amount)
-	st.disc = c.add(st.disc, amount)
-	st.ours = c.add(st.ours, amount)
+	st.left -= amount
+	st.disc += amount
+	st.ours += amount
 	st.nEntries++
-	o.itemsTotal = c.add(o.itemsTotal, amount)
+	o.itemsTotal += amount
 	e.s.entries = append(e.s.entries, entry{item: i, cand: k, amount: amount})
 }
 
@@ -470,46 +471,47 @@ func (e *evaluator) record(i, k int32, o *outcome, amount decimal.Decimal) {
 func (e *evaluator) cartFixed(k int32, r *rule, o *outcome) {
 	c, s, a := &e.calc, e.s, r.Action
 	// The budget is given in cents; a sub-cent remainder of the amount is never handed out.
-	budget := a.Amount.Trunc(2)
-	if !budget.IsPos() {
+	budget := toCents(a.Amount.Trunc(2))
+	if budget <= 0 {
 		return
 	}
 	s.basis = grow(s.basis, len(s.elig))
 	total := zero
 	for n, i := range s.elig {
-		b := e.remaining(i)
+		b := e.remaining(i).dec()
 		v := &s.views[i]
-		if q := discountQty(a, v.qty); q.Cmp(v.qty) < 0 {
+		if q := discountQty(a, v.qty); cmpDec(q, v.qty) < 0 {
 			b = c.mulDiv(b, q, v.qty)
 		}
 		s.basis[n] = b
 		total = c.add(total, b)
 	}
 	if a.ApplyToShipping && !e.shipStopped {
-		if left := clampZero(c.sub(e.shipping, e.shipDisc)); left.IsPos() {
+		if left := max(0, e.shipping-e.shipDisc); left > 0 {
 			// The share uncapped: budget × shipping / (items + shipping), rounded.
-			share := round2(c.mulDiv(budget, left, c.add(total, left)))
-			o.shipUnlisted = !e.fits(share)
-			share = share.Min(left).Min(budget)
+			share := toCents(round2(c.mulDiv(budget.dec(), left.dec(), c.add(total, left.dec()))))
+			o.shipUnlisted = !e.fits(share.dec())
+			share = min(share, left, budget)
 			e.addShipping(o, share)
-			budget = c.sub(budget, share)
+			budget -= share
 		}
 	}
 	left, delta := budget, zero
 	last := len(s.elig) - 1
 	for n, i := range s.elig {
-		if !left.IsPos() {
+		if left <= 0 {
 			break
 		}
 		amount := left
 		if n < last {
-			x := c.add(c.mulDiv(budget, s.basis[n], total), delta)
-			amount = round2(x)
-			delta = c.sub(x, amount)
+			x := c.add(c.mulDiv(budget.dec(), s.basis[n], total), delta)
+			r := round2(x)
+			delta = c.sub(x, r)
+			amount = toCents(r)
 		}
 		before := o.itemsTotal
-		e.record(i, k, o, amount.Min(left))
-		left = c.sub(left, c.sub(o.itemsTotal, before))
+		e.record(i, k, o, min(amount, left))
+		left -= o.itemsTotal - before
 	}
 }
 
@@ -517,13 +519,13 @@ func (e *evaluator) cartFixed(k int32, r *rule, o *outcome) {
 // cart_fixed.
 func (e *evaluator) shippingDiscount(r *rule, o *outcome) {
 	c, a := &e.calc, r.Action
-	if !e.shipping.IsPos() {
+	if e.shipping <= 0 {
 		return
 	}
 	var amount decimal.Decimal
 	switch a.Type {
 	case ByPercent:
-		amount = c.mul(c.sub(e.shipping, e.shipDisc), r.pctRatio)
+		amount = c.mul((e.shipping - e.shipDisc).dec(), r.pctRatio)
 	case ByFixed:
 		amount = a.Amount
 	case BuyXGetY:
@@ -532,17 +534,17 @@ func (e *evaluator) shippingDiscount(r *rule, o *outcome) {
 		for i := range e.s.views {
 			free = c.add(free, e.freeUnits(a, e.s.views[i].qty))
 		}
-		amount = c.mulDiv(e.shipping, free, e.cv.totalQty)
+		amount = c.mulDiv(e.shipping.dec(), free, e.cv.totalQty)
 	}
 	o.shipUnlisted = !e.fits(amount)
-	total := round2(c.add(e.shipDisc, amount).Min(e.shipping))
-	e.addShipping(o, c.sub(total, e.shipDisc))
+	total := toCents(round2(fastdec.Min(c.add(e.shipDisc.dec(), amount), e.shipping.dec())))
+	e.addShipping(o, total-e.shipDisc)
 }
 
 // fits reports whether a rule's shipping amount, uncapped, fits in the shipping amount on top
 // of the shipping discount so far: Magento lists the rule's SHIPPING discount only then.
 func (e *evaluator) fits(amount decimal.Decimal) bool {
-	return e.calc.add(e.shipDisc, amount).Cmp(e.shipping) <= 0
+	return cmpDec(e.calc.add(e.shipDisc.dec(), amount), e.shipping.dec()) <= 0
 }
 
 // freeUnits is buy_x_get_y's free quantity (X = step, Y = amount): Y per full X+Y, plus
@@ -562,42 +564,42 @@ func (e *evaluator) freeUnits(a *Action, qty decimal.Decimal) decimal.Decimal {
 	return free
 }
 
-func (e *evaluator) addShipping(o *outcome, amount decimal.Decimal) {
-	if !amount.IsPos() {
+func (e *evaluator) addShipping(o *outcome, amount cents) {
+	if amount <= 0 {
 		return
 	}
-	e.shipDisc = e.calc.add(e.shipDisc, amount)
-	o.ship = e.calc.add(o.ship, amount)
+	e.shipDisc += amount
+	o.ship += amount
 }
 
 // result assembles the Result; each slice is allocated once at its final size.
 func (e *evaluator) result(cands []int32, opts EvalOptions) *Result {
-	s, rs, c := e.s, e.rs, &e.calc
-	res := &Result{ShippingDiscount: e.shipDisc, Items: make([]ItemResult, len(s.items))}
+	s, rs := e.s, e.rs
+	res := &Result{ShippingDiscount: e.shipDisc.dec(), Items: make([]ItemResult, len(s.items))}
 	backing := make([]RuleDiscount, len(s.entries))
 	off := int32(0)
 	total := e.shipDisc
 	for i := range s.items {
 		st := &s.items[i]
-		res.Items[i] = ItemResult{SKU: s.views[i].sku, Discount: st.ours, Discounts: backing[off : off : off+st.nEntries]}
+		res.Items[i] = ItemResult{SKU: s.views[i].sku, Discount: st.ours.dec(), Discounts: backing[off : off : off+st.nEntries]}
 		off += st.nEntries
-		total = c.add(total, st.ours)
+		total += st.ours
 	}
-	res.TotalDiscount = total
+	res.TotalDiscount = total.dec()
 	for _, en := range s.entries {
 		ir := &res.Items[en.item]
-		ir.Discounts = append(ir.Discounts, RuleDiscount{RuleID: rs.rules[cands[en.cand]].ID, Label: s.outcomes[en.cand].label, Amount: en.amount})
+		ir.Discounts = append(ir.Discounts, RuleDiscount{RuleID: rs.rules[cands[en.cand]].ID, Label: s.outcomes[en.cand].label, Amount: en.amount.dec()})
 	}
 	n, applied := 0, 0
 	for k := range cands {
 		o := &s.outcomes[k]
-		if o.itemsTotal.IsPos() {
+		if o.itemsTotal > 0 {
 			n++
 		}
 		if o.listsShipping() {
 			n++
 		}
-		if o.itemsTotal.IsPos() || o.ship.IsPos() {
+		if o.itemsTotal > 0 || o.ship > 0 {
 			applied++
 		}
 	}
@@ -605,16 +607,16 @@ func (e *evaluator) result(cands []int32, opts EvalOptions) *Result {
 	res.Applied = make([]RuleDiscount, 0, applied)
 	for k, ri := range cands {
 		o := &s.outcomes[k]
-		if o.itemsTotal.IsPos() {
-			res.Discounts = append(res.Discounts, CartDiscount{RuleID: rs.rules[ri].ID, Label: o.label, Amount: o.itemsTotal, AppliedTo: AppliedToItem})
+		if o.itemsTotal > 0 {
+			res.Discounts = append(res.Discounts, CartDiscount{RuleID: rs.rules[ri].ID, Label: o.label, Amount: o.itemsTotal.dec(), AppliedTo: AppliedToItem})
 		}
-		if o.itemsTotal.IsPos() || o.ship.IsPos() {
-			res.Applied = append(res.Applied, RuleDiscount{RuleID: rs.rules[ri].ID, Label: o.label, Amount: c.add(o.itemsTotal, o.ship)})
+		if o.itemsTotal > 0 || o.ship > 0 {
+			res.Applied = append(res.Applied, RuleDiscount{RuleID: rs.rules[ri].ID, Label: o.label, Amount: (o.itemsTotal + o.ship).dec()})
 		}
 	}
 	for k, ri := range cands {
 		if o := &s.outcomes[k]; o.listsShipping() {
-			res.Discounts = append(res.Discounts, CartDiscount{RuleID: rs.rules[ri].ID, Label: o.label, Amount: o.ship, AppliedTo: AppliedToShipping})
+			res.Discounts = append(res.Discounts, CartDiscount{RuleID: rs.rules[ri].ID, Label: o.label, Amount: o.ship.dec(), AppliedTo: AppliedToShipping})
 		}
 	}
 	res.Trace = e.buildTrace(cands, opts.Trace)
@@ -622,7 +624,7 @@ func (e *evaluator) result(cands []int32, opts EvalOptions) *Result {
 }
 
 // listsShipping reports whether the rule's shipping discount has its own SHIPPING entry.
-func (o *outcome) listsShipping() bool { return o.ship.IsPos() && !o.shipUnlisted }
+func (o *outcome) listsShipping() bool { return o.ship > 0 && !o.shipUnlisted }
 
 // invalidResult is the answer for a cart that cannot be evaluated: no discount, and why.
 func invalidResult(cart *Cart, err error) *Result {

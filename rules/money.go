@@ -6,6 +6,8 @@ import (
 	"math/bits"
 
 	"github.com/govalues/decimal"
+
+	"github.com/caddy-audiences/caddy-audiences/internal/fastdec"
 )
 
 // Money and quantity limits. They keep every intermediate product of the engine far inside
@@ -68,6 +70,40 @@ func round2(d decimal.Decimal) decimal.Decimal {
 	return t
 }
 
+// cents is an amount of money in hundredths. The engine books rows, discounts and shipping
+// in cents, as Magento does once it has rounded them: their sums and differences need no
+// rounding, so they are plain integers; the amounts rules compute (percentages, shares,
+// rounding deltas) stay exact decimals until they are rounded to cents.
+type cents int64
+
+// toCents converts a rounded amount (at most two decimals; more are rounded as round2 does);
+// the engine's limits keep it far inside int64.
+func toCents(d decimal.Decimal) cents {
+	if d.Scale() > 2 {
+		d = round2(d)
+	}
+	v := int64(d.Coef())
+	switch d.Scale() {
+	case 0:
+		v *= 100
+	case 1:
+		v *= 10
+	}
+	if d.IsNeg() {
+		v = -v
+	}
+	return cents(v)
+}
+
+// dec is c as a decimal with two decimals.
+func (c cents) dec() decimal.Decimal {
+	d, err := decimal.New(int64(c), 2)
+	if err != nil {
+		return zero // beyond the engine's limits; never reached
+	}
+	return d
+}
+
 // calc performs decimal arithmetic and remembers the first error, so the engine can be
 // written as plain expressions and checked once at the end. With the input limits above an
 // error cannot happen; the check is a guard, not a code path.
@@ -75,17 +111,28 @@ type calc struct {
 	err error
 }
 
+// add, sub and mul take the integer fast path of fastdec for money-sized operands (the same
+// result, representation included) and the general decimal arithmetic otherwise.
 func (c *calc) add(a, b decimal.Decimal) decimal.Decimal {
+	if r, ok := fastdec.Add(a, b); ok {
+		return r
+	}
 	r, err := a.Add(b)
 	return c.keep(r, err)
 }
 
 func (c *calc) sub(a, b decimal.Decimal) decimal.Decimal {
+	if r, ok := fastdec.Sub(a, b); ok {
+		return r
+	}
 	r, err := a.Sub(b)
 	return c.keep(r, err)
 }
 
 func (c *calc) mul(a, b decimal.Decimal) decimal.Decimal {
+	if r, ok := fastdec.Mul(a, b); ok {
+		return r
+	}
 	r, err := a.Mul(b)
 	return c.keep(r, err)
 }
@@ -159,6 +206,14 @@ func (c *calc) floorDiv(a, b decimal.Decimal) decimal.Decimal {
 	}
 	q, _, err := a.QuoRem(b)
 	return c.keep(q, err)
+}
+
+// cmpDec compares decimals on fastdec's integer path where it can.
+func cmpDec(a, b decimal.Decimal) int {
+	if r, ok := fastdec.Cmp(a, b); ok {
+		return r
+	}
+	return a.Cmp(b)
 }
 
 func (c *calc) keep(r decimal.Decimal, err error) decimal.Decimal {

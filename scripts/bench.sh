@@ -338,7 +338,7 @@ done
 stop_all
 
 say "results"
-bin/benchreport -load "$results" -gobench "$OUT/go-bench.txt" -markdown "$OUT/load.md"
+bin/benchreport -load "$results" -gobench "$OUT/go-bench.txt" -augment "$rec/augment.json" -markdown "$OUT/load.md"
 
 command="make bench${QUICK:+ QUICK=1}"
 {

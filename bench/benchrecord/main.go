@@ -15,6 +15,7 @@
 //	nocart.json           its answer to the product search
 //	soak-paths.txt        the cart query under -soak-queries distinct operation names
 //	soak-segments.txt     -soak-segments distinct aep-segments-membership header values
+//	augment.json          what the augmented query adds to every operation of the fixture
 package main
 
 import (
@@ -131,8 +132,15 @@ func run(o options) error {
 			return fmt.Errorf("record %s: %w", name, err)
 		}
 	}
-	if !bytes.Contains(files["cart-augmented.json"], []byte(cartql.HiddenPrefix)) {
+	if strings.Contains(plan.Query(), cartql.HiddenPrefix) && !bytes.Contains(files["cart-augmented.json"], []byte(cartql.HiddenPrefix)) {
 		return errors.New("the store's answer to the augmented query has no hidden fields")
+	}
+	rows, err := augmentation(o.fixture)
+	if err != nil {
+		return err
+	}
+	if files["augment.json"], err = json.MarshalIndent(rows, "", "  "); err != nil {
+		return err
 	}
 	files["soak-paths.txt"] = soakPaths(query, opName, vars, o.soakQueries)
 	files["soak-segments.txt"] = soakSegments(o.soakSegments, o.audiences)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 
@@ -81,5 +82,26 @@ func TestApolloizeKeepsExistingTypename(t *testing.T) {
 	}
 	if strings.Count(got, "__typename") != 2 {
 		t.Fatalf("apolloize added a second __typename to F or missed cart's: %s", got)
+	}
+}
+
+// TestAugmentation measures the Venia fixture: the planner's default adds fewer fields than
+// hidden-only plans and none the client selects itself.
+func TestAugmentation(t *testing.T) {
+	fixture := "../../../shared/fixtures/clients/venia-cart-operations.json"
+	if _, err := os.Stat(fixture); err != nil {
+		fixture = "/work/shared/fixtures/clients/venia-cart-operations.json"
+	}
+	rows, err := augmentation(fixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) == 0 {
+		t.Fatal("no operations")
+	}
+	for _, r := range rows {
+		if r.Default.Duplicates != 0 || r.Default.Fields > r.HiddenOnly.Fields || r.HiddenOnly.Fields == 0 {
+			t.Errorf("%+v", r)
+		}
 	}
 }

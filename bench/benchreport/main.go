@@ -2,7 +2,7 @@
 // the interleaved load comparison of plain Caddy and the sidecar with its budgets, the
 // in-process Go benchmarks, or the memory soak.
 //
-//	benchreport -load load.jsonl [-gobench go-bench.txt] [-markdown out.md]
+//	benchreport -load load.jsonl [-gobench go-bench.txt] [-augment augment.json] [-markdown out.md]
 //	benchreport -soak soak.json [-plain plain.json] [-markdown out.md]
 //
 // -load reads cmd/loadgen's JSON results labelled A, B, C and D with their round numbers; the
@@ -28,19 +28,20 @@ import (
 func main() {
 	loadFile := flag.String("load", "", "loadgen JSON results of the A/B/C/D comparison")
 	goBench := flag.String("gobench", "", "output of go test -bench, for the in-process budgets")
+	augmentFile := flag.String("augment", "", "benchrecord's augment.json: what the augmented query adds to the Venia operations")
 	soakFile := flag.String("soak", "", "loadgen JSON result of the soak")
 	plainFile := flag.String("plain", "", "loadgen JSON result of plain Caddy under the soak's traffic")
 	mdFile := flag.String("markdown", "", "also write the report as Markdown to this file")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("benchreport: ")
-	if err := run(inputs{load: *loadFile, goBench: *goBench, soak: *soakFile, plain: *plainFile}, *mdFile, os.Stdout); err != nil {
+	if err := run(inputs{load: *loadFile, goBench: *goBench, augment: *augmentFile, soak: *soakFile, plain: *plainFile}, *mdFile, os.Stdout); err != nil {
 		log.Fatal(err)
 	}
 }
 
 // inputs are the files a report is made of.
-type inputs struct{ load, goBench, soak, plain string }
+type inputs struct{ load, goBench, augment, soak, plain string }
 
 func run(in inputs, mdFile string, stdout io.Writer) error {
 	var text, md strings.Builder
@@ -80,6 +81,14 @@ func run(in inputs, mdFile string, stdout io.Writer) error {
 		s.writeMarkdown(&md)
 	case in.goBench == "":
 		return errors.New("give -load, -soak or -gobench")
+	}
+	if in.augment != "" {
+		rows, err := readAugment(in.augment)
+		if err != nil {
+			return err
+		}
+		writeAugmentText(&text, rows)
+		writeAugmentMarkdown(&md, rows)
 	}
 	if in.goBench != "" {
 		f, err := os.Open(in.goBench)

@@ -37,6 +37,7 @@ func TestCompareBudgets(t *testing.T) {
 		"max RSS C/D":               "1.48× (87.9 MiB vs 59.6 MiB) MISS",
 		"errors, all variants":      "0 PASS",
 		"proxy CPU per request B/A": "1.02× ",
+		"proxy CPU per request C/D": "1.33× MISS",
 	}
 	for _, ch := range c.checks {
 		w, ok := want[ch.name]
@@ -186,5 +187,23 @@ func TestSoakGrowth(t *testing.T) {
 	s.writeText(&text)
 	if s.rssCheck.verdict() != "MISS" || !strings.Contains(text.String(), "not sampled") {
 		t.Errorf("soak without plain RSS: %s", text.String())
+	}
+}
+
+func TestAugmentReport(t *testing.T) {
+	rows := []augmentRow{
+		{Operation: "cartPage", ClientBytes: 2000, HiddenOnly: augmentNumbers{324, 27, 5}, Default: augmentNumbers{21, 1, 0}},
+		{Operation: "summary", ClientBytes: 300, HiddenOnly: augmentNumbers{324, 27, 1}, Default: augmentNumbers{313, 26, 0}},
+	}
+	var md, text strings.Builder
+	writeAugmentMarkdown(&md, rows)
+	writeAugmentText(&text, rows)
+	for _, want := range []string{"| cartPage | 2000 B | 324 | 27 | 5 | 21 | 1 | 0 |", "| **total** | | 648 | 54 | 6 | 334 | 27 | 0 |"} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md.String())
+		}
+	}
+	if !strings.Contains(text.String(), "cartPage") {
+		t.Errorf("text:\n%s", text.String())
 	}
 }

@@ -17,112 +17,182 @@ import (
 // is never stripped.
 const HiddenPrefix = "_aud_"
 
-// Hidden aliases added to every cart selection.
+// Hidden aliases of the cart-level facts (see cartNeeds).
 const (
 	hiddenItems   = HiddenPrefix + "items"
 	hiddenPrices  = HiddenPrefix + "prices"
 	hiddenCoupons = HiddenPrefix + "coupons"
 	hiddenShip    = HiddenPrefix + "ship"
 	hiddenID      = HiddenPrefix + "id"
-	hiddenV2      = HiddenPrefix + "v2_"
+	hiddenUID     = HiddenPrefix + "uid"
 	// hiddenCartKey is the cart added to a coupon mutation whose client selected no cart.
 	hiddenCartKey = HiddenPrefix + "cart"
 )
 
-// hiddenCart is what the rewrite needs of every cart: the complete item list with what the
-// engine reads, the currency and taxes, the applied coupons, the shipping amount and the
-// masked cart id. It is ASCII without newlines, so error locations map back by a column shift.
-const hiddenCart = " " + hiddenItems + ":items{__typename uid quantity product{sku}" +
-	" prices{price{value} row_total{value} total_item_discount{value}}}" +
-	" " + hiddenPrices + ":prices{subtotal_excluding_tax{value currency} applied_taxes{label amount{value}}}" +
-	" " + hiddenCoupons + ":applied_coupons{code}" +
-	" " + hiddenShip + ":shipping_addresses{selected_shipping_method{amount{value}}}" +
-	" " + hiddenID + ":id"
-
 // insertion is hidden text inserted into the client's query before the closing brace of a
-// cart selection set.
+// selection set.
 type insertion struct {
 	offset    int // byte offset of the brace
 	line, col int // the brace's position as GraphQL reports it (1-based, in runes)
 	text      string
 }
 
-// augment computes the hidden fields of every cart site and where they go in the query text.
-// It fills v2alias (printed itemsV2 arguments → hidden alias).
-func augment(query string, col *collector, sites []*site, v2alias map[string]string) ([]insertion, error) {
-	type target struct {
-		f  *ast.Field
-		v2 []string
-	}
-	var targets []*target
+// augment decides for every cart site which facts the rewrite reads from the client's own
+// fields and which it adds under hidden aliases (all of them with hiddenOnly), fills the
+// sites' reads and page uids, and returns where the hidden text goes in the query. Hidden
+// text is ASCII without newlines, so error locations map back by a column shift.
+func augment(query string, col *collector, sites []*site, hiddenOnly bool) ([]insertion, error) {
+	rv := &resolver{col: col}
 	for _, s := range sites {
-		var v2 []string
-		for _, o := range col.collectAll(s.fields) {
-			if o.f.Name != "itemsV2" {
-				continue
-			}
-			args := printArgs(o.f.Arguments)
-			if _, ok := v2alias[args]; !ok {
-				v2alias[args] = fmt.Sprintf("%s%d", hiddenV2, len(v2alias))
-			}
-			if !slices.Contains(v2, args) {
-				v2 = append(v2, args)
-			}
+		if s.hidden {
+			rv.hiddenCart(s)
+			continue
 		}
+		targets := make([]*ast.Field, 0, len(s.fields))
 		for _, o := range s.fields {
-			i := slices.IndexFunc(targets, func(t *target) bool { return t.f == o.f })
-			if i < 0 {
-				targets = append(targets, &target{f: o.f})
-				i = len(targets) - 1
-			}
-			for _, a := range v2 {
-				if !slices.Contains(targets[i].v2, a) {
-					targets[i].v2 = append(targets[i].v2, a)
-				}
+			if !slices.Contains(targets, o.f) {
+				targets = append(targets, o.f)
 			}
 		}
+		anchors := anchors(s.fields)
+		if hiddenOnly {
+			anchors = nil
+		}
+		rv.cart(anchors, targets, &s.reads)
+		s.pageUID = rv.pageUIDs(s.fields)
 	}
 	if col.err != nil {
 		return nil, col.err
+	}
+	return rv.insertions(query)
+}
+
+// anchors are the occurrences of a site's cart field whose selections are in the response
+// whenever the cart is: the only occurrence, or those without conditions.
+func anchors(fields []occ) []occ {
+	if len(fields) == 1 {
+		return fields
+	}
+	var out []occ
+	for _, o := range fields {
+		if alwaysIncluded(o.conds) {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// cart resolves the facts of one cart: read below the anchors where the client selects them,
+// added to every occurrence of the cart field (targets) where it does not.
+func (rv *resolver) cart(anchors []occ, targets []*ast.Field, r *reads) {
+	var children []occ
+	if len(anchors) > 0 {
+		children = rv.col.collectAll(anchors)
+	}
+	for _, k := range cartNeeds.kids {
+		key, occs, _ := rv.best(children, cartNeeds.types, k)
+		if key != "" {
+			*k.slot(r) = key
+			rv.resolve(occs, k, r, true)
+			continue
+		}
+		*k.slot(r) = k.alias
+		k.fillPlain(r)
+		text := k.hiddenField()
+		for _, f := range targets {
+			rv.requests = append(rv.requests, request{field: f, text: text})
+		}
+	}
+}
+
+// hiddenCart adds a complete hidden cart to the coupon mutation of site s.
+func (rv *resolver) hiddenCart(s *site) {
+	var b strings.Builder
+	b.WriteString(" " + hiddenCartKey + ":" + s.Field[strings.LastIndexByte(s.Field, '.')+1:] + "{")
+	for i, k := range cartNeeds.kids {
+		*k.slot(&s.reads) = k.alias
+		k.fillPlain(&s.reads)
+		text := k.hiddenField()
+		if i == 0 {
+			text = text[1:]
+		}
+		b.WriteString(text)
+	}
+	b.WriteByte('}')
+	rv.requests = append(rv.requests, request{field: s.root, text: b.String()})
+}
+
+// pageUIDs decides how the items of every client itemsV2 page are matched to the complete
+// list: by the client's own uid when every occurrence of the page's item list selects it
+// under one key, else by a hidden uid added to every occurrence. The result maps
+// "itemsV2 key.items key" to the uid's key.
+func (rv *resolver) pageUIDs(fields []occ) map[string]string {
+	all := func(occ) bool { return true }
+	out := map[string]string{}
+	for _, g := range groupBy(rv.col.collectAll(fields), all) {
+		if g.name != "itemsV2" {
+			continue
+		}
+		for _, ig := range groupBy(rv.col.collectAll(g.occs), all) {
+			if ig.name != "items" {
+				continue
+			}
+			key := ""
+			for _, o := range ig.occs {
+				k := ""
+				for _, c := range rv.col.collect(o.f.SelectionSet) {
+					if c.f.Name == "uid" && reliable(c, []string{"CartItemInterface"}) {
+						k = c.key
+						break
+					}
+				}
+				if k == "" || (key != "" && k != key) {
+					key = ""
+					break
+				}
+				key = k
+			}
+			if key == "" {
+				key = hiddenUID
+				for _, o := range ig.occs {
+					rv.requests = append(rv.requests, request{field: o.f, text: " " + hiddenUID + ":uid"})
+				}
+			}
+			out[g.key+"."+ig.key] = key
+		}
+	}
+	return out
+}
+
+// insertions turns the requests into text inserted before the closing braces, one insertion
+// per selection set, each hidden field once.
+func (rv *resolver) insertions(query string) ([]insertion, error) {
+	if len(rv.requests) == 0 {
+		return nil, nil
 	}
 	toks, err := tokens(query)
 	if err != nil {
 		return nil, err
 	}
 	offsets := runeOffsets(query)
-	ins := make([]insertion, 0, len(targets))
-	for _, t := range targets {
-		brace, err := closingBrace(toks, t.f)
+	var ins []insertion
+	var texts [][]string
+	for _, rq := range rv.requests {
+		brace, err := closingBrace(toks, rq.field)
 		if err != nil {
 			return nil, err
 		}
-		var b strings.Builder
-		b.WriteString(hiddenCart)
-		for _, a := range t.v2 {
-			fmt.Fprintf(&b, " %s:itemsV2%s{items{uid}}", v2alias[a], a)
+		off := offsets(brace.Pos.Start)
+		i := slices.IndexFunc(ins, func(in insertion) bool { return in.offset == off })
+		if i < 0 {
+			ins = append(ins, insertion{offset: off, line: brace.Pos.Line, col: brace.Pos.Column})
+			texts = append(texts, nil)
+			i = len(ins) - 1
 		}
-		ins = append(ins, insertion{
-			offset: offsets(brace.Pos.Start),
-			line:   brace.Pos.Line,
-			col:    brace.Pos.Column,
-			text:   b.String(),
-		})
-	}
-	for _, s := range sites {
-		if !s.hidden {
-			continue
+		if !slices.Contains(texts[i], rq.text) {
+			texts[i] = append(texts[i], rq.text)
+			ins[i].text += rq.text
 		}
-		brace, err := closingBrace(toks, s.root)
-		if err != nil {
-			return nil, err
-		}
-		via := s.Field[strings.LastIndexByte(s.Field, '.')+1:]
-		ins = append(ins, insertion{
-			offset: offsets(brace.Pos.Start),
-			line:   brace.Pos.Line,
-			col:    brace.Pos.Column,
-			text:   " " + hiddenCartKey + ":" + via + "{" + hiddenCart[1:] + "}",
-		})
 	}
 	sortInsertions(ins)
 	return ins, nil

@@ -358,7 +358,7 @@ func (p *Plan) SpliceCart(body []byte, site int, cartObject []byte) ([]byte, err
 	if rw.t.kind(0) != kindObject {
 		return nil, errors.New("splice cart: the cart is not an object")
 	}
-	n, err := rw.begin(body)
+	n, err := rw.begin(body, wholeShapes)
 	if err != nil {
 		return nil, fmt.Errorf("splice cart: %w", err)
 	}

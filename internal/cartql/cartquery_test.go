@@ -73,8 +73,8 @@ func TestCartQuery(t *testing.T) {
 				fragment A on Cart { ...B itemsV2(pageSize: $size) { items { uid } } }
 				fragment B on Cart { total_quantity }`,
 			vars: []string{"size"},
-			has:  []string{"cart: cart(cart_id: $_aud_cart)", "$size: Int = 5", "fragment A on Cart", "fragment B on Cart", hiddenItems + ":items", hiddenID + ":id", hiddenV2 + "0:itemsV2(pageSize:$size)"},
-			not:  []string{"fragment U", "$other", "$cartId"},
+			has:  []string{"cart: cart(cart_id: $_aud_cart)", "$size: Int = 5", "fragment A on Cart", "fragment B on Cart", hiddenItems + ":items", "itemsV2(pageSize: $size) { items { uid } }"},
+			not:  []string{"fragment U", "$other", "$cartId", hiddenID, hiddenUID},
 		},
 		{
 			name: "mutation: the output's cart under its alias, conditions kept",
@@ -82,7 +82,7 @@ func TestCartQuery(t *testing.T) {
 				addProductsToCart(cartId: $cartId, cartItems: [$item]) { user_errors { message } c: cart @include(if: $withPrices) { prices { grand_total { value } } }
 					... on AddProductsToCartOutput { c: cart { id items { uid } } } } }`,
 			vars: []string{"withPrices"},
-			has:  []string{"c: cart(cart_id: $_aud_cart)", "... @include(if: $withPrices) {", "$withPrices: Boolean = true", "items { uid }"},
+			has:  []string{"c: cart(cart_id: $_aud_cart)", "... @include(if: $withPrices) {", "$withPrices: Boolean = true", "items { uid  " + HiddenPrefix + "typename:__typename"},
 			not:  []string{"$item", "$label", "user_errors"},
 		},
 		{
@@ -108,7 +108,7 @@ func TestCartQuery(t *testing.T) {
 		{
 			name:  "unicode and comments in the client's text",
 			query: "query ($id: String!) { cart(cart_id: $id) { id # ünïcode }\n prices { grand_total { value } } } }",
-			has:   []string{"# ünïcode }\n prices", hiddenPrices + ":prices"},
+			has:   []string{"# ünïcode }\n prices", "prices { grand_total { value }  " + HiddenPrefix + "subtotal:subtotal_excluding_tax{currency}"},
 		},
 	}
 	pl := newPlanner(t)

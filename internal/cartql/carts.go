@@ -87,6 +87,10 @@ type site struct {
 	// client selected none; root is that mutation's field until the query is augmented.
 	hidden bool
 	root   *ast.Field
+	// reads are the keys the rewrite reads the cart's facts under; pageUID maps "itemsV2
+	// key.items key" to the key of the uid that matches a page's items to the complete list.
+	reads   reads
+	pageUID map[string]string
 }
 
 // hiddenCartFields are the mutations that get a hidden cart when the client selects none:
@@ -129,7 +133,8 @@ func findSites(col *collector, kind ast.Operation, roots []occ, e entries) []*si
 		}
 		for _, c := range col.collect(o.f.SelectionSet) {
 			if c.f.Name == via {
-				add([]string{o.key, c.key}, name+"."+via, c, len(o.conds)+len(c.conds) > 0)
+				c.conds = append(o.conds[:len(o.conds):len(o.conds)], c.conds...)
+				add([]string{o.key, c.key}, name+"."+via, c, len(c.conds) > 0)
 			}
 		}
 	}

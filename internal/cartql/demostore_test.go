@@ -48,7 +48,7 @@ func TestDemoStoreReference(t *testing.T) {
 						segments = strings.Split(segs, ",")
 					}
 					eval := func(c *rules.Cart) *rules.Result { return rs.Evaluate(c, segments, at) }
-					got, out, err := p.Rewrite(body, varsA, eval, RewriteOptions{Store: "default", TaxAfterDiscount: true})
+					got, out, err := rewriteChecked(t, p, body, varsA, eval, RewriteOptions{Store: "default", TaxAfterDiscount: true})
 					if err != nil {
 						failed++
 						if !bytes.Contains(body, []byte(`"errors"`)) {

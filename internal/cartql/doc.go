@@ -8,12 +8,21 @@
 //	plan, err := planner.Plan(query, operationName) // cached per (query, operationName)
 //
 // An error, or a plan whose HasCart is false, means the request passes through untouched.
-// Otherwise send plan.Query() upstream: the client's query with hidden fields inserted at the
-// end of every cart selection, under aliases starting with HiddenPrefix ("_aud_"): the
-// complete item list with what the rule engine reads, the currency and applied taxes, the
-// applied coupons, the selected shipping amounts, the masked cart id, and a hidden copy of
-// every itemsV2 page to identify its items. The client's own text is kept byte for byte, so
-// GraphQL error locations map back to it (Rewrite and Strip do that).
+// Otherwise send plan.Query() upstream: the client's query with the facts the rewrite reads
+// and the client does not select itself added under hidden aliases starting with
+// HiddenPrefix ("_aud_"). The facts are the complete item list with what the rule engine
+// reads of each item (uid, type, quantity, product SKU, price, row total, discount), the
+// currency, the applied taxes with their labels, the applied coupons, the selected shipping
+// amounts and the masked cart id. Where the client selects one of them unconditionally
+// (through fragments, under its own alias, under type conditions that always hold, not under
+// a variable @skip/@include) the plan reads it there; otherwise the smallest hidden field is
+// inserted into the client's nearest selection (a hidden uid in an item, a hidden label in an
+// applied tax) or, when the client selects nothing of it, at the end of the cart selection.
+// itemsV2 pages are matched to the complete list by their items' uids. Venia's cart page
+// gets one hidden field (the tax label); Options.HiddenOnly keeps the former augmentation,
+// every fact hidden, and Plan.Augmentation measures what a plan adds. The client's own text
+// is kept byte for byte, so GraphQL error locations map back to it (Rewrite and Strip do
+// that).
 //
 // Rewriting:
 //
@@ -33,11 +42,19 @@
 // subtotal_with_discount_excluding_tax and applied_taxes (tax on the discounted rows, in cart
 // order, rounded with RewriteOptions.TaxCalculation as Magento rounds it; the deprecated
 // discount's labels name each applied rule once, as Magento's discount description does).
-// New list entries carry the sub-fields the client selected (merged over fragments,
-// @include/@skip evaluated with the request's variables), __typename included. The output is
-// built from byte-range edits of the body, so when no rule applies it is the backend's body
-// minus the hidden fields. Money uses exact decimals, rounded half away from zero to cents and
-// printed in the shortest form (34, 34.5), as the backend prints it.
+// A client field read for the computation is rewritten like any other. New list entries carry
+// the sub-fields the client selected (merged over fragments, @include/@skip evaluated with
+// the request's variables), __typename included. The output is built from byte-range edits
+// of the body, so when no rule applies it is the backend's body minus the hidden fields;
+// RewriteOptions.Buffer lets a caller reuse the memory it is written to.
+//
+// The index covers only what the plan reads and writes (its shape): the carts' facts and
+// written fields, and errors. Everything else (product data, media, CMS blocks) is
+// validated as JSON and skipped without nodes; a hidden member inside a skipped value makes
+// the body indexed whole, so Strip finds every one. Money uses exact decimals, rounded half
+// away from zero to cents and printed in the shortest form (34, 34.5), as the backend prints
+// it; sums, differences and comparisons of money-sized amounts take an integer fast path
+// (internal/fastdec) whose results are the decimals' own.
 //
 // Coupon gate (SPEC §3b): the gate keeps a secret Magento coupon on a cart exactly while its
 // shopper qualifies, and needs to read carts, see what clients apply and hide the codes.
@@ -60,6 +77,7 @@
 //	(*Plan).HasCart, Query, OperationName,
 //	        IsMutation, Sites, RootFields         what the operation does, where its carts are
 //	(*Plan).Rewrite(body, variables, eval, opt)  apply audience discounts to a response
+//	(*Plan).Augmentation()                       what the augmented query adds (reports)
 //	(*Plan).Strip(body)                           remove the hidden fields only (fail open)
 //	(*Plan).Snapshots(body, opt)                  the carts of a response as the engine sees
 //	                                              them, with their masked ids

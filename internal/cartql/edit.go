@@ -40,9 +40,9 @@ func (e *editor) remove(start, end int32) {
 
 var errOverlap = errors.New("overlapping edits")
 
-// apply returns src with every edit applied. Identical duplicate edits are applied once.
-// Without edits it returns src itself.
-func (e *editor) apply(src []byte) ([]byte, error) {
+// apply returns src with every edit applied, in dst when it has room. Identical duplicate
+// edits are applied once. Without edits it returns src itself.
+func (e *editor) apply(src, dst []byte) ([]byte, error) {
 	if len(e.edits) == 0 {
 		return src, nil
 	}
@@ -69,7 +69,10 @@ func (e *editor) apply(src []byte) ([]byte, error) {
 		last = d.end
 		prev = d
 	}
-	out := make([]byte, 0, size)
+	out := dst[:0]
+	if cap(out) < size {
+		out = make([]byte, 0, size)
+	}
 	last = 0
 	for i := range e.edits {
 		d := &e.edits[i]

@@ -21,6 +21,8 @@ const (
 	kindTrue   = 't'
 	kindFalse  = 'f'
 	kindNull   = 'n'
+	// kindSkipped is an object or array the parse validated but did not index (see shape).
+	kindSkipped = 's'
 )
 
 // jnode is one JSON value of a tape. Nodes are stored in document order, so the first child
@@ -40,8 +42,9 @@ type tape struct {
 	src   []byte
 	nodes []jnode
 	// hidden lists the members whose key starts with HiddenPrefix, in document order.
-	hidden []member
-	stack  []frame
+	hidden  []member
+	open    []frame // the containers open while parsing
+	closers []byte  // the same inside a skipped value
 }
 
 // member is a member node and the object holding it.
@@ -49,169 +52,335 @@ type member struct{ parent, node int32 }
 
 var errDepth = errors.New("json nested too deeply")
 
-// frame is an open container while parsing.
+// frame is an open container while parsing: its node, its last
+// child so far and their number, the shape of its members (an index in the shape table)
+// and the byte that closes it.
 type frame struct {
-	node, prev, kids int32
+	node, prev, kids, shape int32
+	closer                  byte
 }
 
 // parse validates src as one JSON value and indexes it, iteratively (no recursion, so depth
 // costs no stack; it is still capped).
 func (t *tape) parse(src []byte) error {
+	return t.parseShape(src, wholeShapes)
+}
+
+// parseShape validates src as one JSON value and indexes the parts sh names; the others are
+// skipped (kindSkipped nodes). When a skipped value holds a hidden member, it indexes src
+// whole instead, so that every hidden member is found.
+func (t *tape) parseShape(src []byte, sh shapeTable) error {
 	t.src = src
-	t.nodes = t.nodes[:0]
-	t.hidden = t.hidden[:0]
 	if len(src) >= math.MaxInt32 {
 		return errors.New("json body too large")
 	}
-	if err := t.scan(src); err != nil {
+	err := t.scan(src, sh)
+	if errors.Is(err, errHiddenSkipped) {
+		err = t.scan(src, wholeShapes)
+	}
+	if err != nil {
 		return fmt.Errorf("invalid json: %w", err)
 	}
 	return nil
 }
 
-func (t *tape) scan(src []byte) error {
-	stack := t.stack[:0]
-	defer func() { t.stack = stack[:0] }()
+func (t *tape) scan(src []byte, shapes shapeTable) error {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	t.hidden = t.hidden[:0]
+	if cap(t.open) < maxJSONDepth {
+		t.open = make([]frame, maxJSONDepth)
+	}
+	open := t.open[:maxJSONDepth]
+	nodes := t.nodes[:0]
+	defer func() { t.nodes = nodes }()
+	sp := 0 // open containers
+	n := len(src)
 	i := skipWS(src, 0)
 	key, keyEnd, keyEsc := int32(-1), int32(-1), false
+	inKey := false // the string at i is a member key
 	for {
-		// A value starts at i.
-		if i >= len(src) {
+		if i >= n {
 			return errors.New("unexpected end of input")
 		}
-		idx := len(t.nodes)
-		if idx == cap(t.nodes) {
-			t.nodes = append(t.nodes, jnode{})[:idx]
-		}
-		t.nodes = t.nodes[:idx+1]
-		nd := &t.nodes[idx]
-		nd.start, nd.key, nd.keyEnd, nd.keyEsc, nd.next, nd.kids, nd.esc = int32(i), key, keyEnd, keyEsc, -1, 0, false
-		if n := len(stack); n > 0 {
-			top := &stack[n-1]
-			if top.prev >= 0 {
-				t.nodes[top.prev].next = int32(idx)
+		c := src[i]
+		if c == '"' {
+			// A string: find its end eight bytes at a time. A word stops at a quote, a
+			// backslash or a control character: bytes below 0x21 after flipping bit 1 are
+			// the control characters and the quote.
+			j := i + 1
+			for j <= n-8 {
+				w := binary.LittleEndian.Uint64(src[j:])
+				x := w ^ (ones * 0x02)
+				b := w ^ (ones * '\\')
+				if m := (((x - ones*0x21) &^ x) | ((b - ones) &^ b)) & highs; m != 0 {
+					j += bits.TrailingZeros64(m) / 8
+					goto found
+				}
+				j += 8
 			}
-			top.prev = int32(idx)
-			top.kids++
-		}
-		var err error
-		switch c := src[i]; c {
-		case '{', '[':
-			if len(stack) >= maxJSONDepth {
-				return errDepth
+			for j < n && plainByte[src[j]] {
+				j++
 			}
-			nd.kind = c
-			stack = append(stack, frame{node: int32(idx), prev: -1})
-			i = skipWS(src, i+1)
-			closer := byte('}')
-			if c == '[' {
-				closer = ']'
+		found:
+			esc := false
+			if j < n && src[j] == '"' {
+				j++
+			} else {
+				var err error
+				if j, esc, err = scanStringFrom(src, j, false); err != nil {
+					return err
+				}
 			}
-			if i < len(src) && src[i] == closer {
-				i++
-				nd.end = int32(i)
-				stack = stack[:len(stack)-1]
-				break
-			}
-			if c == '[' {
-				key, keyEnd, keyEsc = -1, -1, false
+			if inKey {
+				// A member key, then its colon.
+				if (esc || (src[i+1] == '_' && src[i+2] == 'a')) && hiddenKey(src[i:j], esc) {
+					t.hidden = append(t.hidden, member{parent: open[sp-1].node, node: int32(len(nodes))})
+				}
+				key, keyEnd, keyEsc = int32(i), int32(j), esc
+				if j < n && src[j] <= ' ' {
+					j = skipWS(src, j)
+				}
+				if j >= n || src[j] != ':' {
+					return syntaxError(j)
+				}
+				if i = j + 1; i < n && src[i] <= ' ' {
+					i = skipWS(src, i)
+				}
+				inKey = false
 				continue
 			}
-			if i, key, keyEnd, keyEsc, err = t.key(src, i, int32(idx)); err != nil {
+			idx := int32(len(nodes))
+			nodes = append(nodes, jnode{start: int32(i), end: int32(j), key: key, keyEnd: keyEnd, next: -1, kind: kindString, keyEsc: keyEsc, esc: esc})
+			if sp > 0 {
+				f := &open[sp-1]
+				if f.prev >= 0 {
+					nodes[f.prev].next = idx
+				}
+				f.prev = idx
+				f.kids++
+			}
+			i = j
+		} else if inKey {
+			return syntaxError(i)
+		} else if c == '{' || c == '[' {
+			if sp >= maxJSONDepth {
+				return errDepth
+			}
+			vs := int32(1) // the root's shape
+			if sp > 0 {
+				vs = open[sp-1].shape
+				if s := &shapes[vs]; !s.all && key >= 0 {
+					vs = s.lookup(src[key:keyEnd], keyEsc)
+				}
+			}
+			idx := int32(len(nodes))
+			kind := c
+			if vs < 0 {
+				kind = kindSkipped
+			}
+			nodes = append(nodes, jnode{start: int32(i), key: key, keyEnd: keyEnd, next: -1, kind: kind, keyEsc: keyEsc})
+			if sp > 0 {
+				p := &open[sp-1]
+				if p.prev >= 0 {
+					nodes[p.prev].next = idx
+				}
+				p.prev = idx
+				p.kids++
+			}
+			if vs < 0 {
+				j, err := t.skipValue(src, i, sp)
+				if err != nil {
+					return err
+				}
+				nodes[idx].end = int32(j)
+				i = j
+			} else {
+				open[sp] = frame{node: idx, prev: -1, shape: vs, closer: c + 2} // '{'+2 == '}', '['+2 == ']'
+				sp++
+				if i++; i < n && src[i] <= ' ' {
+					i = skipWS(src, i)
+				}
+				if i < n && src[i] != c+2 {
+					key, keyEnd, keyEsc = -1, -1, false
+					inKey = c == '{'
+					continue
+				}
+				// Empty.
+				i++
+				sp--
+				nodes[idx].end = int32(i)
+			}
+		} else {
+			kind, j, err := scanScalar(src, i, c)
+			if err != nil {
 				return err
 			}
-			continue
-		case '"':
-			nd.kind = kindString
-			i, nd.esc, err = scanString(src, i)
-			nd.end = int32(i)
-		case 't':
-			nd.kind = kindTrue
-			i, err = scanLiteral(src, i, "true")
-			nd.end = int32(i)
-		case 'f':
-			nd.kind = kindFalse
-			i, err = scanLiteral(src, i, "false")
-			nd.end = int32(i)
-		case 'n':
-			nd.kind = kindNull
-			i, err = scanLiteral(src, i, "null")
-			nd.end = int32(i)
-		default:
-			if c != '-' && (c < '0' || c > '9') {
-				return syntaxError(i)
+			idx := int32(len(nodes))
+			nodes = append(nodes, jnode{start: int32(i), end: int32(j), key: key, keyEnd: keyEnd, next: -1, kind: kind, keyEsc: keyEsc})
+			if sp > 0 {
+				f := &open[sp-1]
+				if f.prev >= 0 {
+					nodes[f.prev].next = idx
+				}
+				f.prev = idx
+				f.kids++
 			}
-			nd.kind = kindNumber
-			i, err = scanNumber(src, i)
-			nd.end = int32(i)
-		}
-		if err != nil {
-			return err
+			i = j
 		}
 		// After a value: close containers, or move to the next member or element.
 		for {
-			if len(stack) == 0 {
-				if i = skipWS(src, i); i != len(src) {
+			if sp == 0 {
+				if i = skipWS(src, i); i != n {
 					return fmt.Errorf("unexpected data at offset %d", i)
 				}
 				return nil
 			}
-			i = skipWS(src, i)
-			if i >= len(src) {
+			if i < n && src[i] <= ' ' {
+				i = skipWS(src, i)
+			}
+			if i >= n {
 				return errors.New("unexpected end of input")
 			}
-			top := &stack[len(stack)-1]
-			open := t.nodes[top.node].kind
-			c := src[i]
-			if c == ',' {
-				i = skipWS(src, i+1)
-				if open == kindArray {
-					key, keyEnd, keyEsc = -1, -1, false
-				} else if i, key, keyEnd, keyEsc, err = t.key(src, i, top.node); err != nil {
-					return err
+			f := &open[sp-1]
+			if c := src[i]; c == ',' {
+				if i++; i < n && src[i] <= ' ' {
+					i = skipWS(src, i)
 				}
+				key, keyEnd, keyEsc = -1, -1, false
+				inKey = f.closer == '}'
 				break
+			} else if c != f.closer {
+				return syntaxError(i)
 			}
-			if (open == kindObject && c == '}') || (open == kindArray && c == ']') {
-				i++
-				cn := &t.nodes[top.node]
-				cn.end, cn.kids = int32(i), top.kids
-				stack = stack[:len(stack)-1]
-				continue
-			}
-			return syntaxError(i)
+			i++
+			sp--
+			nd := &nodes[f.node]
+			nd.end, nd.kids = int32(i), f.kids
 		}
 	}
 }
 
-// key scans a member key and its colon at src[i] and records hidden members of object obj.
-func (t *tape) key(src []byte, i int, obj int32) (int, int32, int32, bool, error) {
-	if i >= len(src) || src[i] != '"' {
-		return i, 0, 0, false, syntaxError(i)
+// skipValue validates the object or array at src[i], which is not indexed, and returns the
+// offset after it; depth is the nesting around it. It fails with errHiddenSkipped when a
+// member key inside starts with HiddenPrefix.
+func (t *tape) skipValue(src []byte, i, depth int) (int, error) {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	if cap(t.closers) < maxJSONDepth {
+		t.closers = make([]byte, maxJSONDepth)
 	}
-	ks := i
-	ke, kesc, err := scanString(src, i)
-	if err != nil {
-		return ke, 0, 0, false, err
+	closers := t.closers[:maxJSONDepth-depth]
+	sp := 0
+	n := len(src)
+	inKey := false
+	for {
+		if i >= n {
+			return i, errors.New("unexpected end of input")
+		}
+		c := src[i]
+		if c == '"' {
+			j := i + 1
+			for j <= n-8 {
+				w := binary.LittleEndian.Uint64(src[j:])
+				x := w ^ (ones * 0x02)
+				b := w ^ (ones * '\\')
+				if m := (((x - ones*0x21) &^ x) | ((b - ones) &^ b)) & highs; m != 0 {
+					j += bits.TrailingZeros64(m) / 8
+					goto found
+				}
+				j += 8
+			}
+			for j < n && plainByte[src[j]] {
+				j++
+			}
+		found:
+			esc := false
+			if j < n && src[j] == '"' {
+				j++
+			} else {
+				var err error
+				if j, esc, err = scanStringFrom(src, j, false); err != nil {
+					return j, err
+				}
+			}
+			if inKey {
+				if (esc || (src[i+1] == '_' && src[i+2] == 'a')) && hiddenKey(src[i:j], esc) {
+					return j, errHiddenSkipped
+				}
+				if j < n && src[j] <= ' ' {
+					j = skipWS(src, j)
+				}
+				if j >= n || src[j] != ':' {
+					return j, syntaxError(j)
+				}
+				if i = j + 1; i < n && src[i] <= ' ' {
+					i = skipWS(src, i)
+				}
+				inKey = false
+				continue
+			}
+			i = j
+		} else if inKey {
+			return i, syntaxError(i)
+		} else if c == '{' || c == '[' {
+			if sp >= len(closers) {
+				return i, errDepth
+			}
+			closers[sp] = c + 2
+			sp++
+			if i++; i < n && src[i] <= ' ' {
+				i = skipWS(src, i)
+			}
+			if i < n && src[i] == c+2 {
+				i++
+				sp--
+			} else {
+				inKey = c == '{'
+				continue
+			}
+		} else {
+			_, j, err := scanScalar(src, i, c)
+			if err != nil {
+				return j, err
+			}
+			i = j
+		}
+		// After a value.
+		for {
+			if sp == 0 {
+				return i, nil
+			}
+			if i < n && src[i] <= ' ' {
+				i = skipWS(src, i)
+			}
+			if i >= n {
+				return i, errors.New("unexpected end of input")
+			}
+			c := src[i]
+			if c == ',' {
+				if i++; i < n && src[i] <= ' ' {
+					i = skipWS(src, i)
+				}
+				inKey = closers[sp-1] == '}'
+				break
+			}
+			if c != closers[sp-1] {
+				return i, syntaxError(i)
+			}
+			i++
+			sp--
+		}
 	}
-	if (src[ks+1] == '_' || kesc) && hiddenKey(src[ks:ke], kesc) {
-		t.hidden = append(t.hidden, member{parent: obj, node: int32(len(t.nodes))})
-	}
-	i = skipWS(src, ke)
-	if i >= len(src) || src[i] != ':' {
-		return i, 0, 0, false, syntaxError(i)
-	}
-	return skipWS(src, i+1), int32(ks), int32(ke), kesc, nil
 }
 
 func skipWS(b []byte, i int) int {
-	for i < len(b) {
-		switch b[i] {
-		case ' ', '\t', '\n', '\r':
-			i++
-		default:
-			return i
-		}
+	for i < len(b) && b[i] <= ' ' && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
 	}
 	return i
 }
@@ -249,10 +418,33 @@ func skipPlain(src []byte, j int) int {
 	return j
 }
 
-// scanString returns the offset after the string starting at src[i] and whether it has escapes.
+// scanString returns the offset after the string starting at src[i] and whether it has
+// escapes. Most strings have none: they end at the first byte the word test stops at.
 func scanString(src []byte, i int) (int, bool, error) {
-	esc := false
-	for j := i + 1; j < len(src); j++ {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	j := i + 1
+	for j+8 <= len(src) {
+		w := binary.LittleEndian.Uint64(src[j:])
+		q := w ^ (ones * '"')
+		b := w ^ (ones * '\\')
+		if m := (((q - ones) &^ q) | ((b - ones) &^ b) | ((w - ones*0x20) &^ w)) & highs; m != 0 {
+			j += bits.TrailingZeros64(m) / 8
+			if src[j] == '"' {
+				return j + 1, false, nil
+			}
+			return scanStringFrom(src, j, false)
+		}
+		j += 8
+	}
+	return scanStringFrom(src, j, false)
+}
+
+// scanStringFrom continues scanString at src[j], inside the string.
+func scanStringFrom(src []byte, j int, esc bool) (int, bool, error) {
+	for ; j < len(src); j++ {
 		j = skipPlain(src, j)
 		if j >= len(src) {
 			break
@@ -281,6 +473,59 @@ func scanString(src []byte, i int) (int, bool, error) {
 		}
 	}
 	return len(src), esc, errors.New("unterminated string")
+}
+
+// numberEnd returns the offset after the number at src[i] when it is plain digits with an
+// optional fraction (what backends print for money), else -1 for scanNumber to decide.
+func numberEnd(src []byte, i int) int {
+	j := i
+	if src[j] == '0' {
+		j++
+	} else {
+		for j < len(src) && src[j]-'0' < 10 {
+			j++
+		}
+	}
+	if j < len(src) && src[j] == '.' {
+		k := j + 1
+		for k < len(src) && src[k]-'0' < 10 {
+			k++
+		}
+		if k == j+1 {
+			return -1
+		}
+		j = k
+	}
+	if j < len(src) && (src[j]-'0' < 10 || src[j] == 'e' || src[j] == 'E') {
+		return -1
+	}
+	return j
+}
+
+// scanScalar scans the literal or number starting with c at src[i].
+func scanScalar(src []byte, i int, c byte) (byte, int, error) {
+	var err error
+	switch c {
+	case 't':
+		i, err = scanLiteral(src, i, "true")
+		return kindTrue, i, err
+	case 'f':
+		i, err = scanLiteral(src, i, "false")
+		return kindFalse, i, err
+	case 'n':
+		i, err = scanLiteral(src, i, "null")
+		return kindNull, i, err
+	}
+	if c != '-' && (c < '0' || c > '9') {
+		return 0, i, syntaxError(i)
+	}
+	if c != '-' {
+		if j := numberEnd(src, i); j > 0 {
+			return kindNumber, j, nil
+		}
+	}
+	i, err = scanNumber(src, i)
+	return kindNumber, i, err
 }
 
 func isHex(c byte) bool {
@@ -373,13 +618,19 @@ func hiddenKey(quoted []byte, esc bool) bool {
 
 // member returns the member of object n with key k, or -1.
 func (t *tape) member(n int32, k string) int32 {
-	if n < 0 || t.nodes[n].kind != kindObject {
+	if n < 0 || t.nodes[n].kind != kindObject || t.nodes[n].kids == 0 {
 		return -1
 	}
-	for c := t.first(n); c >= 0; c = t.nodes[c].next {
-		if t.keyIs(c, k) {
+	for c := n + 1; c >= 0; {
+		nd := &t.nodes[c]
+		if nd.keyEsc {
+			if t.keyIs(c, k) {
+				return c
+			}
+		} else if int(nd.keyEnd-nd.key) == len(k)+2 && string(t.src[nd.key+1:nd.keyEnd-1]) == k {
 			return c
 		}
+		c = nd.next
 	}
 	return -1
 }

@@ -2,9 +2,12 @@ package cartql
 
 import (
 	"fmt"
+	"strconv"
 	"unsafe"
 
 	"github.com/govalues/decimal"
+
+	"github.com/caddy-audiences/caddy-audiences/internal/fastdec"
 )
 
 var (
@@ -54,6 +57,9 @@ func parseNumber(t *tape, n int32) (decimal.Decimal, error) {
 		return zero, fmt.Errorf("expected a number at offset %d", t.offset(n))
 	}
 	raw := t.raw(n)
+	if d, ok := parsePlain(raw); ok {
+		return d, nil
+	}
 	d, err := decimal.Parse(unsafe.String(unsafe.SliceData(raw), len(raw)))
 	if err != nil {
 		return zero, fmt.Errorf("number at offset %d: %w", t.offset(n), err)
@@ -61,9 +67,72 @@ func parseNumber(t *tape, n int32) (decimal.Decimal, error) {
 	return roundAway(d, maxInputScale), nil
 }
 
+// parsePlain is the fast path of parseNumber for what backends print: a JSON number without
+// exponent, at most 18 digits and maxInputScale decimals ("83.18", "-5", "0.5"). It reports
+// false for anything else, which decimal.Parse reads.
+func parsePlain(raw []byte) (decimal.Decimal, bool) {
+	i, neg := 0, false
+	if len(raw) > 0 && raw[0] == '-' {
+		i, neg = 1, true
+	}
+	var coef int64
+	digits, scale, dot := 0, 0, false
+	for ; i < len(raw); i++ {
+		c := raw[i]
+		switch {
+		case c >= '0' && c <= '9':
+			coef = coef*10 + int64(c-'0')
+			digits++
+			if dot {
+				scale++
+			}
+		case c == '.' && !dot:
+			dot = true
+		default:
+			return zero, false // an exponent
+		}
+	}
+	if digits == 0 || digits > 18 || scale > maxInputScale {
+		return zero, false
+	}
+	if neg {
+		coef = -coef
+	}
+	d, err := decimal.New(coef, scale)
+	return d, err == nil
+}
+
 // appendMoney appends d rounded to cents in the backend's shortest form: 34, 34.5, 34.25.
 func appendMoney(b []byte, d decimal.Decimal) []byte {
-	d = round2(d).Trim(0)
+	d = round2(d)
+	if d.Coef() < 1e15 { // cents as digits, the fraction without trailing zeros
+		v, scale := int64(d.Coef()), d.Scale()
+		if d.IsNeg() && v != 0 {
+			b = append(b, '-')
+		}
+		if scale == 0 {
+			return strconv.AppendInt(b, v, 10)
+		}
+		unit := int64(10)
+		if scale == 2 {
+			unit = 100
+		}
+		b = strconv.AppendInt(b, v/unit, 10)
+		frac := v % unit
+		if frac == 0 {
+			return b
+		}
+		b = append(b, '.')
+		if scale == 2 {
+			b = append(b, byte('0'+frac/10))
+			if frac%10 == 0 {
+				return b
+			}
+			frac %= 10
+		}
+		return append(b, byte('0'+frac))
+	}
+	d = d.Trim(0)
 	if d.IsZero() {
 		return append(b, '0')
 	}
@@ -88,9 +157,28 @@ func (c *calc) keep(r decimal.Decimal, err error) decimal.Decimal {
 	return r
 }
 
-func (c *calc) add(a, b decimal.Decimal) decimal.Decimal { return c.keep(a.Add(b)) }
-func (c *calc) sub(a, b decimal.Decimal) decimal.Decimal { return c.keep(a.Sub(b)) }
-func (c *calc) mul(a, b decimal.Decimal) decimal.Decimal { return c.keep(a.Mul(b)) }
+// add, sub and mul take the integer fast path of fastdec for money-sized operands (the same
+// result, representation included) and the general decimal arithmetic otherwise.
+func (c *calc) add(a, b decimal.Decimal) decimal.Decimal {
+	if r, ok := fastdec.Add(a, b); ok {
+		return r
+	}
+	return c.keep(a.Add(b))
+}
+
+func (c *calc) sub(a, b decimal.Decimal) decimal.Decimal {
+	if r, ok := fastdec.Sub(a, b); ok {
+		return r
+	}
+	return c.keep(a.Sub(b))
+}
+
+func (c *calc) mul(a, b decimal.Decimal) decimal.Decimal {
+	if r, ok := fastdec.Mul(a, b); ok {
+		return r
+	}
+	return c.keep(a.Mul(b))
+}
 
 // quo divides a by b; b must not be zero.
 func (c *calc) quo(a, b decimal.Decimal) decimal.Decimal {

@@ -22,12 +22,16 @@ type Options struct {
 	// CartFields adds cart entry points to the built-in ones: "Query.x" or "Mutation.x" for a
 	// root field that returns a Cart, "Mutation.x.cart" for one whose output's cart field does.
 	CartFields []string
+	// HiddenOnly adds every fact the rewrite reads under hidden aliases, as the first
+	// releases did, instead of reading what the client selects itself. For comparisons.
+	HiddenOnly bool
 }
 
 // Planner analyses GraphQL operations and caches the plans. It is safe for concurrent use.
 type Planner struct {
-	entries entries
-	cache   *lru.Cache[planKey, *Plan]
+	entries    entries
+	hiddenOnly bool
+	cache      *lru.Cache[planKey, *Plan]
 	// names are the root field names that make an operation interesting; cartNames holds
 	// those containing "Cart", the rest are in otherNames.
 	cartNames, otherNames []string
@@ -41,7 +45,7 @@ func NewPlanner(opt Options) (*Planner, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Planner{entries: e}
+	p := &Planner{entries: e, hiddenOnly: opt.HiddenOnly}
 	for spec := range e {
 		p.addName(spec[strings.IndexByte(spec, '.')+1:])
 	}
@@ -124,13 +128,13 @@ type Plan struct {
 	reserved  bool // the query uses HiddenPrefix itself
 	sites     []*site
 	ins       []insertion
+	shape     shapeTable // what Rewrite and Snapshots index of a response
 
 	// The compiled programs, one per site; nil when @skip/@include depend on variables and
 	// programs are compiled per request from the fields below.
 	progs    []*cartProg
 	frags    map[string]*ast.FragmentDefinition
 	defaults map[string]bool
-	v2alias  map[string]string
 
 	// What the coupon gate watches in the root selection (roots.go).
 	roots roots
@@ -235,22 +239,23 @@ func (pl *Planner) plan(query, operationName string) *Plan {
 		return p
 	}
 	p.frags = frags
-	p.v2alias = map[string]string{}
-	if p.ins, err = augment(query, col, sites, p.v2alias); err != nil {
+	if p.ins, err = augment(query, col, sites, pl.hiddenOnly); err != nil {
 		p.err = fmt.Errorf("augment: %w", err)
 		return p
 	}
 	p.defaults = booleanDefaults(op)
 	v := &vars{probe: true}
-	c := compiler{col: col, v: v, v2alias: p.v2alias}
+	c := compiler{col: col, v: v}
 	progs := make([]*cartProg, len(sites))
 	for i, s := range sites {
+		c.pageUID = s.pageUID
 		progs[i] = c.cart(s.fields)
 	}
 	if col.err != nil {
 		p.err = fmt.Errorf("plan: %w", col.err)
 		return p
 	}
+	p.shape = responseShape(sites, progs)
 	if !v.dynamic {
 		// Static programs: the syntax tree is no longer needed.
 		p.progs, p.frags = progs, nil
@@ -305,9 +310,10 @@ func (p *Plan) programs(variables map[string]any) ([]*cartProg, error) {
 		return p.progs, nil
 	}
 	col := &collector{frags: p.frags}
-	c := compiler{col: col, v: &vars{values: variables, defaults: p.defaults}, v2alias: p.v2alias}
+	c := compiler{col: col, v: &vars{values: variables, defaults: p.defaults}}
 	progs := make([]*cartProg, len(p.sites))
 	for i, s := range p.sites {
+		c.pageUID = s.pageUID
 		progs[i] = c.cart(s.fields)
 	}
 	if col.err != nil {

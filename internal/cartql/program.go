@@ -2,9 +2,6 @@ package cartql
 
 import (
 	"slices"
-	"strings"
-
-	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // A program says, for one cart site, which of the client's response keys the rewrite touches.
@@ -74,11 +71,12 @@ func (p *itemsProg) forType(typename []byte) *itemProg {
 	return p.byType[""]
 }
 
-// itemsV2Prog is one client key of Cart.itemsV2 and the hidden copy used to identify its items.
+// itemsV2Prog is one client key of Cart.itemsV2: its item lists, and for each the key of the
+// uid that identifies an item in the complete list.
 type itemsV2Prog struct {
-	key    string
-	hidden string
-	items  []itemsProg
+	key   string
+	items []itemsProg
+	uids  []string
 }
 
 // cartProg is the program of one cart site.
@@ -92,7 +90,7 @@ type cartProg struct {
 type compiler struct {
 	col     *collector
 	v       *vars
-	v2alias map[string]string // printed itemsV2 arguments → hidden alias
+	pageUID map[string]string // the site's uid keys of itemsV2 pages (site.pageUID)
 }
 
 func (c *compiler) keep(o occ) bool { return c.v.included(o.conds) }
@@ -208,17 +206,15 @@ func (c *compiler) items(g group) (itemsProg, bool) {
 }
 
 func (c *compiler) itemsV2(g group) (itemsV2Prog, bool) {
-	alias, ok := c.v2alias[printArgs(g.occs[0].f.Arguments)]
-	if !ok {
-		return itemsV2Prog{}, false
-	}
-	p := itemsV2Prog{key: g.key, hidden: alias}
+	p := itemsV2Prog{key: g.key}
 	for _, child := range c.groups(g.occs) {
 		if child.name != "items" {
 			continue
 		}
-		if ip, ok := c.items(child); ok {
+		uid, known := c.pageUID[g.key+"."+child.key]
+		if ip, ok := c.items(child); ok && known {
 			p.items = append(p.items, ip)
+			p.uids = append(p.uids, uid)
 		}
 	}
 	return p, len(p.items) > 0
@@ -286,23 +282,4 @@ func (c *compiler) moneyObject(b *templateBuilder, g group) {
 			b.literal("null")
 		}
 	})
-}
-
-// printArgs prints field arguments compactly, "" when there are none.
-func printArgs(args ast.ArgumentList) string {
-	if len(args) == 0 {
-		return ""
-	}
-	var b strings.Builder
-	b.WriteByte('(')
-	for i, a := range args {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(a.Name)
-		b.WriteByte(':')
-		b.WriteString(a.Value.String())
-	}
-	b.WriteByte(')')
-	return b.String()
 }

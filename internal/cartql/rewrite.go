@@ -12,7 +12,8 @@ import (
 
 // Evaluator computes the audience discounts of a cart snapshot; typically a closure over
 // (*rules.RuleSet).Evaluate with the shopper's segments and the request time. A nil result
-// means no discount.
+// means no discount. The cart is valid during the call only (Rewrite reuses its memory); its
+// strings may be kept.
 type Evaluator func(*rules.Cart) *rules.Result
 
 // RewriteOptions are the per-request facts the response does not carry.
@@ -29,6 +30,10 @@ type RewriteOptions struct {
 	// TaxCalculation is the store's tax calculation method (Magento's
 	// tax/calculation/algorithm); empty means rules.TaxTotalBase, Magento's default.
 	TaxCalculation rules.TaxCalculation
+	// Buffer, when it has room, receives the rewritten body (the result then shares its
+	// memory), so that a caller can reuse one buffer per response instead of allocating
+	// one. It must not overlap the body.
+	Buffer []byte
 }
 
 // Outcome reports what a rewrite did.
@@ -46,17 +51,18 @@ type Outcome struct {
 
 // Errors that make a rewrite fail open.
 var (
-	ErrNullData      = errors.New("graphql errors with null data")
-	ErrNoData        = errors.New("response without data")
-	errIncomplete    = errors.New("incomplete cart")
-	errMissingHidden = errors.New("missing hidden field")
+	ErrNullData   = errors.New("graphql errors with null data")
+	ErrNoData     = errors.New("response without data")
+	errIncomplete = errors.New("incomplete cart")
+	errMissing    = errors.New("missing field the rewrite reads")
 )
 
 // rewriter is the reusable state of one rewrite.
 type rewriter struct {
 	t       tape
 	ed      editor
-	partial bool // the response carries GraphQL errors
+	rd      *reads // the keys of the cart being read
+	partial bool   // the response carries GraphQL errors
 	arena   []byte
 	items   []hiddenItem
 	coupons []ref
@@ -64,6 +70,8 @@ type rewriter struct {
 	rows    []rules.TaxRow
 	taxBuf  []decimal.Decimal
 	labels  []string
+	snap    rules.Cart // the cart Rewrite evaluates, reused
+
 	// Deletion bookkeeping of strip.
 	drop       []int32 // nodes to delete besides hidden members
 	dropParent int32   // the container of the dropped nodes
@@ -101,6 +109,8 @@ func putRewriter(rw *rewriter) {
 		return
 	}
 	rw.t.src = nil
+	clear(rw.snap.Items[:cap(rw.snap.Items)]) // drop string references
+	rw.snap = rules.Cart{Items: rw.snap.Items[:0]}
 	rewriters.Put(rw)
 }
 
@@ -109,13 +119,18 @@ func putRewriter(rw *rewriter) {
 // client's aliases. An error means the caller should fail open with Strip. The result may
 // share memory with body.
 func (p *Plan) Rewrite(body []byte, variables map[string]any, eval Evaluator, opt RewriteOptions) ([]byte, Outcome, error) {
+	return p.rewrite(body, variables, eval, opt, p.shape)
+}
+
+// rewrite is Rewrite indexing the parts of the body sh names (tests compare shapes).
+func (p *Plan) rewrite(body []byte, variables map[string]any, eval Evaluator, opt RewriteOptions, sh shapeTable) ([]byte, Outcome, error) {
 	var out Outcome
 	if !p.HasCart() {
 		return body, out, nil
 	}
 	rw := getRewriter()
 	defer putRewriter(rw)
-	data, err := rw.begin(body)
+	data, err := rw.begin(body, sh)
 	if err != nil {
 		return nil, out, err
 	}
@@ -130,7 +145,7 @@ func (p *Plan) Rewrite(body []byte, variables map[string]any, eval Evaluator, op
 		err := rw.visit(data, s.Path, s.optional, func(cart int32) error {
 			out.Carts++
 			edits, scratch := len(rw.ed.edits), len(rw.ed.scratch)
-			changed, d, err := rw.cart(cart, progs[i], eval, &opt)
+			changed, d, err := rw.cart(cart, &s.reads, progs[i], eval, &opt)
 			switch {
 			case errors.Is(err, errIncomplete) && rw.partial:
 				rw.ed.edits, rw.ed.scratch = rw.ed.edits[:edits], rw.ed.scratch[:scratch]
@@ -148,17 +163,17 @@ func (p *Plan) Rewrite(body []byte, variables map[string]any, eval Evaluator, op
 			return nil, out, fmt.Errorf("cart at %v: %w", s.Path, err)
 		}
 	}
-	res, err := rw.finish(p)
+	res, err := rw.finish(p, opt.Buffer)
 	if err != nil {
 		return nil, out, err
 	}
 	return res, out, nil
 }
 
-// begin indexes the body and returns its data object.
-func (rw *rewriter) begin(body []byte) (int32, error) {
+// begin indexes the parts of the body sh names and returns its data object.
+func (rw *rewriter) begin(body []byte, sh shapeTable) (int32, error) {
 	t := &rw.t
-	if err := t.parse(body); err != nil {
+	if err := t.parseShape(body, sh); err != nil {
 		return -1, err
 	}
 	if t.kind(0) != kindObject {
@@ -212,8 +227,8 @@ func (rw *rewriter) visit(n int32, path []string, optional bool, fn func(int32) 
 }
 
 // cart rewrites one cart object and reports whether it changed and by how much.
-func (rw *rewriter) cart(cart int32, prog *cartProg, eval Evaluator, opt *RewriteOptions) (bool, decimal.Decimal, error) {
-	snap, prices, err := rw.snapshot(cart, opt)
+func (rw *rewriter) cart(cart int32, rd *reads, prog *cartProg, eval Evaluator, opt *RewriteOptions) (bool, decimal.Decimal, error) {
+	snap, prices, err := rw.snapshot(cart, rd, opt, true)
 	if err != nil {
 		return false, zero, err
 	}
@@ -272,10 +287,10 @@ type totals struct {
 	currency []byte          // raw JSON of the cart currency
 }
 
-// currency returns the raw JSON currency of the hidden prices, or nil.
+// currency returns the raw JSON currency of the cart's prices, or nil.
 func (rw *rewriter) currency(prices int32) []byte {
 	t := &rw.t
-	cur := t.member(t.member(prices, "subtotal_excluding_tax"), "currency")
+	cur := t.member(t.member(prices, rw.rd.subtotal), rw.rd.currency)
 	if t.kind(cur) != kindString {
 		return nil
 	}

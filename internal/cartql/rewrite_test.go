@@ -32,6 +32,10 @@ type rewriteCase struct {
 	Options       caseOptions     `json:"options"`
 	Response      json.RawMessage `json:"response"`
 	ResponseText  string          `json:"response_text"`
+	// ResponseReuse is the backend's response to the augmented query of a plan that reads
+	// the client's own fields, where reshape cannot derive it from Response (a client field
+	// null while the hidden copy is not, a hidden field dropped).
+	ResponseReuse json.RawMessage `json:"response_reuse"`
 	Error         string          `json:"error"`
 	StripError    string          `json:"strip_error"`
 }
@@ -101,57 +105,95 @@ func (c *rewriteCase) body(t testing.TB, p *Plan) []byte {
 	})
 }
 
+// TestRewriteGolden rewrites every case of testdata/rewrite twice: with a hidden-only plan
+// on the response as written (every fact read from hidden fields), and with the default
+// plan, which reads what the client selects itself, on the same backend data answered to its
+// augmented query. Both must give the golden output byte for byte.
 func TestRewriteGolden(t *testing.T) {
 	pl := newPlanner(t)
+	hiddenOnly, err := NewPlanner(Options{HiddenOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
 	rs := testRules(t)
 	for name, c := range loadCases(t) {
 		t.Run(name, func(t *testing.T) {
-			p := mustPlan(t, pl, c.Query, c.OperationName)
-			body := c.body(t, p)
-			got, out, err := p.Rewrite(body, c.Variables, evaluator(rs, c.Segments...), c.Options.rewrite(t))
-			if c.Error != "" {
-				if err == nil || !strings.Contains(err.Error(), c.Error) {
-					t.Fatalf("err = %v, want %q", err, c.Error)
-				}
-				got, err = p.Strip(body)
-				if c.StripError != "" {
-					if err == nil || !strings.Contains(err.Error(), c.StripError) {
-						t.Fatalf("strip err = %v, want %q", err, c.StripError)
-					}
-					return
-				}
-				if err != nil {
-					t.Fatalf("strip: %v", err)
-				}
-			} else if err != nil {
-				t.Fatalf("rewrite: %v", err)
-			}
-			if keys := hiddenKeys(t, got); len(keys) > 0 {
-				t.Errorf("hidden keys left: %v", keys)
-			}
-			checkGolden(t, "testdata/rewrite/"+name+".golden.json", got)
-			if c.Error != "" {
-				return
-			}
-			if len(c.Segments) == 0 && out.Rewritten != 0 {
-				t.Errorf("outcome %+v without segments", out)
-			}
-			// Without audiences: exactly the body without the hidden fields.
-			same, _, err := p.Rewrite(body, c.Variables, evaluator(rs), c.Options.rewrite(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			stripped, err := p.Strip(body)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(same, stripped) {
-				t.Errorf("no audience: rewrite differs from strip:\n%s\n%s", same, stripped)
-			}
-			if !jsonEqual(t, stripped, withoutHidden(t, body)) && !strings.Contains(string(body), `"errors"`) {
-				t.Errorf("strip differs from the reference:\n%s", stripped)
-			}
+			old := mustPlan(t, hiddenOnly, c.Query, c.OperationName)
+			body := c.body(t, old)
+			p, reused := c.reused(t, pl)
+			t.Run("hidden-only", func(t *testing.T) { checkCase(t, c, name, old, body, rs) })
+			t.Run("default", func(t *testing.T) { checkCase(t, c, name, p, reused, rs) })
 		})
+	}
+}
+
+// reused plans the case with pl (a planner that reads the client's own fields) and returns
+// the backend's response to that plan's augmented query: ResponseReuse, or Response
+// reshaped.
+func (c *rewriteCase) reused(t testing.TB, pl *Planner) (*Plan, []byte) {
+	t.Helper()
+	hiddenOnly, err := NewPlanner(Options{HiddenOnly: true, CacheSize: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := mustPlan(t, hiddenOnly, c.Query, c.OperationName)
+	p := mustPlan(t, pl, c.Query, c.OperationName)
+	switch {
+	case c.ResponseReuse != nil:
+		var b bytes.Buffer
+		if err := json.Compact(&b, c.ResponseReuse); err != nil {
+			t.Fatal(err)
+		}
+		return p, b.Bytes()
+	case c.ResponseText != "":
+		return p, []byte(c.ResponseText)
+	}
+	return p, reshape(t, old, p, c.Variables, c.body(t, old))
+}
+
+func checkCase(t *testing.T, c *rewriteCase, name string, p *Plan, body []byte, rs *rules.RuleSet) {
+	got, out, err := rewriteChecked(t, p, body, c.Variables, evaluator(rs, c.Segments...), c.Options.rewrite(t))
+	if c.Error != "" {
+		if err == nil || !strings.Contains(err.Error(), c.Error) {
+			t.Fatalf("err = %v, want %q", err, c.Error)
+		}
+		got, err = p.Strip(body)
+		if c.StripError != "" {
+			if err == nil || !strings.Contains(err.Error(), c.StripError) {
+				t.Fatalf("strip err = %v, want %q", err, c.StripError)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("strip: %v", err)
+		}
+	} else if err != nil {
+		t.Fatalf("rewrite: %v\n%s", err, body)
+	}
+	if keys := hiddenKeys(t, got); len(keys) > 0 {
+		t.Errorf("hidden keys left: %v", keys)
+	}
+	checkGolden(t, "testdata/rewrite/"+name+".golden.json", got)
+	if c.Error != "" {
+		return
+	}
+	if len(c.Segments) == 0 && out.Rewritten != 0 {
+		t.Errorf("outcome %+v without segments", out)
+	}
+	// Without audiences: exactly the body without the hidden fields.
+	same, _, err := p.Rewrite(body, c.Variables, evaluator(rs), c.Options.rewrite(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stripped, err := p.Strip(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(same, stripped) {
+		t.Errorf("no audience: rewrite differs from strip:\n%s\n%s", same, stripped)
+	}
+	if !jsonEqual(t, stripped, withoutHidden(t, body)) && !strings.Contains(string(body), `"errors"`) {
+		t.Errorf("strip differs from the reference:\n%s", stripped)
 	}
 }
 
@@ -353,33 +395,47 @@ func TestAppendJSONString(t *testing.T) {
 
 func TestSnapshots(t *testing.T) {
 	pl := newPlanner(t)
-	cases := loadCases(t)
-	c := cases["mutation_configurable"]
-	p := mustPlan(t, pl, c.Query, "")
-	snaps, err := p.Snapshots(c.body(t, p), RewriteOptions{Store: "fr", Website: "base"})
+	hiddenOnly, err := NewPlanner(Options{HiddenOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(snaps) != 1 {
-		t.Fatalf("%d snapshots", len(snaps))
-	}
-	got := snaps[0].Cart
-	if got.Store != "fr" || got.Website != "base" || got.Currency != "USD" || len(got.Items) != 1 ||
-		got.Items[0].SKU != "MH01" || got.Items[0].ProductType != "configurable" ||
-		got.Items[0].Price.Cmp(decimal.MustNew(52, 0)) != 0 || len(got.Coupons) != 0 {
-		t.Errorf("snapshot %+v", got)
-	}
-	if snaps[0].CartID != "Q2FydDE=" { // escaped in the body
-		t.Errorf("CartID = %q", snaps[0].CartID)
+	cases := loadCases(t)
+	c := cases["mutation_configurable"]
+	old := mustPlan(t, hiddenOnly, c.Query, "")
+	p, body := c.reused(t, pl)
+	for _, tt := range []struct {
+		p      *Plan
+		body   []byte
+		cartID string
+	}{
+		{old, c.body(t, old), "Q2FydDE="}, // _aud_id, escaped in the body
+		{p, body, "abc"},                  // the client's id
+	} {
+		snaps, err := tt.p.Snapshots(tt.body, RewriteOptions{Store: "fr", Website: "base"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(snaps) != 1 {
+			t.Fatalf("%d snapshots", len(snaps))
+		}
+		got := snaps[0].Cart
+		if got.Store != "fr" || got.Website != "base" || got.Currency != "USD" || len(got.Items) != 1 ||
+			got.Items[0].SKU != "MH01" || got.Items[0].ProductType != "configurable" ||
+			got.Items[0].Price.Cmp(decimal.MustNew(52, 0)) != 0 || len(got.Coupons) != 0 {
+			t.Errorf("snapshot %+v", got)
+		}
+		if snaps[0].CartID != tt.cartID {
+			t.Errorf("CartID = %q, want %q", snaps[0].CartID, tt.cartID)
+		}
 	}
 
 	c = cases["coupon_plus_audience"]
-	p = mustPlan(t, pl, c.Query, "")
-	snaps, err = p.Snapshots(c.body(t, p), RewriteOptions{})
+	p, body = c.reused(t, pl)
+	snaps, err := p.Snapshots(body, RewriteOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	got = snaps[0].Cart
+	got := snaps[0].Cart
 	if len(got.Coupons) != 1 || got.Coupons[0] != "WELCOME10" || got.ShippingAmount.Cmp(decimal.MustNew(10, 0)) != 0 ||
 		got.Items[1].Discount.Cmp(decimal.MustParse("3.2")) != 0 || got.Items[0].Qty.Cmp(decimal.MustNew(2, 0)) != 0 {
 		t.Errorf("snapshot %+v", got)
@@ -389,8 +445,8 @@ func TestSnapshots(t *testing.T) {
 	}
 
 	c = cases["hidden_error_dropped"]
-	p = mustPlan(t, pl, c.Query, "")
-	if snaps, err = p.Snapshots(c.body(t, p), RewriteOptions{}); err != nil || len(snaps) != 0 {
+	p, body = c.reused(t, pl)
+	if snaps, err = p.Snapshots(body, RewriteOptions{}); err != nil || len(snaps) != 0 {
 		t.Errorf("incomplete cart: %v %v", snaps, err)
 	}
 }
@@ -400,6 +456,10 @@ func TestConcurrent(t *testing.T) {
 	pl := newPlanner(t)
 	rs := testRules(t)
 	cases := loadCases(t)
+	bodies := map[string][]byte{}
+	for _, name := range []string{"coupon_plus_audience", "include_default_true", "itemsv2_paging"} {
+		_, bodies[name] = cases[name].reused(t, pl)
+	}
 	done := make(chan struct{})
 	for g := 0; g < 4; g++ {
 		go func() {
@@ -412,7 +472,7 @@ func TestConcurrent(t *testing.T) {
 						t.Error(err)
 						return
 					}
-					if _, _, err := p.Rewrite(c.body(t, p), c.Variables, evaluator(rs, c.Segments...), c.Options.rewrite(t)); err != nil {
+					if _, _, err := p.Rewrite(bodies[name], c.Variables, evaluator(rs, c.Segments...), c.Options.rewrite(t)); err != nil {
 						t.Error(err)
 						return
 					}
@@ -447,5 +507,28 @@ func TestNewLabels(t *testing.T) {
 	}
 	if got, want := rw.newLabels(res, -1), []string{"A", "Summer", "VIP", "Discount", "Welcome 10%"}; !slices.Equal(got, want) {
 		t.Errorf("alone: %q, want %q", got, want)
+	}
+}
+
+// TestRewriteBuffer: the rewritten body goes into RewriteOptions.Buffer when it fits, with
+// the same bytes as without it.
+func TestRewriteBuffer(t *testing.T) {
+	c := loadCases(t)["coupon_plus_audience"]
+	p, body := c.reused(t, newPlanner(t))
+	eval := evaluator(testRules(t), c.Segments...)
+	want, _, err := p.Rewrite(body, c.Variables, eval, c.Options.rewrite(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, size := range []int{0, len(want) - 1, len(want), 2 * len(want)} {
+		opt := c.Options.rewrite(t)
+		opt.Buffer = make([]byte, 0, size)
+		got, _, err := p.Rewrite(body, c.Variables, eval, opt)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("buffer of %d: %v\n%s", size, err, got)
+		}
+		if shared := size >= len(want) && len(got) > 0 && &got[0] == &opt.Buffer[:1][0]; shared != (size >= len(want)) {
+			t.Errorf("buffer of %d for %d bytes: used %v", size, len(want), shared)
+		}
 	}
 }

@@ -247,6 +247,7 @@ type scrubber struct {
 	gates   []int32 // objects whose "code" is a code
 	lists   []int32 // lists holding some of them
 	parents []int32
+	open    []int32 // containers open while computing parents
 	edits   []stringEdit
 }
 
@@ -321,7 +322,7 @@ func (sc *scrubber) scrub(body []byte, codes []string, labels map[string]string,
 	if len(sc.ed.edits) == 0 {
 		return body, false, nil
 	}
-	out, err := sc.ed.apply(body)
+	out, err := sc.ed.apply(body, nil)
 	if err != nil {
 		return nil, false, fmt.Errorf("scrub: %w", err)
 	}
@@ -411,21 +412,21 @@ func (sc *scrubber) removeGates() {
 func (sc *scrubber) computeParents() {
 	t := &sc.t
 	sc.parents = slices.Grow(sc.parents[:0], len(t.nodes))[:len(t.nodes)]
-	stack := t.stack[:0]
+	stack := sc.open[:0]
 	for i := range t.nodes {
 		nd := &t.nodes[i]
-		for len(stack) > 0 && t.nodes[stack[len(stack)-1].node].end <= nd.start {
+		for len(stack) > 0 && t.nodes[stack[len(stack)-1]].end <= nd.start {
 			stack = stack[:len(stack)-1]
 		}
 		sc.parents[i] = -1
 		if len(stack) > 0 {
-			sc.parents[i] = stack[len(stack)-1].node
+			sc.parents[i] = stack[len(stack)-1]
 		}
 		if (nd.kind == kindObject || nd.kind == kindArray) && nd.kids > 0 {
-			stack = append(stack, frame{node: int32(i)})
+			stack = append(stack, int32(i))
 		}
 	}
-	t.stack = stack[:0]
+	sc.open = stack[:0]
 }
 
 // inGate reports whether node n lies in a removed object.

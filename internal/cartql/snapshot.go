@@ -28,14 +28,16 @@ func productType(typename []byte) string {
 	return ""
 }
 
-// snapshot builds the engine's view of a cart from its hidden fields. It returns the hidden
-// prices object too.
-func (rw *rewriter) snapshot(cart int32, opt *RewriteOptions) (*rules.Cart, int32, error) {
+// snapshot builds the engine's view of a cart from the facts at the keys rd names (the
+// client's fields or hidden ones). It returns the cart's prices object too. With reuse, the
+// cart and its items live in the rewriter and are valid until its next snapshot.
+func (rw *rewriter) snapshot(cart int32, rd *reads, opt *RewriteOptions, reuse bool) (*rules.Cart, int32, error) {
 	t := &rw.t
-	items, prices := t.member(cart, hiddenItems), t.member(cart, hiddenPrices)
-	coupons, ship := t.member(cart, hiddenCoupons), t.member(cart, hiddenShip)
+	rw.rd = rd
+	items, prices := t.member(cart, rd.items), t.member(cart, rd.prices)
+	coupons, ship := t.member(cart, rd.coupons), t.member(cart, rd.ship)
 	if items < 0 || prices < 0 || coupons < 0 || ship < 0 {
-		return nil, -1, errMissingHidden
+		return nil, -1, errMissing
 	}
 	if err := expect(t, items, kindArray); err != nil {
 		return nil, -1, err
@@ -46,7 +48,13 @@ func (rw *rewriter) snapshot(cart int32, opt *RewriteOptions) (*rules.Cart, int3
 	rw.arena = rw.arena[:0]
 	rw.items = rw.items[:0]
 	rw.coupons = rw.coupons[:0]
-	snap := &rules.Cart{Store: opt.Store, Website: opt.Website, Items: make([]rules.Item, 0, t.nodes[items].kids)}
+	var snap *rules.Cart
+	if reuse {
+		rw.snap = rules.Cart{Store: opt.Store, Website: opt.Website, Items: rw.snap.Items[:0]}
+		snap = &rw.snap
+	} else {
+		snap = &rules.Cart{Store: opt.Store, Website: opt.Website, Items: make([]rules.Item, 0, t.nodes[items].kids)}
+	}
 	for e := t.first(items); e >= 0; e = t.nodes[e].next {
 		it, err := rw.item(e)
 		if err != nil {
@@ -54,7 +62,7 @@ func (rw *rewriter) snapshot(cart int32, opt *RewriteOptions) (*rules.Cart, int3
 		}
 		snap.Items = append(snap.Items, it)
 	}
-	currency := rw.arenaString(t.member(t.member(prices, "subtotal_excluding_tax"), "currency"))
+	currency := rw.arenaString(t.member(t.member(prices, rd.subtotal), rd.currency))
 	if err := rw.appliedCoupons(coupons); err != nil {
 		return nil, -1, err
 	}
@@ -78,7 +86,7 @@ func (rw *rewriter) snapshot(cart int32, opt *RewriteOptions) (*rules.Cart, int3
 	return snap, prices, nil
 }
 
-// expect checks the kind of a hidden value: null means the cart is incomplete.
+// expect checks the kind of a value the rewrite reads: null means the cart is incomplete.
 func expect(t *tape, n int32, kind byte) error {
 	switch k := t.kind(n); k {
 	case kind:
@@ -86,7 +94,7 @@ func expect(t *tape, n int32, kind byte) error {
 	case kindNull:
 		return errIncomplete
 	case 0:
-		return errMissingHidden
+		return errMissing
 	default:
 		return fmt.Errorf("expected %s at offset %d", kindName(kind), t.offset(n))
 	}
@@ -102,58 +110,61 @@ func kindName(kind byte) string {
 		return "a string"
 	case kindNumber:
 		return "a number"
+	case kindSkipped:
+		return "a value the plan does not read"
 	}
 	return "another value"
 }
 
-// item reads one hidden cart item.
+// item reads one cart item.
 func (rw *rewriter) item(e int32) (rules.Item, error) {
 	t := &rw.t
+	rd := rw.rd
 	var it rules.Item
 	if err := expect(t, e, kindObject); err != nil {
 		return it, err
 	}
-	h := hiddenItem{uid: t.member(e, "uid")}
-	if tn := t.member(e, "__typename"); t.kind(tn) == kindString {
+	h := hiddenItem{uid: t.member(e, rd.uid)}
+	if tn := t.member(e, rd.typename); t.kind(tn) == kindString {
 		h.typename = t.src[t.nodes[tn].start+1 : t.nodes[tn].end-1]
 	}
 	if err := expect(t, h.uid, kindString); err != nil {
 		return it, err
 	}
 	it.ProductType = productType(h.typename)
-	product := t.member(e, "product")
+	product := t.member(e, rd.product)
 	if err := expect(t, product, kindObject); err != nil {
 		return it, err
 	}
 	// The item's product: a configurable item's parent, as clients and the demo store's
 	// reference see it.
-	sku := t.member(product, "sku")
+	sku := t.member(product, rd.sku)
 	if err := expect(t, sku, kindString); err != nil {
 		return it, err
 	}
 	h.sku = rw.arenaString(sku)
 	var err error
-	if it.Qty, err = rw.number(e, "quantity"); err != nil {
+	if it.Qty, err = rw.number(e, rd.quantity); err != nil {
 		return it, err
 	}
-	prices := t.member(e, "prices")
+	prices := t.member(e, rd.itemPrices)
 	if err := expect(t, prices, kindObject); err != nil {
 		return it, err
 	}
-	if it.Price, err = rw.money(prices, "price"); err != nil {
+	if it.Price, err = rw.money(prices, rd.price, rd.priceValue); err != nil {
 		return it, err
 	}
-	if it.RowTotal, err = rw.money(prices, "row_total"); err != nil {
+	if it.RowTotal, err = rw.money(prices, rd.rowTotal, rd.rowTotalValue); err != nil {
 		return it, err
 	}
-	if it.Discount, err = rw.money(prices, "total_item_discount"); err != nil {
+	if it.Discount, err = rw.money(prices, rd.itemDiscount, rd.itemDiscountValue); err != nil {
 		return it, err
 	}
 	rw.items = append(rw.items, h)
 	return it, nil
 }
 
-// number reads the hidden number obj.key.
+// number reads the number obj.key.
 func (rw *rewriter) number(obj int32, key string) (decimal.Decimal, error) {
 	n := rw.t.member(obj, key)
 	if err := expect(&rw.t, n, kindNumber); err != nil {
@@ -162,16 +173,16 @@ func (rw *rewriter) number(obj int32, key string) (decimal.Decimal, error) {
 	return parseNumber(&rw.t, n)
 }
 
-// money reads the hidden Money obj.key.value.
-func (rw *rewriter) money(obj int32, key string) (decimal.Decimal, error) {
+// money reads the Money obj.key.value (value under the key valueKey).
+func (rw *rewriter) money(obj int32, key, valueKey string) (decimal.Decimal, error) {
 	m := rw.t.member(obj, key)
 	if err := expect(&rw.t, m, kindObject); err != nil {
 		return zero, err
 	}
-	return rw.number(m, "value")
+	return rw.number(m, valueKey)
 }
 
-// appliedCoupons reads the hidden applied_coupons; Magento answers null when there are none.
+// appliedCoupons reads the applied_coupons; Magento answers null when there are none.
 func (rw *rewriter) appliedCoupons(n int32) error {
 	t := &rw.t
 	if t.kind(n) == kindNull {
@@ -184,7 +195,7 @@ func (rw *rewriter) appliedCoupons(n int32) error {
 		if t.kind(c) == kindNull {
 			continue
 		}
-		code := t.member(c, "code")
+		code := t.member(c, rw.rd.code)
 		if err := expect(t, code, kindString); err != nil {
 			return err
 		}
@@ -193,7 +204,7 @@ func (rw *rewriter) appliedCoupons(n int32) error {
 	return nil
 }
 
-// shipping sums the selected shipping methods of the hidden shipping addresses. Magento
+// shipping sums the selected shipping methods of the shipping addresses. Magento
 // answers a list; null comes from an error (then the cart is incomplete) or from a backend
 // that has no addresses.
 func (rw *rewriter) shipping(n int32) (decimal.Decimal, error) {
@@ -209,15 +220,15 @@ func (rw *rewriter) shipping(n int32) (decimal.Decimal, error) {
 		return total, err
 	}
 	for a := t.first(n); a >= 0; a = t.nodes[a].next {
-		m := t.member(a, "selected_shipping_method")
+		m := t.member(a, rw.rd.method)
 		if t.kind(m) != kindObject {
 			continue
 		}
-		amount := t.member(m, "amount")
+		amount := t.member(m, rw.rd.shipAmount)
 		if t.kind(amount) != kindObject {
 			continue
 		}
-		v, err := rw.number(amount, "value")
+		v, err := rw.number(amount, rw.rd.shipValue)
 		if err != nil {
 			return total, err
 		}
@@ -263,7 +274,7 @@ func (rw *rewriter) stringValue(n int32) string {
 type CartSnapshot struct {
 	// Site is the index of the cart's site in Plan.Sites.
 	Site int
-	// Cart is the snapshot built from the hidden fields.
+	// Cart is the snapshot built from the cart's facts.
 	Cart rules.Cart
 	// CartID is the masked cart id (Cart.id), "" when the response does not carry it.
 	CartID string
@@ -278,21 +289,21 @@ func (p *Plan) Snapshots(body []byte, opt RewriteOptions) ([]CartSnapshot, error
 	}
 	rw := getRewriter()
 	defer putRewriter(rw)
-	data, err := rw.begin(body)
+	data, err := rw.begin(body, p.shape)
 	if err != nil {
 		return nil, err
 	}
 	var out []CartSnapshot
 	for i, s := range p.sites {
 		err := rw.visit(data, s.Path, s.optional, func(cart int32) error {
-			snap, _, err := rw.snapshot(cart, &opt)
+			snap, _, err := rw.snapshot(cart, &s.reads, &opt, false)
 			switch {
 			case errors.Is(err, errIncomplete) && rw.partial:
 				return nil
 			case err != nil:
 				return err
 			}
-			out = append(out, CartSnapshot{Site: i, Cart: *snap, CartID: rw.stringValue(rw.t.member(cart, hiddenID))})
+			out = append(out, CartSnapshot{Site: i, Cart: *snap, CartID: rw.stringValue(rw.t.member(cart, s.reads.id))})
 			return nil
 		})
 		if err != nil {

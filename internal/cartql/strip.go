@@ -13,14 +13,14 @@ func (p *Plan) Strip(body []byte) ([]byte, error) {
 	if err := rw.t.parse(body); err != nil {
 		return nil, err
 	}
-	return rw.finish(p)
+	return rw.finish(p, nil)
 }
 
 // finish cleans the errors, strips the hidden fields and applies every edit.
-func (rw *rewriter) finish(p *Plan) ([]byte, error) {
+func (rw *rewriter) finish(p *Plan, dst []byte) ([]byte, error) {
 	rw.cleanErrors(p.ins)
 	rw.strip()
-	return rw.ed.apply(rw.t.src)
+	return rw.ed.apply(rw.t.src, dst)
 }
 
 // cleanErrors drops errors whose path runs through a hidden field and remaps the locations

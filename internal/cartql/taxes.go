@@ -6,14 +6,15 @@ import (
 	"github.com/caddy-audiences/caddy-audiences/rules"
 )
 
-// rescaleTaxes recomputes every applied tax of the hidden prices on the discounted item
+// rescaleTaxes recomputes every applied tax of the cart's prices on the discounted item
 // amounts (tax after discount, rows in cart order, rounded with the store's tax calculation
 // method) and returns the change of the tax total. A tax whose rate is neither configured nor
 // derivable stays as it is.
 func (rw *rewriter) rescaleTaxes(prices int32, snap *rules.Cart, res *rules.Result, opt *RewriteOptions, c *calc) (decimal.Decimal, error) {
 	t := &rw.t
 	rw.taxes = rw.taxes[:0]
-	list := t.member(prices, "applied_taxes")
+	rd := rw.rd
+	list := t.member(prices, rd.taxes)
 	if t.kind(list) == kindNull {
 		return zero, nil
 	}
@@ -25,12 +26,12 @@ func (rw *rewriter) rescaleTaxes(prices int32, snap *rules.Cart, res *rules.Resu
 		if err := expect(t, e, kindObject); err != nil {
 			return zero, err
 		}
-		old, err := rw.money(e, "amount")
+		old, err := rw.money(e, rd.taxAmount, rd.taxValue)
 		if err != nil {
 			return zero, err
 		}
 		tl := taxLine{old: old, new: old}
-		if pct, ok := rw.taxRate(t.member(e, "label"), old, snap, opt, c); ok {
+		if pct, ok := rw.taxRate(t.member(e, rd.taxLabel), old, snap, opt, c); ok {
 			rows := rw.taxRows(snap, res, c)
 			if rw.taxBuf, tl.new, err = rules.RowTaxes(rw.taxBuf[:0], opt.TaxCalculation, pct, rows); err != nil {
 				return zero, err

@@ -9,6 +9,7 @@ import (
 
 	"github.com/govalues/decimal"
 
+	"github.com/caddy-audiences/caddy-audiences/internal/fastdec"
 	"github.com/caddy-audiences/caddy-audiences/rules"
 )
 
@@ -113,9 +114,12 @@ func (rw *rewriter) shiftMoney(obj int32, progs []moneyProg, delta decimal.Decim
 		if err != nil {
 			return err
 		}
-		nv, err := old.Add(delta)
-		if err != nil {
-			return fmt.Errorf("decimal arithmetic: %w", err)
+		nv, ok := fastdec.Add(old, delta)
+		if !ok {
+			var err error
+			if nv, err = old.Add(delta); err != nil {
+				return fmt.Errorf("decimal arithmetic: %w", err)
+			}
 		}
 		rw.replaceNumber(v, nv)
 		return nil
@@ -384,19 +388,11 @@ func (rw *rewriter) itemDiscounts(obj int32, lp *listProg, r *rules.ItemResult, 
 	return nil
 }
 
-// itemsV2 matches the client's page of items to the complete list through the hidden copy.
+// itemsV2 matches the items of the client's pages to the complete list by their uids.
 func (rw *rewriter) itemsV2(cart int32, vp *itemsV2Prog, d *totals) error {
 	t := &rw.t
-	hidden := t.member(cart, vp.hidden)
-	if hidden < 0 {
-		return errMissingHidden
-	}
 	client, err := rw.client(cart, vp.key, kindObject)
-	if err != nil || client < 0 || t.kind(hidden) != kindObject {
-		return err
-	}
-	hlist := t.member(hidden, "items")
-	if err := expect(t, hlist, kindArray); err != nil {
+	if err != nil || client < 0 {
 		return err
 	}
 	for i := range vp.items {
@@ -408,12 +404,16 @@ func (rw *rewriter) itemsV2(cart int32, vp *itemsV2Prog, d *totals) error {
 		if list < 0 {
 			continue
 		}
-		if t.nodes[list].kids != t.nodes[hlist].kids {
-			return fmt.Errorf("%q has %d items, the hidden page %d", ip.key, t.nodes[list].kids, t.nodes[hlist].kids)
-		}
 		hint := 0
-		for c, h := t.first(list), t.first(hlist); c >= 0; c, h = t.nodes[c].next, t.nodes[h].next {
-			k := rw.findItem(t.member(h, "uid"), hint)
+		for c := t.first(list); c >= 0; c = t.nodes[c].next {
+			if t.kind(c) != kindObject {
+				continue
+			}
+			uid := t.member(c, vp.uids[i])
+			if uid < 0 {
+				return errMissing
+			}
+			k := rw.findItem(uid, hint)
 			if k < 0 {
 				continue
 			}

@@ -1,0 +1,124 @@
+// Package fastdec adds, subtracts, multiplies and compares the decimals of money arithmetic
+// (cents, unit prices, quantities, percentages: small coefficients, few decimals) with plain
+// int64 arithmetic. Each function reports false when its operands are outside that range;
+// the caller then uses the general github.com/govalues/decimal method. Where it reports true,
+// the result is exactly what that method returns, representation included, so the two paths
+// can be mixed freely.
+package fastdec
+
+import "github.com/govalues/decimal"
+
+// limit bounds the aligned coefficients of the fast paths: sums and differences of two of them,
+// and products of two under limit32, stay far from the 19 digits a decimal holds.
+const (
+	limit   = 1 << 60
+	limit32 = 1 << 30
+)
+
+// pow10 are the alignment factors for scale differences up to 6 decimals, and maxAligned
+// the largest coefficient each may multiply.
+var (
+	pow10      = [7]int64{1, 10, 100, 1_000, 10_000, 100_000, 1_000_000}
+	maxAligned = [7]int64{limit, limit / 10, limit / 100, limit / 1_000, limit / 10_000, limit / 100_000, limit / 1_000_000}
+)
+
+// aligned returns the signed coefficients of a and b at their common (larger) scale.
+func aligned(a, b decimal.Decimal) (x, y int64, scale int, ok bool) {
+	ca, cb := a.Coef(), b.Coef()
+	if ca >= limit || cb >= limit {
+		return 0, 0, 0, false
+	}
+	x, y = int64(ca), int64(cb)
+	sa, sb := a.Scale(), b.Scale()
+	scale = sa
+	if sa != sb {
+		d := sa - sb
+		if d > 0 {
+			if d >= len(pow10) || y >= maxAligned[d] {
+				return 0, 0, 0, false
+			}
+			y *= pow10[d]
+		} else {
+			if -d >= len(pow10) || x >= maxAligned[-d] {
+				return 0, 0, 0, false
+			}
+			x *= pow10[-d]
+			scale = sb
+		}
+	}
+	if a.IsNeg() {
+		x = -x
+	}
+	if b.IsNeg() {
+		y = -y
+	}
+	return x, y, scale, true
+}
+
+// Add returns a + b as a.Add(b) does.
+func Add(a, b decimal.Decimal) (decimal.Decimal, bool) {
+	x, y, scale, ok := aligned(a, b)
+	if !ok {
+		return decimal.Decimal{}, false
+	}
+	r, err := decimal.New(x+y, scale)
+	return r, err == nil
+}
+
+// Sub returns a − b as a.Sub(b) does.
+func Sub(a, b decimal.Decimal) (decimal.Decimal, bool) {
+	x, y, scale, ok := aligned(a, b)
+	if !ok {
+		return decimal.Decimal{}, false
+	}
+	r, err := decimal.New(x-y, scale)
+	return r, err == nil
+}
+
+// Mul returns a × b as a.Mul(b) does.
+func Mul(a, b decimal.Decimal) (decimal.Decimal, bool) {
+	ca, cb := a.Coef(), b.Coef()
+	scale := a.Scale() + b.Scale()
+	if ca >= limit32 || cb >= limit32 || scale > decimal.MaxScale {
+		return decimal.Decimal{}, false
+	}
+	p := int64(ca * cb)
+	if a.IsNeg() != b.IsNeg() {
+		p = -p
+	}
+	r, err := decimal.New(p, scale)
+	return r, err == nil
+}
+
+// Cmp compares a and b as a.Cmp(b) does.
+func Cmp(a, b decimal.Decimal) (int, bool) {
+	x, y, _, ok := aligned(a, b)
+	switch {
+	case !ok:
+		return 0, false
+	case x < y:
+		return -1, true
+	case x > y:
+		return 1, true
+	}
+	return 0, true
+}
+
+// Min returns the smaller of a and b as a.Min(b) does: of two equal values, the one with more
+// decimals.
+func Min(a, b decimal.Decimal) decimal.Decimal {
+	r, ok := Cmp(a, b)
+	if !ok {
+		return a.Min(b)
+	}
+	if r == 0 {
+		if a.Scale() >= b.Scale() {
+			return a
+		}
+		return b
+	}
+	if r < 0 {
+		return a
+	}
+	return b
+}
