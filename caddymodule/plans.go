@@ -3,6 +3,7 @@ package caddymodule
 import (
 	"fmt"
 	"net/url"
+	"strings"
 
 	lru "github.com/hashicorp/golang-lru/v2"
 
@@ -16,7 +17,7 @@ import (
 type planCache struct {
 	planner *cartql.Planner
 	escapes *lru.Cache[*cartql.Plan, string]
-	byGET   *lru.Cache[string, *cartql.Plan]
+	byGET   *lru.Cache[gqlhttp.Key, *cartql.Plan]
 }
 
 func newPlanCache(cartFields []string, size int) (*planCache, error) {
@@ -28,7 +29,7 @@ func newPlanCache(cartFields []string, size int) (*planCache, error) {
 	if c.escapes, err = lru.New[*cartql.Plan, string](size); err != nil {
 		return nil, fmt.Errorf("escape cache: %w", err)
 	}
-	if c.byGET, err = lru.New[string, *cartql.Plan](size); err != nil {
+	if c.byGET, err = lru.New[gqlhttp.Key, *cartql.Plan](size); err != nil {
 		return nil, fmt.Errorf("plan cache: %w", err)
 	}
 	return c, nil
@@ -38,7 +39,7 @@ func newPlanCache(cartFields []string, size int) (*planCache, error) {
 // first, which spares decoding a query seen before.
 func (c *planCache) plan(req *gqlhttp.Request) (*cartql.Plan, error) {
 	key := req.Key()
-	if key != "" {
+	if key != (gqlhttp.Key{}) {
 		if p, ok := c.byGET.Get(key); ok {
 			return p, nil
 		}
@@ -48,8 +49,9 @@ func (c *planCache) plan(req *gqlhttp.Request) (*cartql.Plan, error) {
 		return nil, err
 	}
 	p, err := c.planner.Plan(text, req.OperationName)
-	if err == nil && key != "" {
-		c.byGET.Add(key, p)
+	if err == nil && key != (gqlhttp.Key{}) {
+		// The key's strings point into the request's URL: keep copies, not the request.
+		c.byGET.Add(gqlhttp.Key{Query: strings.Clone(key.Query), OperationName: strings.Clone(key.OperationName)}, p)
 	}
 	return p, err
 }

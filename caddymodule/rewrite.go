@@ -5,6 +5,7 @@ import (
 	"maps"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -38,7 +39,12 @@ type rewriteJob struct {
 	// personal is true when merchandising made the answer this shopper's: no shared cache
 	// may keep it for another.
 	personal bool
+	// out receives the rewritten answer; it goes back to outPool once the answer is sent.
+	out *[]byte
 }
+
+// outPool holds the buffers rewritten answers are written into.
+var outPool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
 
 // evaluation is one cart's rule result with the cart's currency.
 type evaluation struct {
@@ -152,6 +158,7 @@ func (h *Handler) serveHeld(w http.ResponseWriter, r *http.Request, next caddyht
 	}
 	start := time.Now()
 	outcome := ""
+	defer job.releaseOut() // after the answer written into it is sent
 	if plan != nil {
 		body = h.merchandise(job, r, next, body)
 		body, outcome = h.processCarts(job, body)
@@ -221,7 +228,9 @@ func (h *Handler) rewrite(job *rewriteJob, body []byte) (out []byte, outcome str
 		job.results = append(job.results, evaluation{currency: c.Currency, result: res})
 		return res
 	}
+	job.out = outPool.Get().(*[]byte)
 	rewritten, result, err := job.op.plan.Rewrite(body, job.op.variables, eval, cartql.RewriteOptions{
+		Buffer:           (*job.out)[:0],
 		Store:            job.store,
 		TaxAfterDiscount: *h.TaxAfterDiscount,
 		TaxRates:         h.taxRates,
@@ -235,6 +244,15 @@ func (h *Handler) rewrite(job *rewriteJob, body []byte) (out []byte, outcome str
 	}
 	h.logger.Warn("cart response not rewritten; failing open", zap.Error(err))
 	return h.stripOrSanitize(job, body), outcomeFailedOpen
+}
+
+// releaseOut returns the output buffer to the pool, once the answer written into it is sent.
+// Buffers that grew past 1 MiB are left to the garbage collector.
+func (job *rewriteJob) releaseOut() {
+	if job.out != nil && cap(*job.out) <= 1<<20 {
+		outPool.Put(job.out)
+	}
+	job.out = nil
 }
 
 // stripOrSanitize is the fail-open answer: the backend's body without the hidden fields, by

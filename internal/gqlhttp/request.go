@@ -44,13 +44,20 @@ func (req *Request) Text() (string, error) {
 	return req.Query, nil
 }
 
-// Key identifies a GET operation by its encoded text, so callers can cache what they derive
-// from it without decoding it; it is empty for POST requests.
-func (req *Request) Key() string {
+// Key identifies a GET operation by its encoded text and operation name, so callers can
+// cache what they derive from it without decoding it (or copying it); it is the zero Key for
+// POST requests.
+func (req *Request) Key() Key {
 	if req.rawQuery == "" {
-		return ""
+		return Key{}
 	}
-	return req.OperationName + "\x00" + req.rawQuery
+	return Key{Query: req.rawQuery, OperationName: req.OperationName}
+}
+
+// Key is a GET operation's identity: its still URL-escaped query parameter and its operation
+// name. It is comparable, a map or cache key.
+type Key struct {
+	Query, OperationName string
 }
 
 type encoding int

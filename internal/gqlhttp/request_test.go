@@ -53,8 +53,8 @@ func TestRead(t *testing.T) {
 			if err != nil || text != tt.query || got.OperationName != tt.opName || string(got.Variables) != tt.vars {
 				t.Fatalf("got %q %q %q (%v)", text, got.OperationName, got.Variables, err)
 			}
-			if (tt.req.Method == http.MethodGet) != (got.Key() != "") {
-				t.Fatalf("Key() = %q", got.Key())
+			if (tt.req.Method == http.MethodGet) != (got.Key() != Key{}) {
+				t.Fatalf("Key() = %+v", got.Key())
 			}
 			if tt.req.Body != nil && tt.req.Method == http.MethodPost {
 				body, _ := io.ReadAll(tt.req.Body)
