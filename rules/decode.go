@@ -341,22 +341,32 @@ var ruleFields = []string{
 	"audiences", "stores", "websites", "currencies", "conditions", "items", "coupon", "action", "enforce",
 }
 
+// ruleObject decodes element i of a rule list (numbers kept exact) and returns it with its id
+// and a checker whose problems name the rule: list[i] "id". ok is false, with the problem
+// reported, when the element is not an object.
+func ruleObject(raw json.RawMessage, list string, i int, probs *[]string) (obj map[string]any, id string, ck checker, ok bool) {
+	ck = checker{prefix: fmt.Sprintf("%s[%d]", list, i), probs: probs}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&obj); err != nil || obj == nil {
+		ck.errf("", "must be an object")
+		return nil, "", ck, false
+	}
+	if id, ok = obj["id"].(string); ok {
+		ck.prefix += " " + strconv.Quote(id)
+	}
+	return obj, id, ck, true
+}
+
 // parseRule validates and compiles one rule, reporting every problem. It returns nil only
 // when the rule is not an object.
 func parseRule(raw json.RawMessage, i int, tz *time.Location, probs *[]string) *rule {
-	ck := checker{prefix: fmt.Sprintf("rules[%d]", i), probs: probs}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var obj map[string]any
-	if err := dec.Decode(&obj); err != nil || obj == nil {
-		ck.errf("", "must be an object")
+	obj, id, ck, ok := ruleObject(raw, "rules", i, probs)
+	if !ok {
 		return nil
 	}
 	r := &rule{pos: i}
-	if id, ok := obj["id"].(string); ok {
-		ck.prefix += " " + strconv.Quote(id)
-		r.ID = id
-	}
+	r.ID = id
 	for _, key := range sortedKeys(obj) {
 		if !slices.Contains(ruleFields, key) {
 			ck.errf(key, "unknown field")

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -72,19 +71,11 @@ func (p skuPattern) match(sku string) bool {
 // parseMerchRule validates one merchandising rule, reporting every problem. It returns nil
 // only when the rule is not an object.
 func parseMerchRule(raw json.RawMessage, i int, tz *time.Location, probs *[]string) *merchRule {
-	ck := checker{prefix: fmt.Sprintf("merchandising[%d]", i), probs: probs}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var obj map[string]any
-	if err := dec.Decode(&obj); err != nil || obj == nil {
-		ck.errf("", "must be an object")
+	obj, id, ck, ok := ruleObject(raw, "merchandising", i, probs)
+	if !ok {
 		return nil
 	}
-	m := &merchRule{pos: i}
-	if id, ok := obj["id"].(string); ok {
-		ck.prefix += " " + strconv.Quote(id)
-		m.ID = id
-	}
+	m := &merchRule{pos: i, MerchRule: MerchRule{ID: id}}
 	for _, key := range sortedKeys(obj) {
 		if !slices.Contains(merchFields, key) {
 			ck.errf(key, "unknown field")

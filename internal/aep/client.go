@@ -128,7 +128,7 @@ func (c Config) Validate() error {
 	}
 	for _, u := range []struct{ name, raw string }{{"ims_url", c.IMSURL}, {"platform_url", c.PlatformURL}} {
 		if u.raw != "" {
-			if err := checkOrigin(u.raw); err != nil {
+			if err := ims.CheckServiceURL(u.raw); err != nil {
 				problems = append(problems, fmt.Sprintf("%s: %v", u.name, err))
 			}
 		}
@@ -146,21 +146,6 @@ type ConfigError struct {
 
 func (e *ConfigError) Error() string {
 	return "experience platform configuration: " + strings.Join(e.Problems, "; ")
-}
-
-// checkOrigin accepts an absolute http(s) URL without credentials, query or fragment.
-func checkOrigin(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return err
-	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("%q: want an absolute http(s) URL", raw)
-	}
-	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return fmt.Errorf("%q: no credentials, query or fragment allowed", raw)
-	}
-	return nil
 }
 
 // Options tune a Client; the zero value is right for production.

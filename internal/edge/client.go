@@ -17,6 +17,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/caddy-audiences/caddy-audiences/internal/ims"
 )
 
 // Defaults and limits of the Edge Network client.
@@ -137,7 +139,7 @@ func NewClient(opts Options) (*Client, error) {
 			base = DefaultAuthBaseURL
 		}
 	}
-	if err := checkHTTPURL(base); err != nil {
+	if err := ims.CheckServiceURL(base); err != nil {
 		return nil, fmt.Errorf("edge: base URL: %w", err)
 	}
 	c := &Client{
@@ -183,26 +185,11 @@ func (c *Client) setAuth(auth AuthConfig) error {
 	if auth.IMSURL == "" {
 		auth.IMSURL = DefaultIMSURL
 	}
-	if err := checkHTTPURL(auth.IMSURL); err != nil {
+	if err := ims.CheckServiceURL(auth.IMSURL); err != nil {
 		return fmt.Errorf("edge: IMS URL: %w", err)
 	}
 	c.auth = &auth
 	c.tokens = newTokenSource(auth, c.hc)
-	return nil
-}
-
-// checkHTTPURL accepts an absolute http(s) URL without credentials, query or fragment.
-func checkHTTPURL(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return err
-	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("%q: want an absolute http(s) URL", raw)
-	}
-	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return fmt.Errorf("%q: no credentials, query or fragment allowed", raw)
-	}
 	return nil
 }
 
@@ -544,7 +531,7 @@ func stringAttrs(attrs map[string]json.RawMessage) map[string]string {
 // or IMS's error/error_description) when the body has them.
 func readProblem(resp *http.Response, now time.Time) *HTTPError {
 	e := &HTTPError{Status: resp.StatusCode}
-	if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), now); ok {
+	if d, ok := ims.ParseRetryAfter(resp.Header.Get("Retry-After"), now); ok {
 		e.RetryAfter = d
 	}
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, errorBodyLimit))
@@ -564,21 +551,3 @@ func readProblem(resp *http.Response, now time.Time) *HTTPError {
 	return e
 }
 
-// parseRetryAfter reads a Retry-After value in seconds or as an HTTP date.
-func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, false
-	}
-	if secs, err := strconv.ParseUint(v, 10, 32); err == nil {
-		return time.Duration(secs) * time.Second, true
-	}
-	if strings.Trim(v, "0123456789") == "" {
-		return maxRetryWait + time.Second, true // too many digits: longer than we wait anyway
-	}
-	t, err := http.ParseTime(v)
-	if err != nil {
-		return 0, false
-	}
-	return max(t.Sub(now), 0), true
-}

@@ -3,39 +3,11 @@ package edge
 import (
 	"errors"
 	"maps"
-	"net/http"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 )
-
-func TestParseRetryAfter(t *testing.T) {
-	now := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
-	tests := []struct {
-		in   string
-		want time.Duration
-		ok   bool
-	}{
-		{"", 0, false},
-		{"3", 3 * time.Second, true},
-		{" 7 ", 7 * time.Second, true},
-		{"0", 0, true},
-		{"99999999999999999999", maxRetryWait + time.Second, true},
-		{now.Add(5 * time.Second).Format(http.TimeFormat), 5 * time.Second, true},
-		{now.Add(-time.Hour).Format(http.TimeFormat), 0, true},
-		{"Wed, 04 Mar 2026 05:06:09 GMT", 2 * time.Second, true},
-		{"-1", 0, false},
-		{"soon", 0, false},
-		{"1.5", 0, false},
-	}
-	for _, tt := range tests {
-		got, ok := parseRetryAfter(tt.in, now)
-		if got != tt.want || ok != tt.ok {
-			t.Errorf("parseRetryAfter(%q) = %v, %v; want %v, %v", tt.in, got, ok, tt.want, tt.ok)
-		}
-	}
-}
 
 func TestRequestBody(t *testing.T) {
 	c, err := NewClient(Options{DatastreamID: "ds"})

@@ -2,7 +2,6 @@ package edge
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -104,73 +103,6 @@ func TestTokenCachedAndRefreshed(t *testing.T) {
 				t.Fatalf("at the margin: token %q after %d calls, want a new one", tok, srv.calls.Load())
 			}
 		})
-	}
-}
-
-func TestTokenConcurrentCallersShareOneFetch(t *testing.T) {
-	release := make(chan struct{})
-	srv := &imsServer{}
-	srv.handler = func(w http.ResponseWriter, r *http.Request) {
-		<-release
-		fmt.Fprint(w, `{"access_token":"shared","expires_in":3600}`)
-	}
-	src, _ := newTestTokenSource(t, srv)
-	var wg sync.WaitGroup
-	tokens := make(chan string, 50)
-	for range 50 {
-		wg.Go(func() {
-			tok, err := src.Token(context.Background())
-			if err != nil {
-				t.Error(err)
-			}
-			tokens <- tok
-		})
-	}
-	for srv.calls.Load() == 0 {
-		time.Sleep(time.Millisecond)
-	}
-	time.Sleep(20 * time.Millisecond) // let the others queue behind the fetch
-	close(release)
-	wg.Wait()
-	close(tokens)
-	for tok := range tokens {
-		if tok != "shared" {
-			t.Fatalf("token %q", tok)
-		}
-	}
-	if n := srv.calls.Load(); n != 1 {
-		t.Fatalf("%d IMS calls, want 1", n)
-	}
-}
-
-func TestTokenWaitHonorsContext(t *testing.T) {
-	release := make(chan struct{})
-	defer close(release)
-	srv := &imsServer{handler: func(w http.ResponseWriter, r *http.Request) { <-release }}
-	src, _ := newTestTokenSource(t, srv)
-	go src.Token(context.Background()) // holds the fetch slot until release
-	for srv.calls.Load() == 0 {
-		time.Sleep(time.Millisecond)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
-	defer cancel()
-	if _, err := src.Token(ctx); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("err = %v, want the deadline", err)
-	}
-}
-
-func TestTokenInvalidate(t *testing.T) {
-	srv := &imsServer{expiresIn: 3600}
-	src, _ := newTestTokenSource(t, srv)
-	ctx := context.Background()
-	tok, _ := src.Token(ctx)
-	src.Invalidate("some other token")
-	if again, _ := src.Token(ctx); again != tok {
-		t.Fatalf("invalidating another token dropped ours")
-	}
-	src.Invalidate(tok)
-	if again, _ := src.Token(ctx); again == tok || srv.calls.Load() != 2 {
-		t.Fatalf("after Invalidate: token %q, %d calls", again, srv.calls.Load())
 	}
 }
 

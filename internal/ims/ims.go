@@ -265,6 +265,22 @@ func (s *Source) readError(resp *http.Response) *Error {
 	return e
 }
 
+// CheckServiceURL accepts where an Adobe service is reached: an absolute http(s) URL without
+// credentials, query or fragment, so a token goes nowhere else.
+func CheckServiceURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return err
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%q: want an absolute http(s) URL", raw)
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("%q: no credentials, query or fragment allowed", raw)
+	}
+	return nil
+}
+
 // ParseRetryAfter reads a Retry-After value in seconds or as an HTTP date, as Adobe's services
 // send it. An absurdly long value comes back as a day.
 func ParseRetryAfter(v string, now time.Time) (time.Duration, bool) {
