@@ -550,4 +550,3 @@ func readProblem(resp *http.Response, now time.Time) *HTTPError {
 	}
 	return e
 }
-
