@@ -47,6 +47,11 @@ Try it (copy and paste):
   curl -si -G localhost:8080/graphql -H 'aep-segments-membership: 6f1d2c3a-0b7e-4a51-9f0e-2d9c8b7a1e01' \\
     --data-urlencode 'query={cart(cart_id:"'\$CART'"){prices{grand_total{value currency} discounts{label amount{value}}}}}'
 
+  # a bag's related products, for everyone and for a Bag lover (merchandising rules)
+  curl -s -G localhost:8080/graphql --data-urlencode 'query={products(filter:{sku:{eq:"24-MB01"}}){items{related_products{sku name}}}}'
+  curl -s -G localhost:8080/graphql -H 'aep-segments-membership: 0c3e9a57-5d21-4f7b-8a64-93e1b0c2d4f5' \
+    --data-urlencode 'query={products(filter:{sku:{eq:"24-MB01"}}){items{related_products{sku name}}}}'
+
 Press Ctrl-C to stop.
 TRY
 wait -n "${pids[@]}"
