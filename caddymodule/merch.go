@@ -13,9 +13,9 @@ import (
 )
 
 // merchandises reports whether the operation's answer gets merchandising rules: it selects
-// product lists or blocks and the rule set has merchandising rules.
+// product lists or blocks (which are planned only for rule sets with merchandising rules).
 func (op *operation) merchandises() bool {
-	return op != nil && op.plan != nil && op.plan.HasMerch() && op.rules.HasMerchandising()
+	return op != nil && op.plan != nil && op.plan.HasMerch()
 }
 
 // merchandise applies the merchandising rules to a held answer, before the cart rewrite

@@ -66,7 +66,7 @@ func (h *Handler) readOperation(w http.ResponseWriter, r *http.Request) (op *ope
 	case err != nil:
 		return nil, false
 	}
-	plan, err := h.plans.plan(req)
+	plan, err := h.plans.plan(req, rs.HasMerchandising())
 	if err == nil && op.gates != nil && plan.Reserved() {
 		err = &gqlhttp.Refusal{Status: http.StatusBadRequest, Reason: "reserved", Err: errors.New("the query uses the sidecar's reserved prefix " + cartql.HiddenPrefix)}
 	}
@@ -120,11 +120,7 @@ func (h *Handler) readGraphQL(r *http.Request, gates *gate.Rules, merchandising 
 	if gates != nil {
 		return gqlhttp.ReadStrict(r, h.MaxBody)
 	}
-	mentions := h.plans.planner.Mentions
-	if merchandising {
-		mentions = h.plans.mentionsAny
-	}
-	req, err := gqlhttp.Read(r, h.MaxBody, mentions)
+	req, err := gqlhttp.Read(r, h.MaxBody, h.plans.planner(merchandising).Mentions)
 	if err != nil && !errors.Is(err, gqlhttp.ErrNotGraphQL) {
 		h.debug("graphql request not rewritten", zap.Error(err))
 	}

@@ -10,7 +10,7 @@ import (
 
 func merchPlan(t *testing.T, query string) *Plan {
 	t.Helper()
-	pl, err := NewPlanner(Options{})
+	pl, err := NewPlanner(Options{Merchandising: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,5 +107,31 @@ func TestMerchSitesWithCart(t *testing.T) {
 	}
 	if !strings.Contains(p.Query(), "_aud_msku:sku _aud_mtype:__typename") || !strings.Contains(p.Query(), "crosssell_products { sku name  _aud_msku:sku}") {
 		t.Errorf("augmented: %s", p.Query())
+	}
+}
+
+// TestMerchSitesOnlyWithMerchandising: a planner without Options.Merchandising finds no
+// product lists or blocks, adds nothing for them, and does not want an operation only for
+// them.
+func TestMerchSitesOnlyWithMerchandising(t *testing.T) {
+	pl, err := NewPlanner(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := `query($id: String!) { cart(cart_id: $id) { id items { uid product { sku crosssell_products { sku name } } } } }`
+	p, err := pl.Plan(q, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.HasCart() || p.HasMerch() || strings.Contains(p.Query(), "_aud_m") {
+		t.Errorf("cart %v merch %v query %s", p.HasCart(), p.HasMerch(), p.Query())
+	}
+	blocks := `{ cmsBlocks(identifiers: ["a"]) { items { identifier } } }`
+	if pl.Mentions(blocks) || !merchPlan(t, blocks).HasMerch() {
+		t.Error("a blocks query wanted without merchandising, or not planned with it")
+	}
+	withMerch, _ := NewPlanner(Options{Merchandising: true})
+	if !withMerch.Mentions(blocks) {
+		t.Error("a merchandising planner does not want a blocks query")
 	}
 }

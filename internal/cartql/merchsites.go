@@ -2,9 +2,9 @@ package cartql
 
 // Merchandising sites: where an operation selects what audience merchandising rules change —
 // the related, up-sell and cross-sell product lists of any product, and the CMS and dynamic
-// blocks of cmsBlocks and dynamicBlocks. The planner finds them through fragments, inline
-// fragments and aliases, and adds hidden fields for the SKUs, product types and block ids it
-// needs when the client did not select them itself.
+// blocks of cmsBlocks and dynamicBlocks. A planner with Options.Merchandising finds them
+// through fragments, inline fragments and aliases, and adds hidden fields for the SKUs,
+// product types and block ids it needs when the client did not select them itself.
 
 // Product lists and the fields that hold them.
 var listFields = map[string]string{
@@ -57,6 +57,3 @@ func (p *Plan) ListSites() []ListSite { return p.lists }
 // BlockSites returns the blocks fields the operation selects.
 func (p *Plan) BlockSites() []BlockSite { return p.blocks }
 
-// MentionsMerch reports whether text (a query, or a request carrying one) may select product
-// lists or blocks; like Mentions, a quick test before parsing.
-func (pl *Planner) MentionsMerch(text string) bool { return mentionsMerch(text) }

@@ -25,12 +25,16 @@ type Options struct {
 	// HiddenOnly adds every fact the rewrite reads under hidden aliases, as the first
 	// releases did, instead of reading what the client selects itself. For comparisons.
 	HiddenOnly bool
+	// Merchandising also plans the product lists and blocks merchandising rules change (see
+	// merchsites.go); without it those fields are neither found nor augmented.
+	Merchandising bool
 }
 
 // Planner analyses GraphQL operations and caches the plans. It is safe for concurrent use.
 type Planner struct {
 	entries    entries
 	hiddenOnly bool
+	merch      bool // Options.Merchandising
 	cache      *lru.Cache[planKey, *Plan]
 	// names are the root field names that make an operation interesting; cartNames holds
 	// those containing "Cart", the rest are in otherNames.
@@ -45,7 +49,7 @@ func NewPlanner(opt Options) (*Planner, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Planner{entries: e, hiddenOnly: opt.HiddenOnly}
+	p := &Planner{entries: e, hiddenOnly: opt.HiddenOnly, merch: opt.Merchandising}
 	for spec := range e {
 		p.addName(spec[strings.IndexByte(spec, '.')+1:])
 	}
@@ -78,10 +82,14 @@ func (pl *Planner) addName(name string) {
 
 // Mentions reports whether text (a query, or a request carrying one, URL-encoded or as JSON)
 // names any root field the planner cares about: a cart entry point, a coupon or an order
-// mutation. GraphQL names survive URL and JSON encoding unchanged, so an operation whose
-// text mentions none of them has no cart and places no order, and can pass without being
-// parsed.
+// mutation, and with Options.Merchandising a product list or blocks field. GraphQL names
+// survive URL and JSON encoding unchanged, so an operation whose text mentions none of them
+// has no cart, places no order and selects nothing to merchandise, and can pass without
+// being parsed.
 func (pl *Planner) Mentions(text string) bool {
+	if pl.merch && mentionsMerch(text) {
+		return true
+	}
 	// "cart" itself is among otherNames and is in almost every cart operation: check those
 	// first, then the longer names only when "Cart" occurs at all.
 	for _, name := range pl.otherNames {
@@ -221,9 +229,12 @@ func (pl *Planner) plan(query, operationName string) *Plan {
 	}
 	// Product lists and blocks for merchandising rules; a document they cannot be planned in
 	// is planned without them.
-	lists, blocks, merchIns, merchErr := findMerch(query, op, frags)
-	if merchErr == nil {
-		p.lists, p.blocks = lists, blocks
+	var merchIns []insertion
+	if pl.merch {
+		lists, blocks, ins, err := findMerch(query, op, frags)
+		if err == nil {
+			p.lists, p.blocks, merchIns = lists, blocks, ins
+		}
 	}
 	sites := findSites(col, op.Operation, roots, pl.entries)
 	if col.err != nil {
@@ -267,7 +278,7 @@ func (pl *Planner) plan(query, operationName string) *Plan {
 		s.root = nil
 	}
 	p.sites = sites
-	if p.HasMerch() {
+	if len(merchIns) > 0 {
 		p.ins = append(p.ins, merchIns...)
 		sortInsertions(p.ins)
 	}

@@ -19,7 +19,7 @@ func BenchmarkRewrite(b *testing.B) {
 			query = op.Query
 		}
 	}
-	planner, err := cartql.NewPlanner(cartql.Options{})
+	planner, err := cartql.NewPlanner(cartql.Options{Merchandising: true})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -105,7 +105,7 @@ func (s *store) cart() string {
 // query and the answer the client gets.
 func run(t *testing.T, s *store, rw *Rewriter, rs *rules.RuleSet, query string, vars map[string]any, segments ...string) (backend, got []byte, res Result) {
 	t.Helper()
-	planner, err := cartql.NewPlanner(cartql.Options{})
+	planner, err := cartql.NewPlanner(cartql.Options{Merchandising: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -364,7 +364,7 @@ func TestLookupCache(t *testing.T) {
 	if s.calls.Load() != 1 {
 		t.Fatalf("lookups after a cached answer: %d", s.calls.Load())
 	}
-	planner, _ := cartql.NewPlanner(cartql.Options{})
+	planner, _ := cartql.NewPlanner(cartql.Options{Merchandising: true})
 	plan, _ := planner.Plan(relatedQuery, "")
 	body := s.post(plan.Query(), vars)
 	for i, sh := range []Shopper{
@@ -385,7 +385,7 @@ func TestLookupCache(t *testing.T) {
 func TestFailOpen(t *testing.T) {
 	s := newStore(t)
 	rs := sampleRules(t)
-	planner, _ := cartql.NewPlanner(cartql.Options{})
+	planner, _ := cartql.NewPlanner(cartql.Options{Merchandising: true})
 	plan, _ := planner.Plan(relatedQuery, "")
 	vars := map[string]any{"sku": "24-MB01"}
 	body := s.post(plan.Query(), vars)
