@@ -56,4 +56,3 @@ func (p *Plan) ListSites() []ListSite { return p.lists }
 
 // BlockSites returns the blocks fields the operation selects.
 func (p *Plan) BlockSites() []BlockSite { return p.blocks }
-
