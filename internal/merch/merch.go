@@ -8,7 +8,6 @@ package merch
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -95,42 +94,48 @@ func (rw *Rewriter) Rewrite(a Answer) (out []byte, res Result, err error) {
 	if !lists && !blocks {
 		return a.Body, Result{}, nil // no rule changes anything for this shopper
 	}
-	top, ok := parseObject(a.Body)
-	if !ok || !json.Valid(a.Body) {
-		return a.Body, Result{}, errors.New("merchandising: the answer is not a JSON object")
-	}
-	data := top.get("data")
-	if data == nil || string(data) == "null" {
-		return a.Body, Result{}, nil
+	doc, err := a.Plan.ReadMerch(a.Body)
+	if err != nil {
+		return a.Body, Result{}, err
 	}
 	e := &editor{rw: rw, a: a}
 	changed := false
-	for _, site := range a.Plan.ListSites() {
-		if !lists || !a.Rules.TargetsList(site.List) {
+	for i := range doc.Lists {
+		l := &doc.Lists[i]
+		if !lists || !a.Rules.TargetsList(l.Site.List) {
 			continue
 		}
-		out, c, err := walk(data, site.Path, func(product json.RawMessage) (json.RawMessage, error) {
-			return e.list(site, product)
-		})
+		items, err := e.list(l)
 		if err != nil {
 			return a.Body, Result{}, err
 		}
-		data, changed = out, changed || c
+		if items != nil {
+			doc.SetList(l, items)
+			changed = true
+		}
 	}
-	if blocks {
-		for _, site := range a.Plan.BlockSites() {
-			out, c, err := e.blocks(site, data)
-			if err != nil {
-				return a.Body, Result{}, err
-			}
-			data, changed = out, changed || c
+	for i := range doc.Blocks {
+		b := &doc.Blocks[i]
+		if !blocks {
+			break
+		}
+		items, err := e.blocks(b)
+		if err != nil {
+			return a.Body, Result{}, err
+		}
+		if items != nil {
+			doc.SetBlocks(b, items)
+			changed = true
 		}
 	}
 	if !changed {
 		return a.Body, Result{}, nil
 	}
-	top.set("data", data)
-	return top.encode(), Result{Changed: true, Rules: e.applied}, nil
+	out, err = doc.Bytes()
+	if err != nil {
+		return a.Body, Result{}, err
+	}
+	return out, Result{Changed: true, Rules: e.applied}, nil
 }
 
 // editor is one rewrite's state.
@@ -148,68 +153,35 @@ func (e *editor) note(trace []rules.TraceEntry) {
 	}
 }
 
-// list rewrites one product's list; nil means unchanged.
-func (e *editor) list(site cartql.ListSite, product json.RawMessage) (json.RawMessage, error) {
-	p, ok := parseObject(product)
-	if !ok {
-		return nil, nil
-	}
-	var sku, typename string
-	_ = json.Unmarshal(p.get(site.SKU), &sku)
-	_ = json.Unmarshal(p.get(site.Type), &typename)
-	raw := p.get(site.Key)
-	if raw == nil || sku == "" {
-		return nil, nil
-	}
-	items, _ := parseArray(raw)
-	skus := make([]string, len(items))
-	for i, it := range items {
-		skus[i] = stringAt(it, site.ItemSKU)
-	}
+// list returns a product's list as the shopper sees it, or nil when it is unchanged.
+func (e *editor) list(l *cartql.ListAt) ([][]byte, error) {
 	s := e.a.Shopper
-	res := e.a.Rules.ProductList(rules.Product{SKU: sku, Type: typeID(typename)}, site.List, skus, s.Segments, s.At, s.Scope, rules.EvalOptions{Trace: rules.TraceCandidates})
+	res := e.a.Rules.ProductList(rules.Product{SKU: l.SKU, Type: typeID(l.Type)}, l.Site.List, l.ItemSKUs, s.Segments, s.At, s.Scope, rules.EvalOptions{Trace: rules.TraceCandidates})
 	if res == nil || !res.Changed {
 		return nil, nil
 	}
-	added, err := e.lookup(site.Lookup, site.Variables, "_aud_skus", res.Added, site.ItemSKU, "products")
+	added, err := e.lookup(l.Site.Lookup, l.Site.Variables, "_aud_skus", res.Added, l.Site.ItemSKU, "products")
 	if err != nil {
 		return nil, err
 	}
-	out := make([]json.RawMessage, 0, len(res.Items))
+	out := make([][]byte, 0, len(res.Items))
 	for _, want := range res.Items {
-		if i := slices.IndexFunc(skus, func(x string) bool { return strings.EqualFold(x, want) }); i >= 0 {
-			out = append(out, items[i])
+		if i := slices.IndexFunc(l.ItemSKUs, func(x string) bool { return strings.EqualFold(x, want) }); i >= 0 {
+			out = append(out, l.Items[i])
 		} else if item, ok := added[strings.ToUpper(want)]; ok {
 			out = append(out, item)
 		} // a product the store did not answer (disabled, out of the store view) is left out
 	}
 	e.note(res.Trace)
-	p.set(site.Key, encodeArray(out))
-	return p.encode(), nil
+	return out, nil
 }
 
-// blocks rewrites one blocks field of data.
-func (e *editor) blocks(site cartql.BlockSite, data json.RawMessage) (json.RawMessage, bool, error) {
-	d, ok := parseObject(data)
-	if !ok {
-		return data, false, nil
-	}
-	field, ok := parseObject(d.get(site.Key))
-	if !ok {
-		return data, false, nil
-	}
-	items, ok := parseArray(field.get("items"))
-	if !ok {
-		return data, false, nil
-	}
-	ids := make([]string, len(items))
-	for i, it := range items {
-		ids[i] = stringAt(it, site.ID)
-	}
+// blocks returns a blocks field's items as the shopper sees them, or nil when unchanged.
+func (e *editor) blocks(b *cartql.BlocksAt) ([][]byte, error) {
 	s := e.a.Shopper
-	res := e.a.Rules.Blocks(ids, s.Segments, s.At, s.Scope, rules.EvalOptions{Trace: rules.TraceCandidates})
+	res := e.a.Rules.Blocks(b.IDs, s.Segments, s.At, s.Scope, rules.EvalOptions{Trace: rules.TraceCandidates})
 	if res == nil || !res.Changed {
-		return data, false, nil
+		return nil, nil
 	}
 	var wanted []string
 	for _, dec := range res.Blocks {
@@ -217,36 +189,24 @@ func (e *editor) blocks(site cartql.BlockSite, data json.RawMessage) (json.RawMe
 			wanted = append(wanted, dec.With)
 		}
 	}
-	replacements, err := e.lookup(site.Lookup, site.Variables, "_aud_ids", wanted, site.ID, site.Field)
+	replacements, err := e.lookup(b.Site.Lookup, b.Site.Variables, "_aud_ids", wanted, b.Site.ID, b.Site.Field)
 	if err != nil {
-		return data, false, err
+		return nil, err
 	}
-	out := make([]json.RawMessage, 0, len(items))
-	hidden := 0
+	out := make([][]byte, 0, len(b.Items))
 	for i, dec := range res.Blocks {
 		switch dec.Action {
 		case rules.BlockHide:
-			hidden++
 		case rules.BlockReplace:
 			if r, ok := replacements[strings.ToUpper(dec.With)]; ok {
 				out = append(out, r)
-			} else {
-				hidden++ // the replacing block does not exist or is disabled: nothing to show
-			}
+			} // the replacing block does not exist or is disabled: nothing to show
 		default:
-			out = append(out, items[i])
+			out = append(out, b.Items[i])
 		}
 	}
 	e.note(res.Trace)
-	field.set("items", encodeArray(out))
-	if total := field.get("total_count"); total != nil && hidden > 0 {
-		var n int
-		if json.Unmarshal(total, &n) == nil {
-			field.set("total_count", json.RawMessage(fmt.Sprint(max(0, n-hidden))))
-		}
-	}
-	d.set(site.Key, field.encode())
-	return d.encode(), true, nil
+	return out, nil
 }
 
 // lookup reads the objects for ids with an operation of the plan (products by SKU, blocks by
@@ -290,7 +250,7 @@ func (e *editor) lookup(query string, uses []string, variable string, ids []stri
 		return nil, fmt.Errorf("merchandising lookup answer: %w", err)
 	}
 	for _, item := range resp.Data[field].Items {
-		id := strings.ToUpper(stringAt(item, idKey))
+		id := strings.ToUpper(stringMember(item, idKey))
 		if id == "" || !slices.ContainsFunc(missing, func(m string) bool { return strings.EqualFold(m, id) }) {
 			continue
 		}
@@ -298,6 +258,16 @@ func (e *editor) lookup(query string, uses []string, variable string, ids []stri
 		e.rw.cache.Add(prefix+id, item)
 	}
 	return out, nil
+}
+
+// stringMember returns the string member key of a JSON object, or "".
+func stringMember(object []byte, key string) string {
+	var members map[string]json.RawMessage
+	var s string
+	if json.Unmarshal(object, &members) == nil {
+		_ = json.Unmarshal(members[key], &s)
+	}
+	return s
 }
 
 // typeID maps a product's GraphQL type to Magento's product type id.
