@@ -2,8 +2,10 @@ package caddymodule
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"testing"
 
 	"github.com/caddyserver/caddy/v2"
@@ -204,5 +206,35 @@ func TestUnknownAudiencesDropped(t *testing.T) {
 		if got := serve(t, h, r).header.Get("X-Audience-Segments"); got != want {
 			t.Errorf("allow_unknown_audiences %v: forwarded %q, want %q", allow, got, want)
 		}
+	}
+}
+
+// TestReadOperationDecodesVariablesOnlyWhenRead: the variables of a cart query are decoded
+// when its rewrite depends on them (@include on a variable), checked only otherwise, and a
+// query whose variables are not a JSON object is not rewritten either way.
+func TestReadOperationDecodesVariablesOnlyWhenRead(t *testing.T) {
+	rule := `{"rules": [{"id": "vip", "audiences": {"any": ["` + segVIP + `"]}, "action": {"type": "by_percent", "amount": 10}}]}`
+	h := provisioned(t, &Handler{RulesJSON: json.RawMessage(rule)})
+	plain := `query($id: String!) { cart(cart_id: $id) { id items { uid quantity } } }`
+	included := `query($id: String!, $p: Boolean!) { cart(cart_id: $id) { id prices @include(if: $p) { grand_total { value } } } }`
+	for _, tt := range []struct {
+		name, query, variables string
+		rewritten, decoded     bool
+	}{
+		{"plain", plain, `{"id":"c1"}`, true, false},
+		{"include on a variable", included, `{"id":"c1","p":true}`, true, true},
+		{"plain, variables an array", plain, `[1]`, false, false},
+		{"include, variables broken", included, `{"id":`, false, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodGet, "/graphql?"+url.Values{"query": {tt.query}, "variables": {tt.variables}}.Encode(), nil)
+			op, answered := h.readOperation(httptest.NewRecorder(), r)
+			if answered || (op != nil) != tt.rewritten {
+				t.Fatalf("operation %v, answered %v; want rewritten %v", op, answered, tt.rewritten)
+			}
+			if op != nil && (op.variables != nil) != tt.decoded {
+				t.Errorf("variables %v; want decoded %v", op.variables, tt.decoded)
+			}
+		})
 	}
 }

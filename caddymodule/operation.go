@@ -70,8 +70,12 @@ func (h *Handler) readOperation(w http.ResponseWriter, r *http.Request) (op *ope
 	if err == nil && op.gates != nil && plan.Reserved() {
 		err = &gqlhttp.Refusal{Status: http.StatusBadRequest, Reason: "reserved", Err: errors.New("the query uses the sidecar's reserved prefix " + cartql.HiddenPrefix)}
 	}
-	if err == nil {
+	switch {
+	case err != nil:
+	case op.gates != nil || rs.HasMerchandising() || plan.RewriteUsesVariables():
 		op.variables, err = req.DecodeVariables()
+	default:
+		err = req.CheckVariables() // nothing reads them: only pass through what they break, as before
 	}
 	if err != nil {
 		if op.gates == nil {

@@ -167,6 +167,10 @@ func (p *Plan) result() (*Plan, error) {
 // response pass through untouched.
 func (p *Plan) HasCart() bool { return len(p.sites) > 0 }
 
+// RewriteUsesVariables reports whether Rewrite needs the operation's variables: only when
+// @skip or @include depend on them.
+func (p *Plan) RewriteUsesVariables() bool { return p.HasCart() && p.progs == nil }
+
 // Query returns the document to send upstream: the client's query with the hidden fields
 // inserted, or the client's query as it is when the operation has no cart.
 func (p *Plan) Query() string {

@@ -46,8 +46,9 @@ func FuzzRead(f *testing.F) {
 		if err := req.Replace(post, "{replaced}", nil); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := req.DecodeVariables(); err != nil {
-			return
+		_, decodeErr := req.DecodeVariables()
+		if checkErr := req.CheckVariables(); (checkErr == nil) != (decodeErr == nil) {
+			t.Fatalf("variables %q: CheckVariables %v, DecodeVariables %v", req.Variables, checkErr, decodeErr)
 		}
 	})
 }

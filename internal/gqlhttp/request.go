@@ -219,6 +219,22 @@ func (req *Request) DecodeVariables() (map[string]any, error) {
 	return vars, nil
 }
 
+// CheckVariables fails where DecodeVariables would, without decoding: for callers that do
+// not need the values.
+func (req *Request) CheckVariables() error {
+	if len(req.Variables) == 0 {
+		return nil
+	}
+	if !json.Valid(req.Variables) {
+		return errors.New("variables: invalid JSON")
+	}
+	switch bytes.TrimLeft(req.Variables, " \t\r\n")[0] {
+	case '{', 'n': // an object or null
+		return nil
+	}
+	return errors.New("variables: not a JSON object")
+}
+
 // Replace makes r carry query instead of the client's query, in the client's own encoding;
 // every other parameter and member is kept as it was. escaped, when set, returns query
 // already URL-escaped (callers cache it), for GET requests.
@@ -268,7 +284,9 @@ func replaceParam(rawQuery, key, escaped string) string {
 			b.WriteByte('&')
 		}
 		if k, _, _ := strings.Cut(pair, "="); k == key && !done {
-			b.WriteString(key + "=" + escaped)
+			b.WriteString(key)
+			b.WriteByte('=')
+			b.WriteString(escaped)
 			done = true
 			continue
 		}

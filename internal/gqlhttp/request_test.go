@@ -128,6 +128,18 @@ func TestReplace(t *testing.T) {
 	}
 }
 
+// TestCheckVariables: CheckVariables fails exactly where DecodeVariables does.
+func TestCheckVariables(t *testing.T) {
+	for _, raw := range []string{``, `{}`, ` {"cartId":"abc"} `, `null`, ` null `, `nul`, `[]`, `"x"`, `1`, `true`,
+		`{`, `{"a":1}x`, `{"a":1,}`, "\t{\"a\":[1,{\"b\":null}]}\n", `{"a":"\ud800"}`} {
+		req := &Request{Variables: json.RawMessage(raw)}
+		_, decodeErr := req.DecodeVariables()
+		if checkErr := req.CheckVariables(); (checkErr == nil) != (decodeErr == nil) {
+			t.Errorf("%q: CheckVariables %v, DecodeVariables %v", raw, checkErr, decodeErr)
+		}
+	}
+}
+
 func TestReadWanted(t *testing.T) {
 	wanted := func(raw string) bool { return strings.Contains(raw, "cart") }
 	get := httptest.NewRequest(http.MethodGet, "/graphql?query=%7BstoreConfig%7Bstore_code%7D%7D", nil)

@@ -74,14 +74,17 @@ func SplitEnvelope(body []byte) (lead, doc, tail []byte) {
 }
 
 // JoinEnvelope puts the text around the JSON back, sanitized, and makes sure no hidden field
-// is left anywhere.
-func JoinEnvelope(lead, doc, tail []byte, guard *Guard) []byte {
+// is left anywhere. docClean says doc is known to hold no hidden member (a plan's rewrite
+// or strip of a body it parsed whole): alone, it is not searched again.
+func JoinEnvelope(lead, doc, tail []byte, guard *Guard, docClean bool) []byte {
 	out := doc
 	if len(lead)+len(tail) > 0 {
 		out = make([]byte, 0, len(lead)+len(doc)+len(tail))
 		out = append(out, Sanitize(lead, guard)...)
 		out = append(out, doc...)
 		out = append(out, Sanitize(tail, guard)...)
+	} else if docClean {
+		return out
 	}
 	if guard != nil && guard.Hidden != "" && bytes.Contains(out, []byte(guard.Hidden)) {
 		out = Sanitize(out, guard)

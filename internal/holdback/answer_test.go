@@ -86,3 +86,26 @@ func TestGuardedWriter(t *testing.T) {
 		}
 	})
 }
+
+// TestJoinEnvelope: the text around the JSON is sanitized; a document not known clean is
+// searched for hidden members, a clean one alone is returned as it is.
+func TestJoinEnvelope(t *testing.T) {
+	guard := &Guard{Hidden: "_aud_"}
+	doc := []byte(`{"data":{"a":1,"_aud_x":2}}`)
+	for _, tt := range []struct {
+		name       string
+		lead, tail string
+		clean      bool
+		want       string
+	}{
+		{"not known clean", "", "", false, `{"data":{"a":1}}`},
+		{"known clean", "", "", true, `{"data":{"a":1,"_aud_x":2}}`},
+		{"known clean, in an envelope", "Notice: x\n", "\n", true, "Notice: x\n" + `{"data":{"a":1}}` + "\n"},
+		{"envelope holding a hidden member", `{"_aud_y":1}`, "", true, `{}{"data":{"a":1}}`},
+	} {
+		got := JoinEnvelope([]byte(tt.lead), doc, []byte(tt.tail), guard, tt.clean)
+		if string(got) != tt.want {
+			t.Errorf("%s: %s, want %s", tt.name, got, tt.want)
+		}
+	}
+}
