@@ -272,27 +272,21 @@ func (req *Request) Replace(r *http.Request, query string, escaped func() string
 }
 
 // replaceParam returns rawQuery with the first value of key set to the escaped value; every
-// other parameter is kept byte for byte.
+// other byte is kept as it was.
 func replaceParam(rawQuery, key, escaped string) string {
-	var b strings.Builder
-	b.Grow(len(rawQuery) + len(escaped))
-	done := false
-	for rest := rawQuery; rest != ""; {
-		var pair string
-		pair, rest, _ = strings.Cut(rest, "&")
-		if b.Len() > 0 {
-			b.WriteByte('&')
+	for at := 0; at < len(rawQuery); {
+		end := strings.IndexByte(rawQuery[at:], '&')
+		if end < 0 {
+			end = len(rawQuery)
+		} else {
+			end += at
 		}
-		if k, _, _ := strings.Cut(pair, "="); k == key && !done {
-			b.WriteString(key)
-			b.WriteByte('=')
-			b.WriteString(escaped)
-			done = true
-			continue
+		if k, _, _ := strings.Cut(rawQuery[at:end], "="); k == key {
+			return rawQuery[:at] + key + "=" + escaped + rawQuery[end:]
 		}
-		b.WriteString(pair)
+		at = end + 1
 	}
-	return b.String()
+	return rawQuery
 }
 
 func setBody(r *http.Request, body []byte) {

@@ -183,3 +183,20 @@ func TestReplaceKeepsOtherParameters(t *testing.T) {
 		t.Fatalf("RawQuery = %s", r.URL.RawQuery)
 	}
 }
+
+// TestReplaceParam: the first query parameter is replaced, every other byte kept.
+func TestReplaceParam(t *testing.T) {
+	for _, tt := range []struct{ raw, want string }{
+		{"query=a&variables=%7B%7D", "query=NEW&variables=%7B%7D"},
+		{"variables=%7B%7D&query=a", "variables=%7B%7D&query=NEW"},
+		{"&&queryx=1&query=2&query=3&", "&&queryx=1&query=NEW&query=3&"},
+		{"query&x=1", "query=NEW&x=1"},
+		{"x=1&query=", "x=1&query=NEW"},
+		{"x=1;query=2", "x=1;query=2"},
+		{"", ""},
+	} {
+		if got := replaceParam(tt.raw, "query", "NEW"); got != tt.want {
+			t.Errorf("replaceParam(%q) = %q, want %q", tt.raw, got, tt.want)
+		}
+	}
+}
