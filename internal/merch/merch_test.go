@@ -350,6 +350,26 @@ func TestDynamicBlocks(t *testing.T) {
 	}
 }
 
+// TestMissingReplacementHides: a replacing block the store does not have hides the replaced
+// one (as Magento answers a missing block), for CMS and dynamic blocks alike.
+func TestMissingReplacementHides(t *testing.T) {
+	s := newStore(t)
+	rs := ruleSet(t, `{"rules": [], "merchandising": [
+		{"id": "vip", "audiences": {"any": ["`+vip+`"]}, "blocks": {"replace": {"home-hero": "no-such-block", "MQ==": "bm8tc3VjaA=="}}}]}`)
+	_, got, res := run(t, s, New(0, 0), rs, blocksQuery, map[string]any{"ids": []string{"home-hero", "footer-links"}}, vip)
+	if ids := each(got, "data.cmsBlocks.items", "identifier"); ids != `["footer-links"]` {
+		t.Errorf("CMS blocks: %s", got)
+	}
+	if strings.Join(res.Rules, ",") != "vip" {
+		t.Errorf("rules: %v", res.Rules)
+	}
+	query := `query($uids: [ID]!) { dynamicBlocks(input: {type: SPECIFIED, dynamic_block_uids: $uids}) { total_count items { uid } } }`
+	_, got, _ = run(t, s, New(0, 0), rs, query, map[string]any{"uids": []string{"MQ==", "Mw=="}}, vip)
+	if each(got, "data.dynamicBlocks.items", "uid") != `["Mw=="]` || str(got, "data.dynamicBlocks.total_count") != "1" {
+		t.Errorf("dynamic blocks: %s", got)
+	}
+}
+
 // TestLookupCache reads an added product once per store view and currency and identity.
 func TestLookupCache(t *testing.T) {
 	s := newStore(t)
