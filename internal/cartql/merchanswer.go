@@ -3,6 +3,7 @@ package cartql
 import (
 	"errors"
 	"strconv"
+	"sync"
 )
 
 // MerchAnswer is an answer to an operation with merchandising sites, indexed once: the
@@ -35,13 +36,17 @@ type BlocksAt struct {
 
 // ReadMerch indexes an answer of the plan and finds its product lists and blocks: every
 // product on a list site's path with a SKU and its list as an array, every blocks field with
-// its items as an array. Nulls and missing parts are skipped.
+// its items as an array. Nulls and missing parts are skipped. Release the answer once done.
 func (p *Plan) ReadMerch(body []byte) (*MerchAnswer, error) {
-	a := &MerchAnswer{}
+	a := merchAnswers.Get().(*MerchAnswer)
+	a.ed.reset()
+	a.Lists, a.Blocks = a.Lists[:0], a.Blocks[:0]
 	if err := a.t.parse(body); err != nil {
+		a.Release()
 		return nil, err
 	}
 	if a.t.kind(0) != kindObject {
+		a.Release()
 		return nil, errors.New("merchandising: the answer is not a JSON object")
 	}
 	data := a.t.member(0, "data")
@@ -70,6 +75,20 @@ func (p *Plan) ReadMerch(body []byte) (*MerchAnswer, error) {
 		a.Blocks = append(a.Blocks, b)
 	}
 	return a, nil
+}
+
+var merchAnswers = sync.Pool{New: func() any { return new(MerchAnswer) }}
+
+// Release hands the answer's index back for reuse: neither a nor what was read from it (its
+// Lists and Blocks) may be used afterwards. Bytes' result stays valid.
+func (a *MerchAnswer) Release() {
+	if cap(a.t.nodes) > 1<<16 || cap(a.ed.scratch) > 1<<20 {
+		return
+	}
+	a.t.src = nil
+	clear(a.Lists[:cap(a.Lists)]) // drop references into the body
+	clear(a.Blocks[:cap(a.Blocks)])
+	merchAnswers.Put(a)
 }
 
 // SetList replaces a list's products.

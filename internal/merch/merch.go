@@ -98,6 +98,7 @@ func (rw *Rewriter) Rewrite(a Answer) (out []byte, res Result, err error) {
 	if err != nil {
 		return a.Body, Result{}, err
 	}
+	defer doc.Release()
 	e := &editor{rw: rw, a: a}
 	changed := false
 	for i := range doc.Lists {
