@@ -194,19 +194,27 @@ func (h *Handler) serveHeld(w http.ResponseWriter, r *http.Request, next caddyht
 // processCarts runs the cart pins, the gate's sync and the rewrite on a held-back answer.
 func (h *Handler) processCarts(job *rewriteJob, body []byte) ([]byte, string) {
 	plan, vars := job.op.plan, job.op.variables
-	h.checkPins(job, body)
+	// The pins and the gate read the carts before the rewrite: the body is indexed once for
+	// all three. When indexing fails each reads the body itself, and fails as it did.
+	var ix *cartql.Indexed
+	if plan.HasCart() && (h.pinsApply(job) || job.gate != nil) {
+		ix, _ = plan.Index(body)
+		defer ix.Release()
+	}
+	h.checkPins(job, body, ix)
 	if job.gate != nil && plan.HasCart() {
-		synced, err := job.gate.SyncAnswer(gate.Answer{Plan: plan, Variables: vars, Store: job.store, Body: body})
-		if err != nil {
+		synced, err := job.gate.SyncAnswer(gate.Answer{Plan: plan, Variables: vars, Store: job.store, Body: body, Indexed: ix})
+		switch {
+		case err != nil:
 			h.logger.Warn("gate: answering with the cart as the backend first returned it", zap.Error(err))
-		} else {
-			body = synced
+		case !sameBytes(synced, body):
+			body, ix = synced, nil // read again after the sync: the index is of the old body
 		}
 	}
 	outcome := ""
 	switch {
 	case plan.HasCart():
-		body, outcome = h.rewrite(job, body)
+		body, outcome = h.rewrite(job, body, ix)
 	case job.op.merchandises():
 		body = h.stripOrSanitize(job, body)
 	}
@@ -218,7 +226,7 @@ func (h *Handler) processCarts(job *rewriteJob, body []byte) ([]byte, string) {
 
 // rewrite returns the body to send to the client and its outcome. It fails open: on any
 // problem the backend's body is returned without the hidden fields.
-func (h *Handler) rewrite(job *rewriteJob, body []byte) (out []byte, outcome string) {
+func (h *Handler) rewrite(job *rewriteJob, body []byte, ix *cartql.Indexed) (out []byte, outcome string) {
 	defer func() {
 		// A bug must not cost the shopper the page: answer with the backend's body.
 		if rec := recover(); rec != nil {
@@ -232,13 +240,21 @@ func (h *Handler) rewrite(job *rewriteJob, body []byte) (out []byte, outcome str
 		return res
 	}
 	job.out = outPool.Get().(*[]byte)
-	rewritten, result, err := job.op.plan.Rewrite(body, job.op.variables, eval, cartql.RewriteOptions{
+	opt := cartql.RewriteOptions{
 		Buffer:           (*job.out)[:0],
 		Store:            job.store,
 		TaxAfterDiscount: *h.TaxAfterDiscount,
 		TaxRates:         h.taxRates,
 		TaxCalculation:   rules.TaxCalculation(h.TaxCalculation),
-	})
+	}
+	var rewritten []byte
+	var result cartql.Outcome
+	var err error
+	if ix != nil {
+		rewritten, result, err = ix.Rewrite(job.op.variables, eval, opt)
+	} else {
+		rewritten, result, err = job.op.plan.Rewrite(body, job.op.variables, eval, opt)
+	}
 	if err == nil {
 		if result.Rewritten == 0 {
 			return rewritten, outcomeUnchanged
@@ -326,13 +342,28 @@ func storeCode(r *http.Request) string {
 	return DefaultStoreCode
 }
 
+// pinsApply reports whether cart pins are checked for the job: with pins and a trusted ECID.
+func (h *Handler) pinsApply(job *rewriteJob) bool { return h.pins != nil && job.ecid != "" }
+
+// sameBytes reports whether a and b are the same slice of memory.
+func sameBytes(a, b []byte) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+}
+
 // checkPins prices a cart only for the ECID first seen with it: when any cart of the answer
 // belongs to another shopper's identity, this request gets no audience.
-func (h *Handler) checkPins(job *rewriteJob, body []byte) {
-	if h.pins == nil || job.ecid == "" || !job.op.plan.HasCart() {
+func (h *Handler) checkPins(job *rewriteJob, body []byte, ix *cartql.Indexed) {
+	if !h.pinsApply(job) || !job.op.plan.HasCart() {
 		return
 	}
-	snaps, err := job.op.plan.Snapshots(body, cartql.RewriteOptions{Store: job.store})
+	opt := cartql.RewriteOptions{Store: job.store}
+	var snaps []cartql.CartSnapshot
+	var err error
+	if ix != nil {
+		snaps, err = ix.Snapshots(opt)
+	} else {
+		snaps, err = job.op.plan.Snapshots(body, opt)
+	}
 	if err != nil {
 		return
 	}

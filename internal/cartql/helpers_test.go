@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -562,14 +563,37 @@ func (x *executor) page(f *ast.Field, cart map[string]any) map[string]any {
 		"page_info": map[string]any{"__typename": "SearchResultPageInfo", "current_page": page, "page_size": size, "total_pages": (len(items) + size - 1) / size}}
 }
 
-// rewriteChecked is Rewrite, checked against a rewrite that indexes the whole body: the
-// plan's shape must not change the outcome.
+// rewriteChecked is Rewrite, checked against a rewrite that indexes the whole body (the
+// plan's shape must not change the outcome) and against Snapshots then Rewrite on one
+// Indexed (reading the carts first must not change it either).
 func rewriteChecked(t testing.TB, p *Plan, body []byte, vars map[string]any, eval Evaluator, opt RewriteOptions) ([]byte, Outcome, error) {
 	t.Helper()
 	got, out, err := p.Rewrite(body, vars, eval, opt)
-	full, fullOut, fullErr := p.rewrite(body, vars, eval, opt, wholeShapes)
+	noBuffer := opt
+	noBuffer.Buffer = nil // got may live in opt.Buffer
+	full, fullOut, fullErr := p.rewrite(body, vars, eval, noBuffer, wholeShapes)
 	if (err == nil) != (fullErr == nil) || !bytes.Equal(got, full) || out != fullOut {
 		t.Errorf("the shaped rewrite differs from the full one:\n got %s %+v %v\nfull %s %+v %v\nbody %s", got, out, err, full, fullOut, fullErr, body)
+	}
+	if !p.HasCart() {
+		return got, out, err
+	}
+	snaps, snapErr := p.Snapshots(body, opt)
+	ix, ixErr := p.Index(body)
+	if ixErr != nil {
+		if err == nil || snapErr == nil {
+			t.Errorf("Index failed (%v) where Rewrite (%v) or Snapshots (%v) did not", ixErr, err, snapErr)
+		}
+		return got, out, err
+	}
+	defer ix.Release()
+	ixSnaps, ixSnapErr := ix.Snapshots(opt)
+	if (snapErr == nil) != (ixSnapErr == nil) || !reflect.DeepEqual(snaps, ixSnaps) {
+		t.Errorf("Indexed.Snapshots differs from Plan.Snapshots:\n got %+v %v\nwant %+v %v", ixSnaps, ixSnapErr, snaps, snapErr)
+	}
+	ixGot, ixOut, ixRewriteErr := ix.Rewrite(vars, eval, noBuffer)
+	if (err == nil) != (ixRewriteErr == nil) || !bytes.Equal(got, ixGot) || out != ixOut {
+		t.Errorf("Indexed.Rewrite after Snapshots differs from Plan.Rewrite:\n got %s %+v %v\nwant %s %+v %v", ixGot, ixOut, ixRewriteErr, got, out, err)
 	}
 	return got, out, err
 }

@@ -134,6 +134,12 @@ func (p *Plan) rewrite(body []byte, variables map[string]any, eval Evaluator, op
 	if err != nil {
 		return nil, out, err
 	}
+	return p.rewriteIndexed(rw, data, variables, eval, opt)
+}
+
+// rewriteIndexed is Rewrite on a body rw has indexed; data is its data object.
+func (p *Plan) rewriteIndexed(rw *rewriter, data int32, variables map[string]any, eval Evaluator, opt RewriteOptions) ([]byte, Outcome, error) {
+	var out Outcome
 	progs, err := p.programs(variables)
 	if err != nil {
 		return nil, out, err

@@ -287,12 +287,58 @@ func (p *Plan) Snapshots(body []byte, opt RewriteOptions) ([]CartSnapshot, error
 	if !p.HasCart() {
 		return nil, nil
 	}
-	rw := getRewriter()
-	defer putRewriter(rw)
-	data, err := rw.begin(body, p.shape)
+	ix, err := p.Index(body)
 	if err != nil {
 		return nil, err
 	}
+	defer ix.Release()
+	return ix.Snapshots(opt)
+}
+
+// Indexed is an answer to a plan with carts, indexed once: Snapshots and Rewrite read it
+// without parsing it again (the gate reads the carts before the rewrite prices them).
+// Release it once done; what its methods returned stays valid.
+type Indexed struct {
+	p    *Plan
+	rw   *rewriter
+	data int32 // the data object
+	used bool  // Rewrite ran: its edits are in rw
+}
+
+// Index indexes an answer to the plan, which must have carts.
+func (p *Plan) Index(body []byte) (*Indexed, error) {
+	if !p.HasCart() {
+		return nil, errors.New("the operation has no cart")
+	}
+	rw := getRewriter()
+	data, err := rw.begin(body, p.shape)
+	if err != nil {
+		putRewriter(rw)
+		return nil, err
+	}
+	return &Indexed{p: p, rw: rw, data: data}, nil
+}
+
+// Release hands the index back for reuse; ix must not be used afterwards. A nil ix is fine.
+func (ix *Indexed) Release() {
+	if ix != nil && ix.rw != nil {
+		putRewriter(ix.rw)
+		ix.rw = nil
+	}
+}
+
+// Rewrite is Plan.Rewrite of the indexed body. It runs once per index.
+func (ix *Indexed) Rewrite(variables map[string]any, eval Evaluator, opt RewriteOptions) ([]byte, Outcome, error) {
+	if ix.used {
+		return nil, Outcome{}, errors.New("cartql: Indexed.Rewrite ran twice")
+	}
+	ix.used = true
+	return ix.p.rewriteIndexed(ix.rw, ix.data, variables, eval, opt)
+}
+
+// Snapshots is Plan.Snapshots of the indexed body.
+func (ix *Indexed) Snapshots(opt RewriteOptions) ([]CartSnapshot, error) {
+	p, rw, data := ix.p, ix.rw, ix.data
 	var out []CartSnapshot
 	for i, s := range p.sites {
 		err := rw.visit(data, s.Path, s.optional, func(cart int32) error {

@@ -100,6 +100,17 @@ type Answer struct {
 	Variables map[string]any
 	Store     string
 	Body      []byte
+	// Indexed, when set, is Body already indexed by Plan: the carts are read from it.
+	Indexed *cartql.Indexed
+}
+
+// snapshots returns the answer's carts.
+func (a Answer) snapshots() ([]cartql.CartSnapshot, error) {
+	opt := cartql.RewriteOptions{Store: a.Store}
+	if a.Indexed != nil {
+		return a.Indexed.Snapshots(opt)
+	}
+	return a.Plan.Snapshots(a.Body, opt)
 }
 
 // SyncAnswer makes sure every cart in a GraphQL answer carries exactly the gate coupons its
@@ -117,7 +128,7 @@ func (s *Session) SyncAnswer(a Answer) (out []byte, err error) {
 	if !ok {
 		return a.Body, errors.New("a GraphQL answer needs the GraphQL upstream")
 	}
-	snaps, err := a.Plan.Snapshots(a.Body, cartql.RewriteOptions{Store: a.Store})
+	snaps, err := a.snapshots()
 	if err != nil {
 		return a.Body, err
 	}
