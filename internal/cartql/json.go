@@ -112,7 +112,7 @@ func (t *tape) scan(src []byte, shapes shapeTable) error {
 			// the control characters and the quote.
 			j := i + 1
 			for j <= n-8 {
-				w := binary.LittleEndian.Uint64(src[j:])
+				w := binary.LittleEndian.Uint64(src[j : j+8])
 				x := w ^ (ones * 0x02)
 				b := w ^ (ones * '\\')
 				if m := (((x - ones*0x21) &^ x) | ((b - ones) &^ b)) & highs; m != 0 {
@@ -286,7 +286,7 @@ func (t *tape) skipValue(src []byte, i, depth int) (int, error) {
 		if c == '"' {
 			j := i + 1
 			for j <= n-8 {
-				w := binary.LittleEndian.Uint64(src[j:])
+				w := binary.LittleEndian.Uint64(src[j : j+8])
 				x := w ^ (ones * 0x02)
 				b := w ^ (ones * '\\')
 				if m := (((x - ones*0x21) &^ x) | ((b - ones) &^ b)) & highs; m != 0 {
@@ -403,7 +403,7 @@ func skipPlain(src []byte, j int) int {
 		highs = 0x8080808080808080
 	)
 	for j+8 <= len(src) {
-		w := binary.LittleEndian.Uint64(src[j:])
+		w := binary.LittleEndian.Uint64(src[j : j+8])
 		q := w ^ (ones * '"')
 		b := w ^ (ones * '\\')
 		m := ((q - ones) &^ q) | ((b - ones) &^ b) | ((w - ones*0x20) &^ w)
@@ -427,7 +427,7 @@ func scanString(src []byte, i int) (int, bool, error) {
 	)
 	j := i + 1
 	for j+8 <= len(src) {
-		w := binary.LittleEndian.Uint64(src[j:])
+		w := binary.LittleEndian.Uint64(src[j : j+8])
 		q := w ^ (ones * '"')
 		b := w ^ (ones * '\\')
 		if m := (((q - ones) &^ q) | ((b - ones) &^ b) | ((w - ones*0x20) &^ w)) & highs; m != 0 {
