@@ -81,6 +81,11 @@
 //	(*Plan).Strip(body)                           remove the hidden fields only (fail open)
 //	(*Plan).Snapshots(body, opt)                  the carts of a response as the engine sees
 //	                                              them, with their masked ids
+//	(*Plan).Index(body) → *Indexed                a response indexed once for Snapshots, then
+//	                                              Rewrite (Release when done)
+//	(*Plan).RewriteUsesVariables()                whether Rewrite reads the variables
+//	(*Plan).ReadMerch(body) → *MerchAnswer        product lists and blocks of a response, to
+//	                                              read and replace (Release when done)
 //	(*Plan).AppliedCouponInputs(variables)        codes of applyCouponToCart/applyCouponsToCart
 //	(*Plan).CouponCartIDs(variables)              carts those coupons are applied to
 //	(*Plan).PlacesOrder, OrderCartIDs(variables)  placeOrder/setPaymentMethodAndPlaceOrder
