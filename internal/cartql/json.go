@@ -284,6 +284,7 @@ func (t *tape) skipValue(src []byte, i, depth int) (int, error) {
 		}
 		c := src[i]
 		if c == '"' {
+			// scan's string loop, copied: one shared function measured 10–20 % slower.
 			j := i + 1
 			for j <= n-8 {
 				w := binary.LittleEndian.Uint64(src[j : j+8])
