@@ -12,6 +12,12 @@ import (
 // maxJSONDepth bounds nesting: deeper bodies are refused (they fail open).
 const maxJSONDepth = 512
 
+// Word constants of the eight-bytes-at-a-time scans.
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
 // Node kinds of a tape.
 const (
 	kindObject = '{'
@@ -85,192 +91,194 @@ func (t *tape) parseShape(src []byte, sh shapeTable) error {
 }
 
 func (t *tape) scan(src []byte, shapes shapeTable) error {
-	const (
-		ones  = 0x0101010101010101
-		highs = 0x8080808080808080
-	)
+	nodes, err := t.scanNodes(src, shapes, t.nodes[:0])
+	t.nodes = nodes
+	return err
+}
+
+// scanNodes is scan appending to nodes. The container being filled is kept in locals (its
+// node, last child, number of children, shape, closing byte); open holds the ones around
+// it. The loop runs from label to label: value (a value starts at i), key (a member key
+// starts at i) and after (a value ended at i).
+func (t *tape) scanNodes(src []byte, shapes shapeTable, nodes []jnode) ([]jnode, error) {
 	t.hidden = t.hidden[:0]
 	if cap(t.open) < maxJSONDepth {
 		t.open = make([]frame, maxJSONDepth)
 	}
 	open := t.open[:maxJSONDepth]
-	nodes := t.nodes[:0]
-	defer func() { t.nodes = nodes }()
-	sp := 0 // open containers
 	n := len(src)
-	i := skipWS(src, 0)
+	sp := 0 // open containers
+	var cur frame
 	key, keyEnd, keyEsc := int32(-1), int32(-1), false
-	inKey := false // the string at i is a member key
-	for {
-		if i >= n {
-			return errors.New("unexpected end of input")
-		}
-		c := src[i]
-		if c == '"' {
-			// A string: find its end eight bytes at a time. A word stops at a quote, a
-			// backslash or a control character: bytes below 0x21 after flipping bit 1 are
-			// the control characters and the quote.
-			j := i + 1
-			for j <= n-8 {
-				w := binary.LittleEndian.Uint64(src[j : j+8])
-				x := w ^ (ones * 0x02)
-				b := w ^ (ones * '\\')
-				if m := (((x - ones*0x21) &^ x) | ((b - ones) &^ b)) & highs; m != 0 {
-					j += bits.TrailingZeros64(m) / 8
-					goto found
-				}
-				j += 8
-			}
-			for j < n && plainByte[src[j]] {
-				j++
-			}
-		found:
-			esc := false
-			if j < n && src[j] == '"' {
-				j++
-			} else {
-				var err error
-				if j, esc, err = scanStringFrom(src, j, false); err != nil {
-					return err
-				}
-			}
-			if inKey {
-				// A member key, then its colon.
-				if (esc || (src[i+1] == '_' && src[i+2] == 'a')) && hiddenKey(src[i:j], esc) {
-					t.hidden = append(t.hidden, member{parent: open[sp-1].node, node: int32(len(nodes))})
-				}
-				key, keyEnd, keyEsc = int32(i), int32(j), esc
-				if j < n && src[j] <= ' ' {
-					j = skipWS(src, j)
-				}
-				if j >= n || src[j] != ':' {
-					return syntaxError(j)
-				}
-				if i = j + 1; i < n && src[i] <= ' ' {
-					i = skipWS(src, i)
-				}
-				inKey = false
-				continue
-			}
-			idx := int32(len(nodes))
-			nodes = append(nodes, jnode{start: int32(i), end: int32(j), key: key, keyEnd: keyEnd, next: -1, kind: kindString, keyEsc: keyEsc, esc: esc})
-			if sp > 0 {
-				f := &open[sp-1]
-				if f.prev >= 0 {
-					nodes[f.prev].next = idx
-				}
-				f.prev = idx
-				f.kids++
-			}
-			i = j
-		} else if inKey {
-			return syntaxError(i)
-		} else if c == '{' || c == '[' {
-			if sp >= maxJSONDepth {
-				return errDepth
-			}
-			vs := int32(1) // the root's shape
-			if sp > 0 {
-				vs = open[sp-1].shape
-				if s := &shapes[vs]; !s.all && key >= 0 {
-					vs = s.lookup(src[key:keyEnd], keyEsc)
-				}
-			}
-			idx := int32(len(nodes))
-			kind := c
-			if vs < 0 {
-				kind = kindSkipped
-			}
-			nodes = append(nodes, jnode{start: int32(i), key: key, keyEnd: keyEnd, next: -1, kind: kind, keyEsc: keyEsc})
-			if sp > 0 {
-				p := &open[sp-1]
-				if p.prev >= 0 {
-					nodes[p.prev].next = idx
-				}
-				p.prev = idx
-				p.kids++
-			}
-			if vs < 0 {
-				j, err := t.skipValue(src, i, sp)
-				if err != nil {
-					return err
-				}
-				nodes[idx].end = int32(j)
-				i = j
-			} else {
-				open[sp] = frame{node: idx, prev: -1, shape: vs, closer: c + 2} // '{'+2 == '}', '['+2 == ']'
-				sp++
-				if i++; i < n && src[i] <= ' ' {
-					i = skipWS(src, i)
-				}
-				if i < n && src[i] != c+2 {
-					key, keyEnd, keyEsc = -1, -1, false
-					inKey = c == '{'
-					continue
-				}
-				// Empty.
-				i++
-				sp--
-				nodes[idx].end = int32(i)
-			}
-		} else {
-			kind, j, err := scanScalar(src, i, c)
-			if err != nil {
-				return err
-			}
-			idx := int32(len(nodes))
-			nodes = append(nodes, jnode{start: int32(i), end: int32(j), key: key, keyEnd: keyEnd, next: -1, kind: kind, keyEsc: keyEsc})
-			if sp > 0 {
-				f := &open[sp-1]
-				if f.prev >= 0 {
-					nodes[f.prev].next = idx
-				}
-				f.prev = idx
-				f.kids++
-			}
-			i = j
-		}
-		// After a value: close containers, or move to the next member or element.
-		for {
-			if sp == 0 {
-				if i = skipWS(src, i); i != n {
-					return fmt.Errorf("unexpected data at offset %d", i)
-				}
-				return nil
-			}
-			if i < n && src[i] <= ' ' {
-				i = skipWS(src, i)
-			}
-			if i >= n {
-				return errors.New("unexpected end of input")
-			}
-			f := &open[sp-1]
-			if c := src[i]; c == ',' {
-				if i++; i < n && src[i] <= ' ' {
-					i = skipWS(src, i)
-				}
-				key, keyEnd, keyEsc = -1, -1, false
-				inKey = f.closer == '}'
-				break
-			} else if c != f.closer {
-				return syntaxError(i)
-			}
-			i++
-			sp--
-			nd := &nodes[f.node]
-			nd.end, nd.kids = int32(i), f.kids
-		}
+	var (
+		c    byte
+		j    int
+		idx  int32
+		esc  bool
+		kind byte
+		vs   int32
+		err  error
+	)
+	i := skipWS(src, 0)
+
+value:
+	if i >= n {
+		return nodes, errors.New("unexpected end of input")
 	}
+	c = src[i]
+	idx = int32(len(nodes))
+	switch {
+	case c == '"':
+		if j = stopAt(src, i+1); j < n && src[j] == '"' {
+			j, esc = j+1, false
+		} else if j, esc, err = scanStringFrom(src, j, false); err != nil {
+			return nodes, err
+		}
+		nodes = append(nodes, jnode{start: int32(i), end: int32(j), key: key, keyEnd: keyEnd, next: -1, kind: kindString, keyEsc: keyEsc, esc: esc})
+		i = j
+	case c == '{' || c == '[':
+		if sp >= maxJSONDepth {
+			return nodes, errDepth
+		}
+		vs = 1 // the root's shape
+		if sp > 0 {
+			vs = cur.shape
+			if s := &shapes[vs]; !s.all && key >= 0 {
+				vs = s.lookup(src[key:keyEnd], keyEsc)
+			}
+		}
+		kind = c
+		if vs < 0 {
+			kind = kindSkipped
+		}
+		nodes = append(nodes, jnode{start: int32(i), key: key, keyEnd: keyEnd, next: -1, kind: kind, keyEsc: keyEsc})
+		if sp > 0 {
+			if cur.prev >= 0 {
+				nodes[cur.prev].next = idx
+			}
+			cur.prev = idx
+			cur.kids++
+		}
+		if vs < 0 {
+			if j, err = t.skipValue(src, i, sp); err != nil {
+				return nodes, err
+			}
+			nodes[idx].end = int32(j)
+			i = j
+			goto after
+		}
+		if i++; i < n && src[i] <= ' ' {
+			i = skipWS(src, i)
+		}
+		if i < n && src[i] == c+2 { // '{'+2 == '}', '['+2 == ']': empty
+			i++
+			nodes[idx].end = int32(i)
+			goto after
+		}
+		open[sp] = cur
+		sp++
+		cur = frame{node: idx, prev: -1, shape: vs, closer: c + 2}
+		key, keyEnd, keyEsc = -1, -1, false
+		if c == '{' {
+			goto key
+		}
+		goto value
+	default:
+		if kind, j, err = scanScalar(src, i, c); err != nil {
+			return nodes, err
+		}
+		nodes = append(nodes, jnode{start: int32(i), end: int32(j), key: key, keyEnd: keyEnd, next: -1, kind: kind, keyEsc: keyEsc})
+		i = j
+	}
+	if sp > 0 {
+		if cur.prev >= 0 {
+			nodes[cur.prev].next = idx
+		}
+		cur.prev = idx
+		cur.kids++
+	}
+
+after:
+	// A value ended at i: close containers, or move to the next member or element.
+	if sp == 0 {
+		if i = skipWS(src, i); i != n {
+			return nodes, fmt.Errorf("unexpected data at offset %d", i)
+		}
+		return nodes, nil
+	}
+	if i < n && src[i] <= ' ' {
+		i = skipWS(src, i)
+	}
+	if i >= n {
+		return nodes, errors.New("unexpected end of input")
+	}
+	if c = src[i]; c == ',' {
+		if i++; i < n && src[i] <= ' ' {
+			i = skipWS(src, i)
+		}
+		key, keyEnd, keyEsc = -1, -1, false
+		if cur.closer == '}' {
+			goto key
+		}
+		goto value
+	}
+	if c != cur.closer {
+		return nodes, syntaxError(i)
+	}
+	i++
+	nodes[cur.node].end, nodes[cur.node].kids = int32(i), cur.kids
+	sp--
+	cur = open[sp]
+	goto after
+
+key:
+	// A member key, then its colon.
+	if i >= n || src[i] != '"' {
+		return nodes, syntaxError(i)
+	}
+	if j = stopAt(src, i+1); j < n && src[j] == '"' {
+		j, esc = j+1, false
+	} else if j, esc, err = scanStringFrom(src, j, false); err != nil {
+		return nodes, err
+	}
+	if (esc || (src[i+1] == '_' && src[i+2] == 'a')) && hiddenKey(src[i:j], esc) {
+		t.hidden = append(t.hidden, member{parent: cur.node, node: int32(len(nodes))})
+	}
+	key, keyEnd, keyEsc = int32(i), int32(j), esc
+	if j < n && src[j] <= ' ' {
+		j = skipWS(src, j)
+	}
+	if j >= n || src[j] != ':' {
+		return nodes, syntaxError(j)
+	}
+	if i = j + 1; i < n && src[i] <= ' ' {
+		i = skipWS(src, i)
+	}
+	goto value
+}
+
+// stopAt returns the offset of the first byte from j on that ends or escapes a string or is
+// a control character (or len(src)), eight bytes at a time: bytes below 0x21 after flipping
+// bit 1 are the control characters and the quote. It is small enough to be inlined.
+func stopAt(src []byte, j int) int {
+	for j+8 <= len(src) {
+		w := binary.LittleEndian.Uint64(src[j : j+8])
+		x, b := w^(ones*0x02), w^(ones*'\\')
+		if m := ((x-ones*0x21)&^x | (b-ones)&^b) & highs; m != 0 {
+			return j + bits.TrailingZeros64(m)/8
+		}
+		j += 8
+	}
+	for j < len(src) && plainByte[src[j]] {
+		j++
+	}
+	return j
 }
 
 // skipValue validates the object or array at src[i], which is not indexed, and returns the
 // offset after it; depth is the nesting around it. It fails with errHiddenSkipped when a
 // member key inside starts with HiddenPrefix.
 func (t *tape) skipValue(src []byte, i, depth int) (int, error) {
-	const (
-		ones  = 0x0101010101010101
-		highs = 0x8080808080808080
-	)
 	if cap(t.closers) < maxJSONDepth {
 		t.closers = make([]byte, maxJSONDepth)
 	}
@@ -284,22 +292,7 @@ func (t *tape) skipValue(src []byte, i, depth int) (int, error) {
 		}
 		c := src[i]
 		if c == '"' {
-			// scan's string loop, copied: one shared function measured 10–20 % slower.
-			j := i + 1
-			for j <= n-8 {
-				w := binary.LittleEndian.Uint64(src[j : j+8])
-				x := w ^ (ones * 0x02)
-				b := w ^ (ones * '\\')
-				if m := (((x - ones*0x21) &^ x) | ((b - ones) &^ b)) & highs; m != 0 {
-					j += bits.TrailingZeros64(m) / 8
-					goto found
-				}
-				j += 8
-			}
-			for j < n && plainByte[src[j]] {
-				j++
-			}
-		found:
+			j := stopAt(src, i+1)
 			esc := false
 			if j < n && src[j] == '"' {
 				j++
@@ -396,57 +389,11 @@ var plainByte = func() (t [256]bool) {
 	return t
 }()
 
-// skipPlain returns the offset of the first byte from j on that ends or escapes a string or
-// is invalid in one, eight bytes at a time.
-func skipPlain(src []byte, j int) int {
-	const (
-		ones  = 0x0101010101010101
-		highs = 0x8080808080808080
-	)
-	for j+8 <= len(src) {
-		w := binary.LittleEndian.Uint64(src[j : j+8])
-		q := w ^ (ones * '"')
-		b := w ^ (ones * '\\')
-		m := ((q - ones) &^ q) | ((b - ones) &^ b) | ((w - ones*0x20) &^ w)
-		if m &= highs; m != 0 {
-			return j + bits.TrailingZeros64(m)/8
-		}
-		j += 8
-	}
-	for j < len(src) && plainByte[src[j]] {
-		j++
-	}
-	return j
-}
-
-// scanString returns the offset after the string starting at src[i] and whether it has
-// escapes. Most strings have none: they end at the first byte the word test stops at.
-func scanString(src []byte, i int) (int, bool, error) {
-	const (
-		ones  = 0x0101010101010101
-		highs = 0x8080808080808080
-	)
-	j := i + 1
-	for j+8 <= len(src) {
-		w := binary.LittleEndian.Uint64(src[j : j+8])
-		q := w ^ (ones * '"')
-		b := w ^ (ones * '\\')
-		if m := (((q - ones) &^ q) | ((b - ones) &^ b) | ((w - ones*0x20) &^ w)) & highs; m != 0 {
-			j += bits.TrailingZeros64(m) / 8
-			if src[j] == '"' {
-				return j + 1, false, nil
-			}
-			return scanStringFrom(src, j, false)
-		}
-		j += 8
-	}
-	return scanStringFrom(src, j, false)
-}
-
-// scanStringFrom continues scanString at src[j], inside the string.
+// scanStringFrom finishes a string from src[j], inside it (where stopAt stopped): it returns
+// the offset after the string and whether it has escapes.
 func scanStringFrom(src []byte, j int, esc bool) (int, bool, error) {
 	for ; j < len(src); j++ {
-		j = skipPlain(src, j)
+		j = stopAt(src, j)
 		if j >= len(src) {
 			break
 		}
