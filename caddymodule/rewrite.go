@@ -159,6 +159,7 @@ func (h *Handler) serveHeld(w http.ResponseWriter, r *http.Request, next caddyht
 	start := time.Now()
 	outcome := ""
 	defer job.releaseOut() // after the answer written into it is sent
+	defer job.releaseResults()
 	if plan != nil {
 		body = h.merchandise(job, r, next, body)
 		body, outcome = h.processCarts(job, body)
@@ -235,7 +236,7 @@ func (h *Handler) rewrite(job *rewriteJob, body []byte, ix *cartql.Indexed) (out
 		}
 	}()
 	eval := func(c *rules.Cart) *rules.Result {
-		res := job.op.rules.EvaluateWith(c, job.segments, job.op.at, rules.EvalOptions{Trace: rules.TraceOff})
+		res := job.op.rules.EvaluateWith(c, job.segments, job.op.at, rules.EvalOptions{Trace: rules.TraceOff, Into: resultPool.Get().(*rules.Result)})
 		job.results = append(job.results, evaluation{currency: c.Currency, result: res})
 		return res
 	}
@@ -263,6 +264,20 @@ func (h *Handler) rewrite(job *rewriteJob, body []byte, ix *cartql.Indexed) (out
 	}
 	h.logger.Warn("cart response not rewritten; failing open", zap.Error(err))
 	return h.stripOrSanitize(job, body), outcomeFailedOpen
+}
+
+// resultPool holds rule results whose request is done with them.
+var resultPool = sync.Pool{New: func() any { return new(rules.Result) }}
+
+// releaseResults returns the job's rule results to the pool, once recorded.
+func (job *rewriteJob) releaseResults() {
+	for i, ev := range job.results {
+		if ev.result != nil {
+			resultPool.Put(ev.result)
+		}
+		job.results[i] = evaluation{}
+	}
+	job.results = job.results[:0]
 }
 
 // releaseOut returns the output buffer to the pool, once the answer written into it is sent.

@@ -5,6 +5,7 @@ package rules
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -575,8 +576,19 @@ func (e *evaluator) addShipping(o *outcome, amount cents) {
 // result assembles the Result; each slice is allocated once at its final size.
 func (e *evaluator) result(cands []int32, opts EvalOptions) *Result {
 	s, rs := e.s, e.rs
-	res := &Result{ShippingDiscount: e.shipDisc.dec(), Items: make([]ItemResult, len(s.items))}
-	backing := make([]RuleDiscount, len(s.entries))
+	res := opts.Into
+	if res == nil {
+		res = &Result{}
+	}
+	// Into's memory is reused: every field is set again.
+	*res = Result{
+		ShippingDiscount: e.shipDisc.dec(),
+		Items:            slices.Grow(res.Items[:0], len(s.items))[:len(s.items)],
+		Discounts:        res.Discounts[:0],
+		Applied:          res.Applied[:0],
+		backing:          slices.Grow(res.backing[:0], len(s.entries))[:len(s.entries)],
+	}
+	backing := res.backing
 	off := int32(0)
 	total := e.shipDisc
 	for i := range s.items {
@@ -603,8 +615,8 @@ func (e *evaluator) result(cands []int32, opts EvalOptions) *Result {
 			applied++
 		}
 	}
-	res.Discounts = make([]CartDiscount, 0, n)
-	res.Applied = make([]RuleDiscount, 0, applied)
+	res.Discounts = slices.Grow(res.Discounts, n)
+	res.Applied = slices.Grow(res.Applied, applied)
 	for k, ri := range cands {
 		o := &s.outcomes[k]
 		if o.itemsTotal > 0 {

@@ -124,6 +124,7 @@ func loadGolden(t *testing.T) map[string]goldenCase {
 }
 
 func TestGolden(t *testing.T) {
+	reused := &Result{} // evaluated into by every case in turn: the same answers as fresh results
 	for name, gc := range loadGolden(t) {
 		t.Run(name, func(t *testing.T) {
 			rs, err := Decode(gc.Rules)
@@ -144,6 +145,10 @@ func TestGolden(t *testing.T) {
 			got, err := json.Marshal(res)
 			if err != nil {
 				t.Fatal(err)
+			}
+			into := rs.EvaluateWith(cart, gc.Segments, at, EvalOptions{Into: reused})
+			if again, _ := json.Marshal(into); string(again) != string(got) || !reflect.DeepEqual(into.Applied, res.Applied) {
+				t.Errorf("evaluated into a used result:\n%s\nfresh:\n%s", again, got)
 			}
 			if !jsonEqual(t, got, gc.Expected) {
 				t.Errorf("%s\nsource: %s\ngot:  %s\nwant: %s", gc.Description, gc.Source, got, compactJSON(t, gc.Expected))

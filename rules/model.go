@@ -61,6 +61,8 @@ type Result struct {
 	// Error is set when the cart cannot be evaluated (values out of range); then no
 	// discount is given.
 	Error string
+
+	backing []RuleDiscount // the memory of the items' Discounts
 }
 
 // ItemResult is the audience discount on one cart item.

@@ -43,6 +43,9 @@ const (
 // EvalOptions tunes an evaluation.
 type EvalOptions struct {
 	Trace TraceMode
+	// Into, when set, receives the result, reusing its memory: a result the caller is done
+	// with (from a pool, say). Nothing returned by an earlier evaluation into it stays valid.
+	Into *Result
 }
 
 // couponReason checks a coupon rule's code against the cart's coupons, case-insensitively
