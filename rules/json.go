@@ -3,6 +3,7 @@ package rules
 import (
 	"bytes"
 	"encoding/json"
+	"strconv"
 	"unicode/utf8"
 
 	"github.com/govalues/decimal"
@@ -227,11 +228,7 @@ func appendTrace(b []byte, trace []TraceEntry) []byte {
 		}
 		b = append(b, `{"rule_id":`...)
 		b = appendString(b, t.RuleID)
-		if t.Applied {
-			b = append(b, `,"applied":true`...)
-		} else {
-			b = append(b, `,"applied":false`...)
-		}
+		b = strconv.AppendBool(append(b, `,"applied":`...), t.Applied)
 		if t.Reason != "" {
 			b = append(b, `,"reason":`...)
 			b = appendString(b, t.Reason)

@@ -4,6 +4,7 @@
 package rules
 
 import (
+	"strconv"
 	"time"
 )
 
@@ -237,11 +238,7 @@ func (r *ListResult) appendJSON(b []byte) []byte {
 	b = appendStrings(b, r.Added)
 	b = append(b, `,"removed":`...)
 	b = appendStrings(b, r.Removed)
-	if r.Changed {
-		b = append(b, `,"changed":true`...)
-	} else {
-		b = append(b, `,"changed":false`...)
-	}
+	b = strconv.AppendBool(append(b, `,"changed":`...), r.Changed)
 	b = append(b, `,"trace":`...)
 	b = appendTrace(b, r.Trace)
 	return append(b, '}')
@@ -254,11 +251,7 @@ func (r *BlocksResult) MarshalJSON() ([]byte, error) {
 	}
 	b := append([]byte(nil), `{"blocks":`...)
 	b = appendBlockDecisions(b, r.Blocks)
-	if r.Changed {
-		b = append(b, `,"changed":true`...)
-	} else {
-		b = append(b, `,"changed":false`...)
-	}
+	b = strconv.AppendBool(append(b, `,"changed":`...), r.Changed)
 	b = append(b, `,"trace":`...)
 	b = appendTrace(b, r.Trace)
 	return append(b, '}'), nil
