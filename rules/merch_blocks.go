@@ -26,12 +26,11 @@ func (rs *RuleSet) Blocks(ids []string, segments []string, at time.Time, scope S
 	if len(ms.blocks) == 0 {
 		return nil
 	}
-	res := &BlocksResult{Blocks: make([]BlockDecision, len(ids))}
+	res := keepBlocks(ids)
 	named := false
-	for i, id := range ids {
-		res.Blocks[i] = BlockDecision{ID: id, Action: BlockKeep}
-		if !named {
-			_, named = ms.byBlock[id]
+	for _, id := range ids {
+		if _, named = ms.byBlock[id]; named {
+			break
 		}
 	}
 	if !named && opts.Trace == TraceOff {
@@ -48,6 +47,15 @@ func (rs *RuleSet) Blocks(ids []string, segments []string, at time.Time, scope S
 		}
 	}
 	res.Trace = b.trace(res, opts.Trace)
+	return res
+}
+
+// keepBlocks is the result that keeps every requested block.
+func keepBlocks(ids []string) *BlocksResult {
+	res := &BlocksResult{Blocks: make([]BlockDecision, len(ids))}
+	for i, id := range ids {
+		res.Blocks[i] = BlockDecision{ID: id, Action: BlockKeep}
+	}
 	return res
 }
 

@@ -163,10 +163,7 @@ func (rs *RuleSet) Simulate(sim *Simulation, segments []string, at time.Time) *S
 	if sim.Blocks != nil {
 		m.Blocks = rs.Blocks(sim.Blocks, segments, at, scope, EvalOptions{})
 		if m.Blocks == nil {
-			m.Blocks = &BlocksResult{Blocks: make([]BlockDecision, len(sim.Blocks))}
-			for i, id := range sim.Blocks {
-				m.Blocks.Blocks[i] = BlockDecision{ID: id, Action: BlockKeep}
-			}
+			m.Blocks = keepBlocks(sim.Blocks)
 		}
 	}
 	out.Merchandising = m
