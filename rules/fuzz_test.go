@@ -13,22 +13,13 @@ const fuzzCart = `{"currency": "USD", "store": "default", "coupons": ["WELCOME10
             {"sku": "MH01", "qty": 2, "price": 52, "product_type": "configurable"}]}`
 
 func FuzzDecode(f *testing.F) {
-	seeds, _ := filepath.Glob(filepath.Join("testdata", "golden", "*.json"))
-	for _, path := range seeds {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			f.Fatal(err)
-		}
-		var gc goldenCase
-		if err := json.Unmarshal(data, &gc); err != nil {
-			f.Fatal(err)
-		}
+	for _, gc := range loadJSONFiles[goldenCase](f, "golden") {
 		f.Add([]byte(gc.Rules))
 	}
 	if data, err := os.ReadFile(filepath.Join("..", "examples", "rules.json")); err == nil {
 		f.Add(data)
 	}
-	for _, g := range loadMerchGolden(f) {
+	for _, g := range loadJSONFiles[merchGolden](f, "merch") {
 		f.Add([]byte(g.Rules))
 	}
 	for _, s := range []string{
@@ -128,7 +119,7 @@ func FuzzDecodeSimulation(f *testing.F) {
 	f.Add([]byte(fuzzCart))
 	f.Add([]byte(`{"products": [{"sku": "P", "type": "simple", "related": ["A", "a"], "upsell": [], "crosssell": ["P"]}], "blocks": ["x", "x", ""]}`))
 	f.Add([]byte(`{"products": [{"sku": ""}], "blocks": [1]}`))
-	for _, g := range loadMerchGolden(f) {
+	for _, g := range loadJSONFiles[merchGolden](f, "merch") {
 		for _, c := range g.Cases {
 			f.Add([]byte(c.Input))
 		}

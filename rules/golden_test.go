@@ -102,30 +102,31 @@ func mul(a, b decimal.Decimal) decimal.Decimal {
 	return r
 }
 
-func loadGolden(t *testing.T) map[string]goldenCase {
+// loadJSONFiles reads every JSON file under testdata/dir, by file name.
+func loadJSONFiles[T any](t testing.TB, dir string) map[string]T {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join("testdata", "golden", "*.json"))
+	files, err := filepath.Glob(filepath.Join("testdata", dir, "*.json"))
 	if err != nil || len(files) == 0 {
-		t.Fatalf("no golden files: %v", err)
+		t.Fatalf("no JSON files in testdata/%s: %v", dir, err)
 	}
-	out := make(map[string]goldenCase, len(files))
+	out := make(map[string]T, len(files))
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var gc goldenCase
-		if err := json.Unmarshal(data, &gc); err != nil {
+		var v T
+		if err := json.Unmarshal(data, &v); err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
-		out[filepath.Base(f)] = gc
+		out[filepath.Base(f)] = v
 	}
 	return out
 }
 
 func TestGolden(t *testing.T) {
 	reused := &Result{} // evaluated into by every case in turn: the same answers as fresh results
-	for name, gc := range loadGolden(t) {
+	for name, gc := range loadJSONFiles[goldenCase](t, "golden") {
 		t.Run(name, func(t *testing.T) {
 			rs, err := Decode(gc.Rules)
 			if err != nil {

@@ -8,7 +8,7 @@ import (
 )
 
 func TestSimulationWithoutMerchandisingIsTheCartResult(t *testing.T) {
-	for name, gc := range loadGolden(t) {
+	for name, gc := range loadJSONFiles[goldenCase](t, "golden") {
 		rs, err := Decode(gc.Rules)
 		if err != nil {
 			t.Fatal(err)

@@ -2,8 +2,6 @@ package rules
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 )
@@ -25,29 +23,8 @@ type merchGoldenCase struct {
 	Expected json.RawMessage `json:"expected"` // the "merchandising" part of the output
 }
 
-func loadMerchGolden(t testing.TB) map[string]merchGolden {
-	t.Helper()
-	files, err := filepath.Glob(filepath.Join("testdata", "merch", "*.json"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no merchandising golden files: %v", err)
-	}
-	out := make(map[string]merchGolden, len(files))
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var g merchGolden
-		if err := json.Unmarshal(data, &g); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		out[filepath.Base(f)] = g
-	}
-	return out
-}
-
 func TestMerchandisingGolden(t *testing.T) {
-	for name, g := range loadMerchGolden(t) {
+	for name, g := range loadJSONFiles[merchGolden](t, "merch") {
 		rs, err := Decode(g.Rules)
 		if err != nil {
 			t.Fatalf("%s: rules: %v", name, err)

@@ -51,7 +51,7 @@ func TestSchemaAcceptsExamplesAndGoldens(t *testing.T) {
 		t.Fatal(err)
 	}
 	files["examples/rules.json"] = data
-	for name, gc := range loadGolden(t) {
+	for name, gc := range loadJSONFiles[goldenCase](t, "golden") {
 		files["golden/"+name] = gc.Rules
 	}
 	for name, data := range files {
