@@ -64,17 +64,49 @@ func TestSchemaAcceptsExamplesAndGoldens(t *testing.T) {
 	}
 }
 
+// schemaSample is a rule file and whether it is valid.
+type schemaSample struct {
+	name  string
+	file  string
+	valid bool
+}
+
+// checkAgreement checks that the schema and the decoder both find each sample valid or not,
+// as it says.
+func checkAgreement(t *testing.T, sch *jsonschema.Schema, samples []schemaSample) {
+	t.Helper()
+	for _, s := range samples {
+		schemaErr := schemaValid(t, sch, []byte(s.file))
+		_, decodeErr := Decode([]byte(s.file))
+		if (schemaErr == nil) != s.valid {
+			t.Errorf("%s: schema says valid=%v, want %v: %v", s.name, schemaErr == nil, s.valid, schemaErr)
+		}
+		if (decodeErr == nil) != s.valid {
+			t.Errorf("%s: decoder says valid=%v, want %v: %v", s.name, decodeErr == nil, s.valid, decodeErr)
+		}
+	}
+}
+
+// checkDecoderOnly checks that the schema accepts each file and the decoder rejects it.
+func checkDecoderOnly(t *testing.T, sch *jsonschema.Schema, files map[string]string) {
+	t.Helper()
+	for name, file := range files {
+		if err := schemaValid(t, sch, []byte(file)); err != nil {
+			t.Errorf("%s: schema rejects: %v", name, err)
+		}
+		if _, err := Decode([]byte(file)); err == nil {
+			t.Errorf("%s: decoder accepts", name)
+		}
+	}
+}
+
 // TestSchemaAgreesWithDecoder feeds the same samples to both: they must agree on what is a
 // valid rule file.
 func TestSchemaAgreesWithDecoder(t *testing.T) {
 	sch := compileSchema(t)
 	rule := func(body string) string { return `{"rules": [{"id": "r", ` + body + `}]}` }
 	pct := `"action": {"type": "by_percent", "amount": 10}`
-	samples := []struct {
-		name  string
-		file  string
-		valid bool
-	}{
+	checkAgreement(t, sch, []schemaSample{
 		{"empty", `{"rules": []}`, true},
 		{"full", `{"$schema": "x", "timezone": "Europe/Paris", "rules": [{"id": "vip-20", "name": "n", "label": "l", "labels": {"fr": "x"},
 		  "active": true, "from": "2026-01-01", "to": "2026-12-31T23:59:59+01:00", "priority": -3, "stop_further_rules": true,
@@ -144,17 +176,7 @@ func TestSchemaAgreesWithDecoder(t *testing.T) {
 		{"coupon without action", rule(`"coupon": "SPRING"`), false},
 		{"coupon on an enforced rule", rule(`"coupon": "SPRING", "enforce": {"coupon": "VIP"}`), false},
 		{"coupon with action and enforce", rule(`"coupon": "SPRING", "enforce": {"coupon": "VIP"}, ` + pct), false},
-	}
-	for _, s := range samples {
-		schemaErr := schemaValid(t, sch, []byte(s.file))
-		_, decodeErr := Decode([]byte(s.file))
-		if (schemaErr == nil) != s.valid {
-			t.Errorf("%s: schema says valid=%v, want %v: %v", s.name, schemaErr == nil, s.valid, schemaErr)
-		}
-		if (decodeErr == nil) != s.valid {
-			t.Errorf("%s: decoder says valid=%v, want %v: %v", s.name, decodeErr == nil, s.valid, decodeErr)
-		}
-	}
+	})
 }
 
 // TestDecoderOnlyChecks documents what the schema cannot express; the decoder rejects these
@@ -162,7 +184,7 @@ func TestSchemaAgreesWithDecoder(t *testing.T) {
 func TestDecoderOnlyChecks(t *testing.T) {
 	sch := compileSchema(t)
 	pct := `"action": {"type": "by_percent", "amount": 10}`
-	for name, file := range map[string]string{
+	checkDecoderOnly(t, sch, map[string]string{
 		"duplicate ids":       `{"rules": [{"id": "a", ` + pct + `}, {"id": "a", ` + pct + `}]}`,
 		"shared coupon codes": `{"rules": [{"id": "a", "enforce": {"coupon": "VIP"}}, {"id": "b", "enforce": {"coupon": "vip"}}]}`,
 		"shared rule coupons": `{"rules": [{"id": "a", "coupon": "SPRING", ` + pct + `}, {"id": "b", "coupon": "spring", ` + pct + `}]}`,
@@ -171,12 +193,5 @@ func TestDecoderOnlyChecks(t *testing.T) {
 		"impossible date":     `{"rules": [{"id": "a", "from": "2026-02-30", ` + pct + `}]}`,
 		"to before from":      `{"rules": [{"id": "a", "from": "2026-05-02", "to": "2026-05-01", ` + pct + `}]}`,
 		"nesting too deep":    `{"rules": [{"id": "a", "items": ` + strings.Repeat(`{"not": `, 30) + `{"field": "sku", "op": "==", "value": "x"}` + strings.Repeat(`}`, 30) + `, ` + pct + `}]}`,
-	} {
-		if err := schemaValid(t, sch, []byte(file)); err != nil {
-			t.Errorf("%s: schema rejects: %v", name, err)
-		}
-		if _, err := Decode([]byte(file)); err == nil {
-			t.Errorf("%s: decoder accepts", name)
-		}
-	}
+	})
 }
