@@ -4,6 +4,7 @@
 package rules
 
 import (
+	"cmp"
 	"strings"
 	"time"
 )
@@ -226,29 +227,12 @@ func (w *listWork) finish(res *ListResult) {
 // candidate ("" when applied); rules that are not candidates are out of their dates or their
 // audience.
 func merchTrace(rules []*merchRule, cands []int32, outs []string, at time.Time, mode TraceMode) []TraceEntry {
-	switch mode {
-	case TraceOff:
-		return nil
-	case TraceCandidates:
-		out := make([]TraceEntry, len(cands))
-		for k, ri := range cands {
-			out[k] = TraceEntry{RuleID: rules[ri].ID, Applied: outs[k] == "", Reason: outs[k]}
-		}
-		return out
-	}
-	out := make([]TraceEntry, len(rules))
-	k := 0
-	for i, r := range rules {
-		if k < len(cands) && cands[k] == int32(i) {
-			out[i] = TraceEntry{RuleID: r.ID, Applied: outs[k] == "", Reason: outs[k]}
-			k++
-			continue
-		}
-		reason := scheduleReason(r.Active, r.from, r.to, at)
-		if reason == "" {
-			reason = ReasonAudienceMismatch
-		}
-		out[i] = TraceEntry{RuleID: r.ID, Reason: reason}
-	}
-	return out
+	return listTrace(len(rules), cands, mode,
+		func(k int) TraceEntry {
+			return TraceEntry{RuleID: rules[cands[k]].ID, Applied: outs[k] == "", Reason: outs[k]}
+		},
+		func(i int) TraceEntry {
+			r := rules[i]
+			return TraceEntry{RuleID: r.ID, Reason: cmp.Or(scheduleReason(r.Active, r.from, r.to, at), ReasonAudienceMismatch)}
+		})
 }

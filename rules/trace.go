@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"cmp"
 	"strings"
 	"time"
 )
@@ -138,29 +139,38 @@ func equalFoldASCII(a, b string) bool {
 
 // buildTrace lists the outcome of every rule the mode asks for.
 func (e *evaluator) buildTrace(cands []int32, mode TraceMode) []TraceEntry {
+	rules := e.rs.rules
+	return listTrace(len(rules), cands, mode,
+		func(k int) TraceEntry { return e.s.outcomes[k].entry(rules[cands[k]]) },
+		func(i int) TraceEntry {
+			r := rules[i]
+			return TraceEntry{RuleID: r.ID, Reason: cmp.Or(r.timeReason(e), ReasonAudienceMismatch), Enforce: r.Enforce != nil}
+		})
+}
+
+// listTrace lists, as the mode asks, the outcome of n rules in evaluation order of which the
+// candidates (ascending) were evaluated: cand(k) for the k-th candidate, other(i) for rule i
+// when it is not one.
+func listTrace(n int, cands []int32, mode TraceMode, cand func(k int) TraceEntry, other func(i int) TraceEntry) []TraceEntry {
 	switch mode {
 	case TraceOff:
 		return nil
 	case TraceCandidates:
 		out := make([]TraceEntry, len(cands))
-		for k, ri := range cands {
-			out[k] = e.s.outcomes[k].entry(e.rs.rules[ri])
+		for k := range cands {
+			out[k] = cand(k)
 		}
 		return out
 	}
-	out := make([]TraceEntry, len(e.rs.rules))
+	out := make([]TraceEntry, n)
 	k := 0
-	for i, r := range e.rs.rules {
+	for i := range out {
 		if k < len(cands) && cands[k] == int32(i) {
-			out[i] = e.s.outcomes[k].entry(r)
+			out[i] = cand(k)
 			k++
 			continue
 		}
-		reason := r.timeReason(e)
-		if reason == "" {
-			reason = ReasonAudienceMismatch
-		}
-		out[i] = TraceEntry{RuleID: r.ID, Reason: reason, Enforce: r.Enforce != nil}
+		out[i] = other(i)
 	}
 	return out
 }
