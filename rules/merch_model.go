@@ -83,12 +83,7 @@ func (m MerchRule) Kind() MerchKind {
 }
 
 // MarshalJSON returns the rule as written in the rule file (compacted).
-func (m MerchRule) MarshalJSON() ([]byte, error) {
-	if len(m.Raw) == 0 {
-		return []byte("{}"), nil
-	}
-	return m.Raw, nil
-}
+func (m MerchRule) MarshalJSON() ([]byte, error) { return asWritten(m.Raw) }
 
 // clone returns a deep copy so callers cannot change a RuleSet through it.
 func (m MerchRule) clone() MerchRule {

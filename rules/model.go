@@ -164,11 +164,14 @@ type Rule struct {
 }
 
 // MarshalJSON returns the rule as written in the rule file (compacted).
-func (r Rule) MarshalJSON() ([]byte, error) {
-	if len(r.Raw) == 0 {
+func (r Rule) MarshalJSON() ([]byte, error) { return asWritten(r.Raw) }
+
+// asWritten is a rule's JSON form: its text in the rule file, {} when there is none.
+func asWritten(raw json.RawMessage) ([]byte, error) {
+	if len(raw) == 0 {
 		return []byte("{}"), nil
 	}
-	return r.Raw, nil
+	return raw, nil
 }
 
 // clone returns a deep copy so callers cannot change a RuleSet through it.
