@@ -19,10 +19,6 @@ func benchRules(n int) []byte {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		aud := fmt.Sprintf(`"audiences": {"any": ["seg-%05d"]},`, i/10)
-		if i == 5 || i == 15 {
-			aud = ""
-		}
 		var act string
 		switch i % 4 {
 		case 0:
@@ -34,10 +30,18 @@ func benchRules(n int) []byte {
 		default:
 			act = `"items": {"field": "qty", "op": ">=", "value": 3}, "action": {"type": "buy_x_get_y", "step": 2, "amount": 1}`
 		}
-		fmt.Fprintf(&b, `{"id": "rule-%05d", "label": "Rule %d", "priority": %d, "from": "2026-01-01", %s %s}`, i, i, i%7, aud, act)
+		fmt.Fprintf(&b, `{"id": "rule-%05d", "label": "Rule %d", "priority": %d, "from": "2026-01-01", %s %s}`, i, i, i%7, benchAudience(i), act)
 	}
 	b.WriteString(`]}`)
 	return []byte(b.String())
+}
+
+// benchAudience is rule i's audiences field: seg-(i/10), none for rules 5 and 15.
+func benchAudience(i int) string {
+	if i == 5 || i == 15 {
+		return ""
+	}
+	return fmt.Sprintf(`"audiences": {"any": ["seg-%05d"]},`, i/10)
 }
 
 func benchCart(n int) *Cart {

@@ -19,10 +19,6 @@ func benchMerch(n int) []byte {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		aud := fmt.Sprintf(`"audiences": {"any": ["seg-%05d"]},`, i/10)
-		if i == 5 || i == 15 {
-			aud = ""
-		}
 		var body string
 		if i%4 == 3 {
 			body = fmt.Sprintf(`"blocks": {"show": ["only-%d"], "hide": ["hero-%d"], "replace": {"footer-%d": "footer-%d-vip"}}`, i, i%50, i%20, i)
@@ -30,7 +26,7 @@ func benchMerch(n int) []byte {
 			body = fmt.Sprintf(`"products": {"field": "sku", "op": "matches", "value": "SKU-0*"}, "lists": ["related", "crosssell"],
 			  "add": ["ADD-%d-1", "ADD-%d-2", "ADD-%d-3"], "limit": 2, "remove": ["SKU-1%d*"], "first": ["SKU-00%d"]`, i, i, i, i%10, i%10)
 		}
-		fmt.Fprintf(&b, `{"id": "merch-%05d", "priority": %d, "from": "2026-01-01", %s %s}`, i, i%7, aud, body)
+		fmt.Fprintf(&b, `{"id": "merch-%05d", "priority": %d, "from": "2026-01-01", %s %s}`, i, i%7, benchAudience(i), body)
 	}
 	b.WriteString(`]}`)
 	return []byte(b.String())
