@@ -327,14 +327,11 @@ func TestPropertyListsForBlocksFor(t *testing.T) {
 		p := Product{SKU: "P", Type: "simple"}
 		if !rs.ListsFor(segs) {
 			said++
-		}
-		for _, list := range productLists {
-			if rs.ListsFor(segs) {
-				break
-			}
-			in := randomList(r, p.SKU)
-			if res := rs.ProductList(p, list, in, segs, noon, Scope{}, EvalOptions{}); res != nil && res.Changed {
-				t.Fatalf("case %d: rules %s, segments %v: list %s changed %v into %v", n, rules, segs, list, in, res.Items)
+			for _, list := range productLists {
+				in := randomList(r, p.SKU)
+				if res := rs.ProductList(p, list, in, segs, noon, Scope{}, EvalOptions{}); res != nil && res.Changed {
+					t.Fatalf("case %d: rules %s, segments %v: list %s changed %v into %v", n, rules, segs, list, in, res.Items)
+				}
 			}
 		}
 		if rs.BlocksFor(segs) {
