@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"go.uber.org/zap"
+
 	"github.com/caddy-audiences/caddy-audiences/internal/cartql"
 	"github.com/caddy-audiences/caddy-audiences/rules"
 )
@@ -139,7 +141,7 @@ func (s *Session) SyncAnswer(a Answer) (out []byte, err error) {
 		}
 		did, err := s.Sync(snap.CartID)
 		if err != nil {
-			s.Options.warn("gate coupon not brought in line; the cart shows Magento's own price", errField(err))
+			s.Options.warn("gate coupon not brought in line; the cart shows Magento's own price", zap.Error(err))
 			continue
 		}
 		if did {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -277,7 +278,7 @@ func (p *Pool) foundIn(b []byte, out []string) []string {
 			for _, c := range b[i : i+n] {
 				k = append(k, upperASCII(c))
 			}
-			if j, ok := p.index[string(k)]; ok && !containsString(out, p.codes[j]) {
+			if j, ok := p.index[string(k)]; ok && !slices.Contains(out, p.codes[j]) {
 				out = append(out, p.codes[j])
 			}
 		}
@@ -330,15 +331,6 @@ func upperASCII(c byte) byte {
 		return c - 'a' + 'A'
 	}
 	return c
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // PoolCache keeps the pools of a handler across rule reloads: a pool whose rule and file are

@@ -341,9 +341,7 @@ func (s *Session) OrderAnswered(cartIDs []string, answer []byte) {
 			continue
 		}
 		if _, err := s.Sync(cartID); err != nil {
-			s.Options.warn("the cart of a refused order did not get a fresh pool code", errField(err))
+			s.Options.warn("the cart of a refused order did not get a fresh pool code", zap.Error(err))
 		}
 	}
 }
-
-func errField(err error) zap.Field { return zap.Error(err) }
