@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/caddy-audiences/caddy-audiences/internal/gqlhttp"
 	"github.com/caddy-audiences/caddy-audiences/internal/magentopath"
 	"github.com/caddy-audiences/caddy-audiences/internal/phpread"
 )
@@ -163,24 +164,13 @@ func WriteRESTError(w http.ResponseWriter, status int, message string) {
 	_, _ = w.Write(body)
 }
 
-// peekBody reads up to limit bytes of r's body and puts it back.
+// peekBody reads up to limit bytes of r's body and puts it back (see gqlhttp.PeekBody); a
+// declared length over limit is refused before reading.
 func peekBody(r *http.Request, limit int64) ([]byte, error) {
 	if r.ContentLength > limit {
 		return nil, errors.New("request body over the limit")
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
-	rest := r.Body
-	r.Body = struct {
-		io.Reader
-		io.Closer
-	}{io.MultiReader(bytes.NewReader(body), rest), rest}
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(body)) > limit {
-		return nil, errors.New("request body over the limit")
-	}
-	return body, nil
+	return gqlhttp.PeekBody(r, limit)
 }
 
 func hasBody(r *http.Request) bool {

@@ -136,7 +136,7 @@ func readPOST(r *http.Request, maxBody int64, wanted func(string) bool) (*Reques
 	if r.ContentLength > maxBody {
 		return nil, fmt.Errorf("request body of %d bytes is over the %d byte limit", r.ContentLength, maxBody)
 	}
-	body, err := peekBody(r, maxBody)
+	body, err := PeekBody(r, maxBody)
 	if err != nil {
 		return nil, err
 	}
@@ -182,8 +182,9 @@ func stringField(fields map[string]json.RawMessage, name string, dst *string) er
 	return nil
 }
 
-// peekBody reads up to limit bytes of r's body and restores it for the next reader.
-func peekBody(r *http.Request, limit int64) ([]byte, error) {
+// PeekBody reads up to limit bytes of r's body and restores it for the next reader; a body
+// over limit is an error.
+func PeekBody(r *http.Request, limit int64) ([]byte, error) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
 	}

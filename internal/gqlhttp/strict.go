@@ -205,7 +205,7 @@ func readStrictPOST(r *http.Request, maxBody int64) (*Request, error) {
 	if r.ContentLength > maxBody {
 		return nil, &Refusal{Status: http.StatusRequestEntityTooLarge, Reason: "too_large", Err: fmt.Errorf("request body of %d bytes is over the %d byte limit", r.ContentLength, maxBody)}
 	}
-	body, err := peekBody(r, maxBody)
+	body, err := PeekBody(r, maxBody)
 	if err != nil {
 		if errors.Is(err, errOverLimit) {
 			return nil, &Refusal{Status: http.StatusRequestEntityTooLarge, Reason: "too_large", Err: err}
