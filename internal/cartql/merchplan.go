@@ -28,8 +28,7 @@ type merchPlanner struct {
 	frags   map[string]*ast.FragmentDefinition
 	lists   []ListSite
 	blocks  []BlockSite
-	ins     []insertion
-	placed  map[int]bool // insertion offsets already used, with the text at them
+	ins     []insertion // one per closing brace
 	err     error
 }
 
@@ -44,7 +43,7 @@ func findMerch(query string, op *ast.OperationDefinition, frags map[string]*ast.
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	m := &merchPlanner{query: query, toks: toks, offsets: runeOffsets(query), op: op, frags: frags, placed: map[int]bool{}}
+	m := &merchPlanner{query: query, toks: toks, offsets: runeOffsets(query), op: op, frags: frags}
 	m.walk(op.SelectionSet, nil, nil, nil, 0)
 	return m.lists, m.blocks, m.ins, m.err
 }
@@ -153,15 +152,14 @@ func (m *merchPlanner) insert(pos int, text string) {
 		return
 	}
 	off := m.offsets(end.Pos.Start)
-	if m.placed[off] {
-		for i := range m.ins {
-			if m.ins[i].offset == off && !strings.Contains(m.ins[i].text, text) {
+	for i := range m.ins {
+		if m.ins[i].offset == off {
+			if !strings.Contains(m.ins[i].text, text) {
 				m.ins[i].text += text
 			}
+			return
 		}
-		return
 	}
-	m.placed[off] = true
 	m.ins = append(m.ins, insertion{offset: off, line: end.Pos.Line, col: end.Pos.Column, text: text})
 }
 
