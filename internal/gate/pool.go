@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 
 	lru "github.com/hashicorp/golang-lru/v2"
+
+	"github.com/caddy-audiences/caddy-audiences/internal/sanitize"
 )
 
 // Limits of a coupon pool.
@@ -76,7 +78,7 @@ func loadPool(ruleID, path string) (*Pool, error) {
 		if code == "" || strings.HasPrefix(code, "#") {
 			continue
 		}
-		if !poolCodeChars(code) {
+		if !sanitize.AllCodeChars(code) {
 			return nil, fmt.Errorf("line %d: a pool code has only letters, digits, - and _", line)
 		}
 		upper := strings.ToUpper(code)
@@ -103,19 +105,6 @@ func loadPool(ruleID, path string) (*Pool, error) {
 	p.state = make([]uint8, len(p.codes))
 	p.assigned, _ = lru.New[string, int](poolAssignments)
 	return p, nil
-}
-
-func poolCodeChars(code string) bool {
-	for i := 0; i < len(code); i++ {
-		if !codeByte(code[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func codeByte(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_'
 }
 
 func commonPrefix(prefix, code string, first bool) string {
@@ -267,7 +256,7 @@ func (p *Pool) foundIn(b []byte, out []string) []string {
 		}
 		from = i + 1
 		end := i
-		for end < len(b) && end-i < p.maxLen && codeByte(b[end]) {
+		for end < len(b) && end-i < p.maxLen && sanitize.IsCodeChar(b[end]) {
 			end++
 		}
 		for n := p.minLen; i+n <= end; n++ {

@@ -91,7 +91,7 @@ func (s *Secrets) matchAt(upper string, i int) int {
 	for _, p := range s.prefixes {
 		if strings.HasPrefix(upper[i:], p) {
 			n := len(p)
-			for i+n < len(upper) && isCodeChar(upper[i+n]) {
+			for i+n < len(upper) && IsCodeChar(upper[i+n]) {
 				n++
 			}
 			return n
@@ -137,7 +137,7 @@ func (s *Secrets) pendingStart(upper string) int {
 			if len(tail) < len(p) && strings.HasPrefix(p, tail) {
 				return i
 			}
-			if strings.HasPrefix(tail, p) && allCodeChars(tail[len(p):]) {
+			if strings.HasPrefix(tail, p) && AllCodeChars(tail[len(p):]) {
 				return i
 			}
 		}
@@ -157,16 +157,19 @@ func (s *Secrets) with(code string) *Secrets {
 	return out
 }
 
-func allCodeChars(s string) bool {
+// AllCodeChars reports whether s has only code characters (see IsCodeChar).
+func AllCodeChars(s string) bool {
 	for i := 0; i < len(s); i++ {
-		if !isCodeChar(s[i]) {
+		if !IsCodeChar(s[i]) {
 			return false
 		}
 	}
 	return true
 }
 
-func isCodeChar(c byte) bool {
+// IsCodeChar reports whether c may be part of a coupon code: a letter, a digit, "-" or "_"
+// (what Magento generates). A prefix of Secrets cuts these after it.
+func IsCodeChar(c byte) bool {
 	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_'
 }
 
