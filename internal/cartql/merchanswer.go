@@ -54,11 +54,11 @@ func (p *Plan) ReadMerch(body []byte) (*MerchAnswer, error) {
 		site := &p.lists[i]
 		a.t.along(data, site.Path, func(product int32) {
 			list := a.t.member(product, site.Key)
-			sku := a.t.str(a.t.member(product, site.SKU))
+			sku := a.t.str(a.t.member(product, hiddenMerchSKU))
 			if a.t.kind(list) != kindArray || sku == "" {
 				return
 			}
-			l := ListAt{Site: site, SKU: sku, Type: a.t.str(a.t.member(product, site.Type)), node: list}
+			l := ListAt{Site: site, SKU: sku, Type: a.t.str(a.t.member(product, hiddenMerchType)), node: list}
 			l.Items, l.ItemSKUs = a.t.elements(list, site.ItemSKU)
 			a.Lists = append(a.Lists, l)
 		})

@@ -97,7 +97,7 @@ func (m *merchPlanner) list(f *ast.Field, key string, owner *ast.Position, path 
 	}
 	m.lists = append(m.lists, ListSite{
 		List: listFields[f.Name], Path: slices.Clone(path), Key: key,
-		SKU: hiddenMerchSKU, Type: hiddenMerchType, ItemSKU: hiddenMerchSKU, Lookup: lookup, Variables: vars,
+		ItemSKU: hiddenMerchSKU, Lookup: lookup, Variables: vars,
 	})
 }
 

@@ -20,10 +20,9 @@ type ListSite struct {
 	// Path leads from the answer's data to the objects of the products whose list this is:
 	// response keys, arrays walked element by element.
 	Path []string
-	// Key is the list's response key in such a product.
+	// Key is the list's response key in such a product; the product's SKU and __typename
+	// are read from hidden fields.
 	Key string
-	// SKU and Type are the response keys of the product's SKU and __typename.
-	SKU, Type string
 	// ItemSKU is the response key of the SKU of each product in the list.
 	ItemSKU string
 	// Lookup is an operation that reads products by SKU (variable $_aud_skus) with the
