@@ -62,6 +62,15 @@ func TestAgainstDecimal(t *testing.T) {
 	for _, s := range [][2]string{{"0", "-0"}, {"1.5", "-1.5"}, {"-0.00", "0.0"}, {"34", "0.0825"}, {"99999999.9999", "0.000001"}, {"2.50", "2.5"}, {"2.5", "2.50"}} {
 		check(t, decimal.MustParse(s[0]), decimal.MustParse(s[1]))
 	}
+	// check passes for a fast path that never answers: money operands must take them.
+	a, b := decimal.MustParse("83.18"), decimal.MustParse("-0.0825")
+	_, add := Add(a, b)
+	_, sub := Sub(a, b)
+	_, mul := Mul(a, b)
+	_, cmp := Cmp(a, b)
+	if !add || !sub || !mul || !cmp {
+		t.Errorf("fast paths on %s and %s: add %v sub %v mul %v cmp %v", a, b, add, sub, mul, cmp)
+	}
 }
 
 // FuzzAgainstDecimal is TestAgainstDecimal on arbitrary operands.
