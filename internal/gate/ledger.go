@@ -121,12 +121,5 @@ func (p *Pool) nextFree() (int, bool) {
 			p.offset = rand.IntN(len(p.codes))
 		}
 	}
-	for ; p.next < len(p.codes); p.next++ {
-		if i := p.pos(p.next); p.state[i] == codeFree {
-			p.state[i] = codeTaken
-			p.next++
-			return i, true
-		}
-	}
-	return 0, false
+	return p.takeNext()
 }

@@ -158,16 +158,23 @@ func (p *Pool) assignLocal(cartID string, held []string) string {
 	if i, ok := p.assigned.Get(cartID); ok && p.state[i] != codeSpent {
 		return p.codes[i]
 	}
-	for p.next < len(p.codes) && p.state[p.pos(p.next)] != codeFree {
-		p.next++
-	}
-	if p.next == len(p.codes) {
+	i, ok := p.takeNext()
+	if !ok {
 		return ""
 	}
-	i := p.pos(p.next)
-	p.state[i] = codeTaken
 	p.assigned.Add(cartID, i)
 	return p.codes[i]
+}
+
+// takeNext takes the next code of the walk not handed out yet; p.mu must be held.
+func (p *Pool) takeNext() (int, bool) {
+	for ; p.next < len(p.codes); p.next++ {
+		if i := p.pos(p.next); p.state[i] == codeFree {
+			p.state[i] = codeTaken
+			return i, true
+		}
+	}
+	return 0, false
 }
 
 // spend marks a code Magento refused: no cart gets it again.
