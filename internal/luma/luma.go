@@ -214,8 +214,10 @@ func htmlUnescape(s string) string {
 	if !strings.Contains(s, "&") {
 		return s
 	}
-	return strings.NewReplacer("&#x20;", " ", "&#x2D;", "-", "&#x5F;", "_", "&amp;", "&", "&quot;", `"`, "&#039;", "'", "&lt;", "<", "&gt;", ">").Replace(s)
+	return attrEntities.Replace(s)
 }
+
+var attrEntities = strings.NewReplacer("&#x20;", " ", "&#x2D;", "-", "&#x5F;", "_", "&amp;", "&", "&quot;", `"`, "&#039;", "'", "&lt;", "<", "&gt;", ">")
 
 // inlineScripts returns the text of every inline script (a <script> without src), in page
 // order.
