@@ -29,7 +29,11 @@ type merchPlanner struct {
 	lists   []ListSite
 	blocks  []BlockSite
 	ins     []insertion // one per closing brace
-	err     error
+	// walked holds the fragments already walked, with the response path they were walked
+	// at: a fragment spread again at the same path adds nothing (and spreads that spread
+	// each other would otherwise be walked exponentially often).
+	walked map[string]bool
+	err    error
 }
 
 // findMerch returns the product lists and blocks fields the operation selects and the hidden
@@ -43,8 +47,8 @@ func findMerch(query string, op *ast.OperationDefinition, frags map[string]*ast.
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	m := &merchPlanner{query: query, toks: toks, offsets: runeOffsets(query), op: op, frags: frags}
-	m.walk(op.SelectionSet, nil, nil, nil, 0)
+	m := &merchPlanner{query: query, toks: toks, offsets: runeOffsets(query), op: op, frags: frags, walked: map[string]bool{}}
+	m.walk(op.SelectionSet, nil, nil, 0)
 	return m.lists, m.blocks, m.ins, m.err
 }
 
@@ -55,7 +59,7 @@ func mentionsMerch(query string) bool {
 
 // walk looks at a selection set whose enclosing braces belong to owner (a field, an inline
 // fragment or a fragment definition; nil for the operation's root), at a response path.
-func (m *merchPlanner) walk(set ast.SelectionSet, owner *ast.Position, path []string, stack []string, depth int) {
+func (m *merchPlanner) walk(set ast.SelectionSet, owner *ast.Position, path []string, depth int) {
 	if depth > maxMerchDepth || m.err != nil {
 		return
 	}
@@ -72,16 +76,18 @@ func (m *merchPlanner) walk(set ast.SelectionSet, owner *ast.Position, path []st
 			case len(path) == 0 && (s.Name == "cmsBlocks" || s.Name == "dynamicBlocks"):
 				m.block(s, key)
 			case len(s.SelectionSet) > 0:
-				m.walk(s.SelectionSet, s.Position, append(slices.Clip(path), key), stack, depth+1)
+				m.walk(s.SelectionSet, s.Position, append(slices.Clip(path), key), depth+1)
 			}
 		case *ast.InlineFragment:
-			m.walk(s.SelectionSet, s.Position, path, stack, depth+1)
+			m.walk(s.SelectionSet, s.Position, path, depth+1)
 		case *ast.FragmentSpread:
 			def := m.frags[s.Name]
-			if def == nil || slices.Contains(stack, s.Name) {
+			at := s.Name + "\x00" + strings.Join(path, "\x00")
+			if def == nil || m.walked[at] {
 				continue
 			}
-			m.walk(def.SelectionSet, def.Position, path, append(slices.Clip(stack), s.Name), depth+1)
+			m.walked[at] = true
+			m.walk(def.SelectionSet, def.Position, path, depth+1)
 		}
 	}
 }
@@ -185,7 +191,7 @@ func (m *merchPlanner) lookup(f *ast.Field, format string) (string, []string, er
 		frags.WriteString(" " + m.query[m.offsets(def.Position.Start):m.offsets(fend.Pos.End)])
 	}
 	vars := map[string]bool{}
-	collectVariables(f.SelectionSet, m.frags, vars, nil)
+	collectVariables(f.SelectionSet, m.frags, vars, map[string]bool{})
 	var defs strings.Builder
 	var uses []string
 	for _, v := range m.op.VariableDefinitions {
@@ -221,8 +227,9 @@ func (m *merchPlanner) usedFragments(set ast.SelectionSet, used map[string]bool,
 	}
 }
 
-// collectVariables records the variables a selection set uses in arguments and directives.
-func collectVariables(set ast.SelectionSet, frags map[string]*ast.FragmentDefinition, out map[string]bool, stack []string) {
+// collectVariables records the variables a selection set uses in arguments and directives;
+// seen holds the fragments already looked at (each is looked at once).
+func collectVariables(set ast.SelectionSet, frags map[string]*ast.FragmentDefinition, out, seen map[string]bool) {
 	dirs := func(list ast.DirectiveList) {
 		for _, d := range list {
 			for _, a := range d.Arguments {
@@ -237,14 +244,15 @@ func collectVariables(set ast.SelectionSet, frags map[string]*ast.FragmentDefini
 				valueVariables(a.Value, out)
 			}
 			dirs(s.Directives)
-			collectVariables(s.SelectionSet, frags, out, stack)
+			collectVariables(s.SelectionSet, frags, out, seen)
 		case *ast.InlineFragment:
 			dirs(s.Directives)
-			collectVariables(s.SelectionSet, frags, out, stack)
+			collectVariables(s.SelectionSet, frags, out, seen)
 		case *ast.FragmentSpread:
 			dirs(s.Directives)
-			if def := frags[s.Name]; def != nil && !slices.Contains(stack, s.Name) {
-				collectVariables(def.SelectionSet, frags, out, append(slices.Clip(stack), s.Name))
+			if def := frags[s.Name]; def != nil && !seen[s.Name] {
+				seen[s.Name] = true
+				collectVariables(def.SelectionSet, frags, out, seen)
 			}
 		}
 	}

@@ -1,6 +1,7 @@
 package cartql
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -133,5 +134,27 @@ func TestMerchSitesOnlyWithMerchandising(t *testing.T) {
 	withMerch, _ := NewPlanner(Options{Merchandising: true})
 	if !withMerch.Mentions(blocks) {
 		t.Error("a merchandising planner does not want a blocks query")
+	}
+}
+
+// TestMerchFragmentsWalkedOnce: a fragment spread again at the same path is walked once —
+// one list site, not one per spread — so fragments that spread each other many times cannot
+// make planning exponential (12 levels of four spreads took minutes before).
+func TestMerchFragmentsWalkedOnce(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`query { products(search: "x") { items { ...F0 } } }` + "\n")
+	const levels = 12
+	for i := range levels {
+		fmt.Fprintf(&b, "fragment F%d on ProductInterface { sku %s }\n", i, strings.Repeat(fmt.Sprintf("...F%d ", i+1), 4))
+	}
+	fmt.Fprintf(&b, "fragment F%d on ProductInterface { related_products { sku } }\n", levels)
+	for _, q := range []string{
+		b.String(),
+		`{ products(search: "x") { items { ...F ...F } } } fragment F on ProductInterface { sku related_products { sku } }`,
+	} {
+		p := merchPlan(t, q)
+		if n := len(p.ListSites()); n != 1 {
+			t.Errorf("%d list sites, want 1, for %.60q", n, q)
+		}
 	}
 }
