@@ -68,10 +68,7 @@ func (lc *lumaCall) pageStart(p *htmlPage, title, heading, bodyClass string) {
           data-mage-init='{"loaderAjax": {}, "loader": { "icon": "`, lc.staticURL("images/loader-2.gif"), `"}}'
         id="html-body" class="`, bodyClass, ` page-layout-1column">
 <div class="page-wrapper"><header class="page-header"><div class="panel wrapper"><div class="panel header"><ul class="header links">`)
-	lc.s.mu.Lock()
-	customer := lc.sess.customer
-	lc.s.mu.Unlock()
-	if customer {
+	if lc.isCustomer() {
 		p.w(`<li class="greet welcome"><span class="logged-in">Welcome, `, escapeHTML(demoCustomerFirstname+" "+demoCustomerLastname),
 			`!</span></li><li><a href="`, lc.url("customer/account/logout/"), `">Sign Out</a></li>`)
 	} else {

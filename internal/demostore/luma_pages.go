@@ -31,9 +31,7 @@ func (s *Store) cartPage(lc *lumaCall) {
 		http.Error(lc.w, "cannot collect totals", http.StatusInternalServerError)
 		return
 	}
-	lc.s.mu.Lock()
-	customer := lc.sess.customer
-	lc.s.mu.Unlock()
+	customer := lc.isCustomer()
 	p.w(`<div class="cart-container"><div class="cart-summary"><strong class="summary title">Summary</strong>
 <div id="block-shipping" class="block shipping">
     <div id="block-summary" data-bind="scope:'block-summary'" class="content">

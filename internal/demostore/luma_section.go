@@ -122,10 +122,7 @@ func (lc *lumaCall) miniCartItem(it cartItem, l lineTotals) jObj {
 
 // customerSection is the customer section: the signed-in customer's names, or only data_id.
 func (lc *lumaCall) customerSection() jObj {
-	lc.s.mu.Lock()
-	customer := lc.sess.customer
-	lc.s.mu.Unlock()
-	if !customer {
+	if !lc.isCustomer() {
 		return jObj{{"data_id", lc.dataID()}}
 	}
 	return jObj{
