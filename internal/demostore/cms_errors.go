@@ -28,7 +28,7 @@ func cmsBlockErrors(doc *ast.QueryDocument, opName string, vars map[string]any, 
 	}
 	var out []responseError
 	done := map[string]bool{}
-	for _, f := range fieldsNamed(doc, op.SelectionSet, "cmsBlocks", nil, 0) {
+	for _, f := range fieldsNamed(doc, op.SelectionSet, "cmsBlocks") {
 		key := responseKey(f)
 		if done[key] {
 			continue
@@ -51,7 +51,7 @@ func cmsBlockErrors(doc *ast.QueryDocument, opName string, vars map[string]any, 
 func itemErrors(doc *ast.QueryDocument, f *ast.Field, key string, ids []string, blocks map[string]json.RawMessage) []responseError {
 	var out []responseError
 	seen := map[string]bool{}
-	for _, items := range fieldsNamed(doc, f.SelectionSet, "items", nil, 0) {
+	for _, items := range fieldsNamed(doc, f.SelectionSet, "items") {
 		itemsKey := responseKey(items)
 		if seen[itemsKey] {
 			continue
@@ -103,32 +103,7 @@ func identifiersArg(f *ast.Field, vars map[string]any) ([]string, bool) {
 	return ids, err == nil
 }
 
-func responseKey(f *ast.Field) string {
-	if f.Alias != "" {
-		return f.Alias
-	}
-	return f.Name
-}
-
-// fieldsNamed collects the fields of a selection set with the given schema name, looking
-// through inline fragments and fragment spreads.
-func fieldsNamed(doc *ast.QueryDocument, set ast.SelectionSet, name string, out []*ast.Field, depth int) []*ast.Field {
-	if depth > 32 {
-		return out
-	}
-	for _, sel := range set {
-		switch s := sel.(type) {
-		case *ast.Field:
-			if s.Name == name {
-				out = append(out, s)
-			}
-		case *ast.InlineFragment:
-			out = fieldsNamed(doc, s.SelectionSet, name, out, depth+1)
-		case *ast.FragmentSpread:
-			if def := doc.Fragments.ForName(s.Name); def != nil {
-				out = fieldsNamed(doc, def.SelectionSet, name, out, depth+1)
-			}
-		}
-	}
-	return out
+// fieldsNamed collects the fields of a selection set with the given schema name.
+func fieldsNamed(doc *ast.QueryDocument, set ast.SelectionSet, name string) []*ast.Field {
+	return collectFields(doc, set, func(f *ast.Field) bool { return f.Name == name }, nil, 0)
 }

@@ -286,9 +286,10 @@ func locateField(doc *ast.QueryDocument, opName string, path []any) *ast.Positio
 		if !ok {
 			continue
 		}
+		hasKey := func(f *ast.Field) bool { return responseKey(f) == key }
 		var fields []*ast.Field
 		for _, set := range sets {
-			fields = appendFields(doc, set, key, fields, 0)
+			fields = collectFields(doc, set, hasKey, fields, 0)
 		}
 		if len(fields) == 0 {
 			return nil
@@ -302,31 +303,35 @@ func locateField(doc *ast.QueryDocument, opName string, path []any) *ast.Positio
 	return pos
 }
 
-// appendFields collects the fields answering to response key in a selection set, looking
-// through inline fragments and fragment spreads.
-func appendFields(doc *ast.QueryDocument, set ast.SelectionSet, key string, out []*ast.Field, depth int) []*ast.Field {
+// collectFields collects the fields of a selection set that match, looking through inline
+// fragments and fragment spreads.
+func collectFields(doc *ast.QueryDocument, set ast.SelectionSet, match func(*ast.Field) bool, out []*ast.Field, depth int) []*ast.Field {
 	if depth > 32 {
 		return out
 	}
 	for _, sel := range set {
 		switch s := sel.(type) {
 		case *ast.Field:
-			name := s.Alias
-			if name == "" {
-				name = s.Name
-			}
-			if name == key {
+			if match(s) {
 				out = append(out, s)
 			}
 		case *ast.InlineFragment:
-			out = appendFields(doc, s.SelectionSet, key, out, depth+1)
+			out = collectFields(doc, s.SelectionSet, match, out, depth+1)
 		case *ast.FragmentSpread:
 			if def := doc.Fragments.ForName(s.Name); def != nil {
-				out = appendFields(doc, def.SelectionSet, key, out, depth+1)
+				out = collectFields(doc, def.SelectionSet, match, out, depth+1)
 			}
 		}
 	}
 	return out
+}
+
+// responseKey is the key a field answers under: its alias, else its name.
+func responseKey(f *ast.Field) string {
+	if f.Alias != "" {
+		return f.Alias
+	}
+	return f.Name
 }
 
 // statusFor follows Magento's GraphQl controller: the first error with a category decides.
