@@ -27,13 +27,8 @@ func cmsBlockErrors(doc *ast.QueryDocument, opName string, vars map[string]any, 
 		return nil
 	}
 	var out []responseError
-	done := map[string]bool{}
 	for _, f := range fieldsNamed(doc, op.SelectionSet, "cmsBlocks") {
 		key := responseKey(f)
-		if done[key] {
-			continue
-		}
-		done[key] = true
 		ids, ok := identifiersArg(f, vars)
 		if !ok {
 			continue
@@ -50,13 +45,8 @@ func cmsBlockErrors(doc *ast.QueryDocument, opName string, vars map[string]any, 
 // itemErrors reports the null items of one cmsBlocks answer under every key items is selected as.
 func itemErrors(doc *ast.QueryDocument, f *ast.Field, key string, ids []string, blocks map[string]json.RawMessage) []responseError {
 	var out []responseError
-	seen := map[string]bool{}
 	for _, items := range fieldsNamed(doc, f.SelectionSet, "items") {
 		itemsKey := responseKey(items)
-		if seen[itemsKey] {
-			continue
-		}
-		seen[itemsKey] = true
 		var list []json.RawMessage
 		if json.Unmarshal(blocks[itemsKey], &list) != nil {
 			continue
@@ -103,7 +93,15 @@ func identifiersArg(f *ast.Field, vars map[string]any) ([]string, bool) {
 	return ids, err == nil
 }
 
-// fieldsNamed collects the fields of a selection set with the given schema name.
+// fieldsNamed collects the fields of a selection set with the given schema name, the first
+// of each response key only (the others merge into it).
 func fieldsNamed(doc *ast.QueryDocument, set ast.SelectionSet, name string) []*ast.Field {
-	return collectFields(doc, set, func(f *ast.Field) bool { return f.Name == name }, nil, 0)
+	seen := map[string]bool{}
+	return collectFields(doc, set, func(f *ast.Field) bool {
+		if f.Name != name || seen[responseKey(f)] {
+			return false
+		}
+		seen[responseKey(f)] = true
+		return true
+	}, nil, 0)
 }
