@@ -117,12 +117,6 @@ func writeJSONValue(b *bytes.Buffer, v any) {
 			writeJSONValue(b, e)
 		}
 		b.WriteByte(']')
-	case []jObj:
-		list := make([]any, len(x))
-		for i := range x {
-			list[i] = x[i]
-		}
-		writeJSONValue(b, list)
 	case []string:
 		list := make([]any, len(x))
 		for i := range x {
