@@ -132,7 +132,6 @@ func writeJSONValue(b *bytes.Buffer, v any) {
 // writeJSONString escapes like json_encode: \" \\ \/ \b \f \n \r \t, other control characters
 // and everything beyond ASCII as \u00XX / \uXXXX (lower-case hex, surrogate pairs).
 func writeJSONString(b *bytes.Buffer, s string) {
-	const hex = "0123456789abcdef"
 	b.WriteByte('"')
 	for _, r := range s {
 		switch {
@@ -158,23 +157,23 @@ func writeJSONString(b *bytes.Buffer, s string) {
 			}
 			if r > 0xffff {
 				r -= 0x10000
-				for _, u := range []rune{0xd800 + r>>10, 0xdc00 + r&0x3ff} {
-					b.WriteString(`\u`)
-					b.WriteByte(hex[u>>12&0xf])
-					b.WriteByte(hex[u>>8&0xf])
-					b.WriteByte(hex[u>>4&0xf])
-					b.WriteByte(hex[u&0xf])
-				}
-				continue
+				writeU4(b, 0xd800+r>>10)
+				r = 0xdc00 + r&0x3ff
 			}
-			b.WriteString(`\u`)
-			b.WriteByte(hex[r>>12&0xf])
-			b.WriteByte(hex[r>>8&0xf])
-			b.WriteByte(hex[r>>4&0xf])
-			b.WriteByte(hex[r&0xf])
+			writeU4(b, r)
 		default:
 			b.WriteRune(r)
 		}
 	}
 	b.WriteByte('"')
+}
+
+// writeU4 writes a UTF-16 unit as \uXXXX in lower-case hex.
+func writeU4(b *bytes.Buffer, u rune) {
+	const hex = "0123456789abcdef"
+	b.WriteString(`\u`)
+	b.WriteByte(hex[u>>12&0xf])
+	b.WriteByte(hex[u>>8&0xf])
+	b.WriteByte(hex[u>>4&0xf])
+	b.WriteByte(hex[u&0xf])
 }
