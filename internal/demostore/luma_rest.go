@@ -210,6 +210,15 @@ func (s *Store) quoteLocked(rc *restCall, c *cart) (*lumaQuote, *restFailure) {
 	return q, nil
 }
 
+// quoteAnswer is the JSON of what fn reads from the cart's quote. s.mu must be held.
+func (s *Store) quoteAnswer(rc *restCall, c *cart, fn func(*lumaQuote) any) ([]byte, *restFailure) {
+	q, fail := s.quoteLocked(rc, c)
+	if fail != nil {
+		return nil, fail
+	}
+	return phpJSON(fn(q)), nil
+}
+
 // readJSONBody decodes the request body into v; an empty body leaves v alone.
 func readJSONBody(r *http.Request, v any) *restFailure {
 	raw, err := io.ReadAll(r.Body)
@@ -228,11 +237,7 @@ func readJSONBody(r *http.Request, v any) *restFailure {
 // restTotals is GET …/totals (fixtures 06, 12).
 func (s *Store) restTotals(rc *restCall) {
 	s.withCart(rc, false, func(c *cart) ([]byte, *restFailure) {
-		q, fail := s.quoteLocked(rc, c)
-		if fail != nil {
-			return nil, fail
-		}
-		return phpJSON(q.restTotals(totalsGet)), nil
+		return s.quoteAnswer(rc, c, func(q *lumaQuote) any { return q.restTotals(totalsGet) })
 	})
 }
 
@@ -347,11 +352,7 @@ func (s *Store) restDeleteCoupon(rc *restCall) {
 // restPaymentMethods is GET …/payment-methods.
 func (s *Store) restPaymentMethods(rc *restCall) {
 	s.withCart(rc, false, func(c *cart) ([]byte, *restFailure) {
-		q, fail := s.quoteLocked(rc, c)
-		if fail != nil {
-			return nil, fail
-		}
-		return phpJSON(restPaymentMethodList(q)), nil
+		return s.quoteAnswer(rc, c, func(q *lumaQuote) any { return restPaymentMethodList(q) })
 	})
 }
 

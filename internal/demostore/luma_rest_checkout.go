@@ -142,11 +142,7 @@ func (s *Store) restTotalsInformation(rc *restCall) {
 				_ = setShippingMethod(c, info.ShippingCarrierCode, info.ShippingMethodCode)
 			}
 		}
-		q, fail := s.quoteLocked(rc, c)
-		if fail != nil {
-			return nil, fail
-		}
-		return phpJSON(q.restTotals(totalsEstimate)), nil
+		return s.quoteAnswer(rc, c, func(q *lumaQuote) any { return q.restTotals(totalsEstimate) })
 	})
 }
 
@@ -208,22 +204,14 @@ func (s *Store) restShippingInformation(rc *restCall) {
 			c.billing = billing
 		}
 		_ = setShippingMethod(c, carrierFlatrate, methodFlatrate)
-		q, fail := s.quoteLocked(rc, c)
-		if fail != nil {
-			return nil, fail
-		}
-		return phpJSON(q.paymentDetails()), nil
+		return s.quoteAnswer(rc, c, func(q *lumaQuote) any { return q.paymentDetails() })
 	})
 }
 
 // restGetPaymentInformation is GET …/payment-information.
 func (s *Store) restGetPaymentInformation(rc *restCall) {
 	s.withCart(rc, false, func(c *cart) ([]byte, *restFailure) {
-		q, fail := s.quoteLocked(rc, c)
-		if fail != nil {
-			return nil, fail
-		}
-		return phpJSON(q.paymentDetails()), nil
+		return s.quoteAnswer(rc, c, func(q *lumaQuote) any { return q.paymentDetails() })
 	})
 }
 
