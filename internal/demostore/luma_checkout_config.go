@@ -27,7 +27,8 @@ func escapedBase(base string) string {
 
 // checkoutConfig builds window.checkoutConfig for a quote with items. cartPage adds what only
 // the cart page carries (quoteData.messages).
-func (lc *lumaCall) checkoutConfig(q *lumaQuote, customer bool, cartPage bool) jObj {
+func (lc *lumaCall) checkoutConfig(q *lumaQuote, cartPage bool) jObj {
+	customer := lc.isCustomer()
 	base := escapedBase(lc.base)
 	static := func(raw string) jRaw { return jRaw(strings.ReplaceAll(raw, "{BASE}", base)) }
 	var customerData any = jObj{}

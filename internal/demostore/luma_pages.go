@@ -31,13 +31,12 @@ func (s *Store) cartPage(lc *lumaCall) {
 		http.Error(lc.w, "cannot collect totals", http.StatusInternalServerError)
 		return
 	}
-	customer := lc.isCustomer()
 	p.w(`<div class="cart-container"><div class="cart-summary"><strong class="summary title">Summary</strong>
 <div id="block-shipping" class="block shipping">
     <div id="block-summary" data-bind="scope:'block-summary'" class="content">
         <!-- ko template: getTemplate() --><!-- /ko -->
         `)
-	p.script("", "\n            window.checkoutConfig = "+string(phpJSON(lc.checkoutConfig(q, customer, true)))+";\n"+
+	p.script("", "\n            window.checkoutConfig = "+string(phpJSON(lc.checkoutConfig(q, true)))+";\n"+
 		"            window.customerData = window.checkoutConfig.customerData;\n"+
 		"            window.isCustomerLoggedIn = window.checkoutConfig.isCustomerLoggedIn;\n"+
 		"            require([\n                'mage/url',\n                'Magento_Ui/js/block-loader'\n"+
@@ -199,12 +198,11 @@ func (s *Store) checkoutPage(lc *lumaCall) {
 		http.Error(lc.w, "cannot collect totals", http.StatusInternalServerError)
 		return
 	}
-	lc.s.mu.Lock()
 	if !lc.isSecure() {
+		lc.s.mu.Lock()
 		lc.s.regenerateLocked(lc.sess)
+		lc.s.mu.Unlock()
 	}
-	customer := lc.sess.customer
-	lc.s.mu.Unlock()
 
 	p := &htmlPage{}
 	if s.opts.LumaCSP == LumaCSPNonce {
@@ -231,7 +229,7 @@ func (s *Store) checkoutPage(lc *lumaCall) {
         }
     `)
 	p.w("        ")
-	p.script("", "        window.checkoutConfig = "+string(phpJSON(lc.checkoutConfig(q, customer, false)))+";\n"+
+	p.script("", "        window.checkoutConfig = "+string(phpJSON(lc.checkoutConfig(q, false)))+";\n"+
 		"        // Create aliases for customer.js model from customer module\n"+
 		"        window.isCustomerLoggedIn = window.checkoutConfig.isCustomerLoggedIn;\n"+
 		"        window.customerData = window.checkoutConfig.customerData;")
