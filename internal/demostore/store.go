@@ -14,7 +14,6 @@
 package demostore
 
 import (
-	"crypto/rand"
 	_ "embed"
 	"fmt"
 	"net/http"
@@ -195,17 +194,7 @@ func (s *Store) Now() time.Time {
 // maskedIDAlphabet is the alphabet of Magento's 32-character masked quote ids.
 const maskedIDAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
-func newMaskedID() string {
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		// crypto/rand never fails on supported platforms; fall back to the clock anyway.
-		return fmt.Sprintf("%032d", time.Now().UnixNano())
-	}
-	for i := range b {
-		b[i] = maskedIDAlphabet[int(b[i])%len(maskedIDAlphabet)]
-	}
-	return string(b[:])
-}
+func newMaskedID() string { return randomString(maskedIDAlphabet, 32) }
 
 // newCartLocked creates and registers an empty active cart. s.mu must be held.
 func (s *Store) newCartLocked(maskedID string, customerID int) *cart {
