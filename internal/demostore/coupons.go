@@ -365,16 +365,26 @@ func (s *Store) applyCouponLocked(ctx context.Context, c *cart, req *requestInfo
 	if !ok {
 		return noSuchEntity(msgCouponInvalid)
 	}
-	t, err := s.tryCoupons(ctx, c, req, []string{canonical})
+	applied, err := s.setCouponIfAppliesLocked(ctx, c, req, canonical)
 	if err != nil {
 		return err
 	}
-	if t.statusOf(canonical) != couponApplied {
+	if !applied {
 		return noSuchEntity(msgCouponInvalid)
+	}
+	return nil
+}
+
+// setCouponIfAppliesLocked makes a coupon (as its rule spells it) the cart's only coupon
+// when it applies to the cart, and reports whether it did. s.mu must be held.
+func (s *Store) setCouponIfAppliesLocked(ctx context.Context, c *cart, req *requestInfo, canonical string) (bool, error) {
+	t, err := s.tryCoupons(ctx, c, req, []string{canonical})
+	if err != nil || t.statusOf(canonical) != couponApplied {
+		return false, err
 	}
 	c.coupons = []string{canonical}
 	s.coupons.noteApplied(c.maskedID, c.coupons)
-	return nil
+	return true, nil
 }
 
 // applyCouponsLocked is Adobe Commerce's applyCouponsToCart (Multicoupon CouponManagement):

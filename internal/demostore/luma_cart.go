@@ -205,12 +205,7 @@ func (s *Store) applyFormCoupon(lc *lumaCall, code string) (msgType, msg string)
 	applied := false
 	c.coupons = nil
 	if known {
-		t, err := s.tryCoupons(lc.r.Context(), c, lc.req, []string{canonical})
-		if err == nil && t.statusOf(canonical) == couponApplied {
-			c.coupons = []string{canonical}
-			s.coupons.noteApplied(c.maskedID, c.coupons)
-			applied = true
-		}
+		applied, _ = s.setCouponIfAppliesLocked(lc.r.Context(), c, lc.req, canonical)
 	}
 	s.touchLocked(c)
 	switch {

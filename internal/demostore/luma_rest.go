@@ -325,12 +325,8 @@ func (s *Store) restPutCoupon(rc *restCall, code string) {
 		if code == "" {
 			return []byte("true"), nil
 		}
-		canonical, ok := s.coupons.lookup(code)
-		if ok {
-			t, err := s.tryCoupons(rc.r.Context(), c, rc.req, []string{canonical})
-			if err == nil && t.statusOf(canonical) == couponApplied {
-				c.coupons = []string{canonical}
-				s.coupons.noteApplied(c.maskedID, c.coupons)
+		if canonical, ok := s.coupons.lookup(code); ok {
+			if applied, _ := s.setCouponIfAppliesLocked(rc.r.Context(), c, rc.req, canonical); applied {
 				return []byte("true"), nil
 			}
 		}
