@@ -125,6 +125,12 @@ func (p *product) variantFor(selected []string) *product {
 	if len(want) != len(p.super) {
 		return nil
 	}
+	return p.variantWith(want)
+}
+
+// variantWith returns the child of a configurable product with the given value index for
+// each attribute id, or nil.
+func (p *product) variantWith(want map[int]int) *product {
 	for _, v := range p.variants {
 		match := true
 		for attr, value := range want {

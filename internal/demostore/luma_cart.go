@@ -125,21 +125,21 @@ func configurableChoice(p *product, form map[string][]string) (*product, string)
 	if p.typ != typeConfigurable {
 		return nil, ""
 	}
-	for _, v := range p.variants {
-		match := true
-		for _, attr := range p.super {
-			got := ""
-			if vals := form[fmt.Sprintf("super_attribute[%d]", attr.id)]; len(vals) > 0 {
-				got = strings.TrimSpace(vals[0])
-			}
-			if got != strconv.Itoa(v.attrs[attr.id]) {
-				match = false
-				break
-			}
+	want := map[int]int{}
+	for _, attr := range p.super {
+		got := ""
+		if vals := form[fmt.Sprintf("super_attribute[%d]", attr.id)]; len(vals) > 0 {
+			got = strings.TrimSpace(vals[0])
 		}
-		if match {
-			return v, ""
+		// Only a value index as strconv.Itoa spells it can match.
+		n, err := strconv.Atoi(got)
+		if err != nil || strconv.Itoa(n) != got {
+			return nil, msgChooseOptions
 		}
+		want[attr.id] = n
+	}
+	if v := p.variantWith(want); v != nil {
+		return v, ""
 	}
 	return nil, msgChooseOptions
 }
