@@ -76,11 +76,7 @@ func (s *Store) addToCart(lc *lumaCall, pathProduct string) {
 	}
 	if msg != "" {
 		lc.addMessage("error", escapeHTML(msg))
-		back := lc.r.Referer()
-		if back == "" || !strings.HasPrefix(back, lc.base) {
-			back = lc.url("checkout/cart/")
-		}
-		lc.goBack(ajax, back)
+		lc.goBack(ajax, lc.refererOr(lc.url("checkout/cart/")))
 		return
 	}
 	lc.privateChanged = true

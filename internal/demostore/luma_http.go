@@ -177,11 +177,14 @@ func (lc *lumaCall) redirect(location string) {
 
 // refererOrBase is Magento's setRefererOrBaseUrl: the Referer when it is a URL of this
 // store, else the base URL.
-func (lc *lumaCall) refererOrBase() string {
+func (lc *lumaCall) refererOrBase() string { return lc.refererOr(lc.base) }
+
+// refererOr is the Referer when it is a URL of this store, else fallback.
+func (lc *lumaCall) refererOr(fallback string) string {
 	if ref := lc.r.Referer(); ref != "" && strings.HasPrefix(ref, lc.base) {
 		return ref
 	}
-	return lc.base
+	return fallback
 }
 
 // ajaxJSON answers an AJAX storefront controller with JSON.
