@@ -90,7 +90,7 @@ func (s *Store) loginPost(lc *lumaCall) {
 func (s *Store) signInLocked(sess *lumaSession) {
 	guest := s.sessionCartLocked(sess, false)
 	if guest != nil {
-		if cust, ok := s.carts[s.customerCart]; ok && cust.active {
+		if cust := s.activeCustomerCartLocked(); cust != nil {
 			for _, it := range guest.items {
 				_ = s.addLocked(cust, it.product, it.child, it.qty)
 			}

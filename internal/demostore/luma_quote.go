@@ -18,13 +18,10 @@ import (
 // none, as Magento does on the first add to cart; otherwise it returns nil. s.mu must be held.
 func (s *Store) sessionCartLocked(sess *lumaSession, create bool) *cart {
 	if sess.customer {
-		if c, ok := s.carts[s.customerCart]; ok && c.active {
-			return c
+		if create {
+			return s.customerCartLocked()
 		}
-		if !create {
-			return nil
-		}
-		return s.newCartLocked("", demoCustomerID)
+		return s.activeCustomerCartLocked()
 	}
 	if c, ok := s.carts[sess.cartID]; ok && c.active && c.customerID == 0 {
 		return c

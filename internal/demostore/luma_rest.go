@@ -166,7 +166,7 @@ func (s *Store) restNoRoute(rc *restCall) { rc.restError(http.StatusNotFound, ms
 // active cart. s.mu must be held.
 func (s *Store) cartLocked(rc *restCall) (*cart, *restFailure) {
 	if rc.mine {
-		if c, ok := s.carts[s.customerCart]; ok && c.active {
+		if c := s.activeCustomerCartLocked(); c != nil {
 			return c, nil
 		}
 		return nil, &restFailure{http.StatusNotFound, msgNoActiveCart, nil}

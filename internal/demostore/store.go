@@ -215,10 +215,19 @@ func (s *Store) newCartLocked(maskedID string, customerID int) *cart {
 // customerCartLocked returns the demo customer's active cart, creating it when needed, as
 // Magento's CustomerCartResolver does. s.mu must be held.
 func (s *Store) customerCartLocked() *cart {
-	if c, ok := s.carts[s.customerCart]; ok && c.active {
+	if c := s.activeCustomerCartLocked(); c != nil {
 		return c
 	}
 	return s.newCartLocked("", demoCustomerID)
+}
+
+// activeCustomerCartLocked returns the demo customer's active cart, nil when there is none.
+// s.mu must be held.
+func (s *Store) activeCustomerCartLocked() *cart {
+	if c, ok := s.carts[s.customerCart]; ok && c.active {
+		return c
+	}
+	return nil
 }
 
 // cartForUserLocked finds an active cart the requester may use, with Magento's
