@@ -39,7 +39,7 @@ func (lc *lumaCall) checkoutConfig(q *lumaQuote, cartPage bool) jObj {
 	for _, it := range q.c.items {
 		id := strconv.Itoa(it.id)
 		quoteMessages.set(id, "")
-		imageData.set(id, jObj{{"src", lc.url(placeholderThumbnail)}, {"alt", it.product.name}, {"width", 150}, {"height", 150}})
+		imageData.set(id, lc.thumbnail(it.product.name))
 	}
 	captcha := func(forms ...string) jObj {
 		o := jObj{}

@@ -16,6 +16,11 @@ const staticVersion = "version1796296461"
 // placeholderThumbnail is the product image path of the recorded store (no images there).
 const placeholderThumbnail = "static/" + staticVersion + "/frontend/Magento/luma/en_US/Magento_Catalog/images/product/placeholder/thumbnail.jpg"
 
+// thumbnail is a product's image entry (src, alt, width, height) with the placeholder image.
+func (lc *lumaCall) thumbnail(alt string) jObj {
+	return jObj{{"src", lc.url(placeholderThumbnail)}, {"alt", alt}, {"width", 150}, {"height", 150}}
+}
+
 // sectionLoad answers customer/section/load?sections=a,b: each known section by name, in
 // the order asked; without sections, all three.
 func (s *Store) sectionLoad(lc *lumaCall) {
@@ -114,7 +119,7 @@ func (lc *lumaCall) miniCartItem(it cartItem, l lineTotals) jObj {
 		{"product_has_url", true},
 		{"product_price", price},
 		{"product_price_value", num(l.price)},
-		{"product_image", jObj{{"src", lc.url(placeholderThumbnail)}, {"alt", p.name}, {"width", 150}, {"height", 150}}},
+		{"product_image", lc.thumbnail(p.name)},
 		{"canApplyMsrp", false},
 		{"message", ""},
 	}
