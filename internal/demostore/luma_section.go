@@ -91,9 +91,7 @@ func (s *Store) cartSection(lc *lumaCall) (jObj, error) {
 func (lc *lumaCall) miniCartItem(it cartItem, l lineTotals) jObj {
 	p := it.product
 	options := []any{}
-	sku := p.sku
 	if it.child != nil {
-		sku = it.child.sku
 		for _, attr := range p.super {
 			options = append(options, jObj{
 				{"label", attr.label}, {"value", it.child.labels[attr.id]},
@@ -114,7 +112,7 @@ func (lc *lumaCall) miniCartItem(it cartItem, l lineTotals) jObj {
 		{"is_visible_in_site_visibility", true},
 		{"product_id", strconv.Itoa(p.id)},
 		{"product_name", p.name},
-		{"product_sku", sku},
+		{"product_sku", it.priced().sku},
 		{"product_url", lc.url(p.urlKey + ".html")},
 		{"product_has_url", true},
 		{"product_price", price},
