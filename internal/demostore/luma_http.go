@@ -99,7 +99,7 @@ func (lc *lumaCall) writeCookies() {
 // messagesCookie is the mage-messages value: the messages already in the cookie followed by
 // the new ones, as Magento's MessagePlugin merges them.
 func (lc *lumaCall) messagesCookie() []byte {
-	var list []any
+	var msgs []lumaMessage
 	if c, err := lc.r.Cookie(messagesCookieName); err == nil {
 		var old []struct {
 			Type string `json:"type"`
@@ -107,14 +107,20 @@ func (lc *lumaCall) messagesCookie() []byte {
 		}
 		if raw, err := url.PathUnescape(c.Value); err == nil && json.Unmarshal([]byte(raw), &old) == nil {
 			for _, m := range old {
-				list = append(list, jObj{{"type", m.Type}, {"text", m.Text}})
+				msgs = append(msgs, lumaMessage{m.Type, m.Text})
 			}
 		}
 	}
-	for _, m := range lc.outMessages {
+	return phpJSON(messageList(append(msgs, lc.outMessages...)))
+}
+
+// messageList is messages as Luma reads them: [{"type": …, "text": …}, …].
+func messageList(msgs []lumaMessage) []any {
+	list := []any{}
+	for _, m := range msgs {
 		list = append(list, jObj{{"type", m.typ}, {"text", m.text}})
 	}
-	return phpJSON(list)
+	return list
 }
 
 // Cache and security headers of Magento's storefront answers, as recorded.

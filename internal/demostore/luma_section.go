@@ -141,9 +141,5 @@ func (lc *lumaCall) messagesSection() jObj {
 	lc.s.mu.Lock()
 	msgs := lc.sess.takeMessages()
 	lc.s.mu.Unlock()
-	list := []any{}
-	for _, m := range msgs {
-		list = append(list, jObj{{"type", m.typ}, {"text", m.text}})
-	}
-	return jObj{{"messages", list}, {"data_id", lc.dataID()}}
+	return jObj{{"messages", messageList(msgs)}, {"data_id", lc.dataID()}}
 }
