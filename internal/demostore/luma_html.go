@@ -87,9 +87,7 @@ func (lc *lumaCall) pageStart(p *htmlPage, title, heading, bodyClass string) {
 // pageMessages renders the session's waiting messages as Luma's messages block does (the
 // cart page's validation messages, fixture 05) and empties the queue.
 func (lc *lumaCall) pageMessages(p *htmlPage, uiPrefix string) {
-	lc.s.mu.Lock()
-	msgs := lc.sess.takeMessages()
-	lc.s.mu.Unlock()
+	msgs := lc.takeMessages()
 	if len(msgs) == 0 {
 		return
 	}

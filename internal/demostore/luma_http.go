@@ -173,12 +173,17 @@ func (lc *lumaCall) html(kind answerKind, body string) {
 // redirect answers 302 to an absolute URL, moving the session's messages into the
 // mage-messages cookie (Magento does so for every answer that is not JSON and not a page).
 func (lc *lumaCall) redirect(location string) {
-	lc.s.mu.Lock()
-	lc.outMessages = append(lc.outMessages, lc.sess.takeMessages()...)
-	lc.s.mu.Unlock()
+	lc.outMessages = append(lc.outMessages, lc.takeMessages()...)
 	lc.storefrontHeaders(kindPage, htmlType)
 	lc.w.Header().Set("Location", location)
 	lc.w.WriteHeader(http.StatusFound)
+}
+
+// takeMessages empties the session's message queue and returns what it held.
+func (lc *lumaCall) takeMessages() []lumaMessage {
+	lc.s.mu.Lock()
+	defer lc.s.mu.Unlock()
+	return lc.sess.takeMessages()
 }
 
 // refererOrBase is Magento's setRefererOrBaseUrl: the Referer when it is a URL of this

@@ -138,8 +138,5 @@ func (lc *lumaCall) customerSection() jObj {
 
 // messagesSection hands the session's waiting messages to Luma's messages component.
 func (lc *lumaCall) messagesSection() jObj {
-	lc.s.mu.Lock()
-	msgs := lc.sess.takeMessages()
-	lc.s.mu.Unlock()
-	return jObj{{"messages", messageList(msgs)}, {"data_id", lc.dataID()}}
+	return jObj{{"messages", messageList(lc.takeMessages())}, {"data_id", lc.dataID()}}
 }
