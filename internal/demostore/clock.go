@@ -15,6 +15,12 @@ import (
 // test can make a coupon rule expire in the middle of a shopper's session.
 const clockPath = "/demo/clock"
 
+// refuseMethod answers a /demo/ endpoint's 405 with the methods it allows.
+func refuseMethod(w http.ResponseWriter, allow string) {
+	w.Header().Set("Allow", allow)
+	writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "method not allowed"})
+}
+
 func (s *Store) serveClock(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
@@ -30,8 +36,7 @@ func (s *Store) serveClock(w http.ResponseWriter, r *http.Request) {
 	case http.MethodDelete:
 		s.clockOffset.Store(0)
 	default:
-		w.Header().Set("Allow", "GET, POST, DELETE")
-		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "method not allowed"})
+		refuseMethod(w, "GET, POST, DELETE")
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"now": s.Now().Format(time.RFC3339Nano)})

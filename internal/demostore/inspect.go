@@ -23,8 +23,7 @@ type couponRecord struct {
 func (s *Store) serveCoupons(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET")
-		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "method not allowed"})
+		refuseMethod(w, "GET")
 		return
 	}
 	coupons := map[string]*couponRecord{}
