@@ -36,7 +36,7 @@ type lumaCall struct {
 // model: the session's customer (or a bearer token) and the forwarded audience segments.
 func (s *Store) beginLuma(w http.ResponseWriter, r *http.Request, frontend bool) *lumaCall {
 	s.mu.Lock()
-	sess, _ := s.sessionLocked(r)
+	sess := s.sessionLocked(r)
 	customer := sess.customer
 	s.mu.Unlock()
 	req := newRequestInfo(r)

@@ -89,33 +89,34 @@ func randomString(alphabet string, n int) string {
 var validFormKey = regexp.MustCompile(`^[A-Za-z0-9]{1,64}$`)
 
 // sessionLocked returns the request's session, creating one when the request has none or
-// names an unknown or expired one (PHP's strict mode). fresh reports a new or moved id. It
-// adopts the form_key cookie as the session's form key, as Magento's
+// names an unknown or expired one (PHP's strict mode); a regenerated id leads to its new
+// session for a while. It adopts the form_key cookie as the session's form key, as Magento's
 // RegisterFormKeyFromCookie observer does. s.mu must be held.
-func (s *Store) sessionLocked(r *http.Request) (sess *lumaSession, fresh bool) {
+func (s *Store) sessionLocked(r *http.Request) *lumaSession {
 	ls := &s.luma
 	if ls.byID == nil {
 		ls.byID = map[string]*lumaSession{}
 		ls.moved = map[string]movedSession{}
 	}
 	now := s.Now()
+	var sess *lumaSession
 	if c, err := r.Cookie(sessionCookieName); err == nil {
 		id := c.Value
 		if m, ok := ls.moved[id]; ok && now.Before(m.until) {
-			id, fresh = m.to, true
+			id = m.to
 		}
 		if found, ok := ls.byID[id]; ok && now.Sub(found.seen) < sessionLifetime {
 			sess = found
 		}
 	}
 	if sess == nil {
-		sess, fresh = s.newSessionLocked(now), true
+		sess = s.newSessionLocked(now)
 	}
 	if c, err := r.Cookie(formKeyCookieName); err == nil && validFormKey.MatchString(c.Value) {
 		sess.formKey = c.Value
 	}
 	sess.seen = now
-	return sess, fresh
+	return sess
 }
 
 // newSessionLocked registers an empty session. s.mu must be held.
