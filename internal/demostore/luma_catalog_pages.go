@@ -23,8 +23,7 @@ func (s *Store) homePage(lc *lumaCall) {
 			escapeHTML(prod.name), `</a> `, priceSpan(moneyString(prod.price)), "</li>\n")
 	}
 	p.w("</ol>\n")
-	lc.pageEnd(p)
-	lc.html(kindPage, p.String())
+	lc.answerPage(p)
 }
 
 // productPage renders a product with Luma's add-to-cart form: the action URL carries uenc and
@@ -73,6 +72,5 @@ func (s *Store) productPage(lc *lumaCall, idText string) {
     </form>
 </div>
 `)
-	lc.pageEnd(p)
-	lc.html(kindPage, p.String())
+	lc.answerPage(p)
 }

@@ -36,8 +36,7 @@ func (s *Store) loginPage(lc *lumaCall) {
     <button type="submit" class="action login primary" name="send" id="send2"><span>Sign In</span></button>
 </form>
 `)
-	lc.pageEnd(p)
-	lc.html(kindPage, p.String())
+	lc.answerPage(p)
 }
 
 // isCustomer reports a signed-in session.
@@ -147,6 +146,5 @@ func (s *Store) accountPage(lc *lumaCall) {
 		lc.columnsStart(p)
 		p.w("<p>You have signed out and will go to our homepage in 5 seconds.</p>\n")
 	}
-	lc.pageEnd(p)
-	lc.html(kindPage, p.String())
+	lc.answerPage(p)
 }

@@ -103,6 +103,12 @@ func (lc *lumaCall) columnsStart(p *htmlPage) {
 	p.w(`<div class="columns"><div class="column main"><input name="form_key" type="hidden" value="`, escapeHTMLAttr(lc.formKey()), `" />`)
 }
 
+// answerPage closes a storefront page and answers it.
+func (lc *lumaCall) answerPage(p *htmlPage) {
+	lc.pageEnd(p)
+	lc.html(kindPage, p.String())
+}
+
 // pageEnd closes the main column, the page and the document.
 func (lc *lumaCall) pageEnd(p *htmlPage) {
 	p.w("</div></div></main><footer class=\"page-footer\"><div class=\"footer content\"><small class=\"copyright\">",

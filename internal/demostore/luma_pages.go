@@ -22,8 +22,7 @@ func (s *Store) cartPage(lc *lumaCall) {
     <p>Click <a href="`, escapeHTMLAttr(lc.base), `">here</a> to continue shopping.</p>
 </div>
 `)
-		lc.pageEnd(p)
-		lc.html(kindPage, p.String())
+		lc.answerPage(p)
 		return
 	}
 	q, err := s.quoteOf(lc.r.Context(), c, lc.req)
@@ -57,8 +56,7 @@ func (s *Store) cartPage(lc *lumaCall) {
 `)
 	lc.cartItemsForm(p, q)
 	p.w(`<div class="cart-discount">`, lc.discountForm(q.couponCode()), "</div>\n</div>\n")
-	lc.pageEnd(p)
-	lc.html(kindPage, p.String())
+	lc.answerPage(p)
 }
 
 // cartItemsForm renders the items table: prices and row totals before discounts.
@@ -276,6 +274,5 @@ func (s *Store) successPage(lc *lumaCall) {
     </div>
 </div>
 `)
-	lc.pageEnd(p)
-	lc.html(kindPage, p.String())
+	lc.answerPage(p)
 }
