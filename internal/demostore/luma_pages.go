@@ -25,9 +25,8 @@ func (s *Store) cartPage(lc *lumaCall) {
 		lc.answerPage(p)
 		return
 	}
-	q, err := s.quoteOf(lc.r.Context(), c, lc.req)
-	if err != nil {
-		http.Error(lc.w, "cannot collect totals", http.StatusInternalServerError)
+	q, ok := s.pageQuote(lc, c)
+	if !ok {
 		return
 	}
 	p.w(`<div class="cart-container"><div class="cart-summary"><strong class="summary title">Summary</strong>
@@ -57,6 +56,17 @@ func (s *Store) cartPage(lc *lumaCall) {
 	lc.cartItemsForm(p, q)
 	p.w(`<div class="cart-discount">`, lc.discountForm(q.couponCode()), "</div>\n</div>\n")
 	lc.answerPage(p)
+}
+
+// pageQuote collects the totals of the session's cart for a page; when it cannot, it
+// answers 500.
+func (s *Store) pageQuote(lc *lumaCall, c *cart) (*lumaQuote, bool) {
+	q, err := s.quoteOf(lc.r.Context(), c, lc.req)
+	if err != nil {
+		http.Error(lc.w, "cannot collect totals", http.StatusInternalServerError)
+		return nil, false
+	}
+	return q, true
 }
 
 // cartItemsForm renders the items table: prices and row totals before discounts.
@@ -191,9 +201,8 @@ func (s *Store) checkoutPage(lc *lumaCall) {
 		lc.redirect(lc.url("checkout/cart/"))
 		return
 	}
-	q, err := s.quoteOf(lc.r.Context(), c, lc.req)
-	if err != nil {
-		http.Error(lc.w, "cannot collect totals", http.StatusInternalServerError)
+	q, ok := s.pageQuote(lc, c)
+	if !ok {
 		return
 	}
 	if !lc.isSecure() {
