@@ -87,8 +87,6 @@ func writeJSONValue(b *bytes.Buffer, v any) {
 		b.WriteString(string(x))
 	case jRaw:
 		b.WriteString(string(x))
-	case decimal.Decimal:
-		b.WriteString(string(num(x)))
 	case string:
 		writeJSONString(b, x)
 	case jEmptyObject:
@@ -117,12 +115,6 @@ func writeJSONValue(b *bytes.Buffer, v any) {
 			writeJSONValue(b, e)
 		}
 		b.WriteByte(']')
-	case []string:
-		list := make([]any, len(x))
-		for i := range x {
-			list[i] = x[i]
-		}
-		writeJSONValue(b, list)
 	default:
 		// A programming error: every value of the Luma surface is one of the above.
 		writeJSONString(b, fmt.Sprintf("unsupported JSON value %T", v))
