@@ -72,7 +72,9 @@ func (h *Handler) readOperation(w http.ResponseWriter, r *http.Request) (op *ope
 	}
 	switch {
 	case err != nil:
-	case op.gates != nil || rs.HasMerchandising() || plan.RewriteUsesVariables():
+	case op.gates == nil && !plan.HasCart() && !plan.HasMerch():
+		return nil, false // nothing to rewrite or guard
+	case op.gates != nil || plan.HasMerch() || plan.RewriteUsesVariables():
 		op.variables, err = req.DecodeVariables()
 	default:
 		err = req.CheckVariables() // nothing reads them: only pass through what they break, as before
@@ -89,9 +91,6 @@ func (h *Handler) readOperation(w http.ResponseWriter, r *http.Request) (op *ope
 		return nil, true
 	}
 	op.req, op.plan = req, plan
-	if !plan.HasCart() && op.gates == nil && !op.merchandises() {
-		return nil, false
-	}
 	return op, false
 }
 
