@@ -37,7 +37,7 @@ func (h *Handler) newGateOptions() *gate.Options {
 // gateUpstream is how the gate reaches Magento for the shopper of r: GraphQL through the
 // rest of the handler chain, with the shopper's headers.
 func (h *Handler) gateUpstream(r *http.Request, next caddyhttp.Handler) gate.GraphQL {
-	return gate.GraphQL{Doer: upstream{path: h.GraphQLPath, r: r, next: next}, Planner: h.plans.planner(false), Multi: h.MultiCoupon}
+	return gate.GraphQL{Doer: h.upstream(r, next), Planner: h.plans.planner(false), Multi: h.MultiCoupon}
 }
 
 // gateBefore runs the gate's checks that come before the request is forwarded: a shopper

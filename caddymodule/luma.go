@@ -19,7 +19,7 @@ const sessionCookie = "PHPSESSID"
 // lumaSession is the gate's session for a Luma cart, reached over the REST routes Luma's own
 // checkout uses: a guest's cart by its masked id, a signed-in customer's through the session.
 func (h *Handler) lumaSession(job *rewriteJob, r *http.Request, next caddyhttp.Handler, store string, mine bool) *gate.Session {
-	up := gate.REST{Doer: upstream{path: h.GraphQLPath, r: r, next: next}, Store: store, Mine: mine}
+	up := gate.REST{Doer: h.upstream(r, next), Store: store, Mine: mine}
 	return &gate.Session{Rules: job.op.gates, Options: h.gateOptions, Up: up, Segments: job.segments, At: job.op.at}
 }
 
@@ -121,7 +121,7 @@ func (h *Handler) lumaAnswer(bw *holdback.Writer, r *http.Request, next caddyhtt
 // renderAgain asks Magento for the page once more, now that its cart changed; on failure
 // the first rendering is kept.
 func (h *Handler) renderAgain(bw *holdback.Writer, r *http.Request, next caddyhttp.Handler, body []byte) []byte {
-	a, err := upstream{path: h.GraphQLPath, r: r, next: next}.again()
+	a, err := h.upstream(r, next).again()
 	if err != nil || a.status < 200 || a.status > 299 {
 		h.logger.Warn("page not rendered again after the gate changed its cart", zap.Error(err))
 		return body

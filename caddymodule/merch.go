@@ -38,7 +38,7 @@ func (h *Handler) merchandise(job *rewriteJob, r *http.Request, next caddyhttp.H
 			Currency: r.Header.Get("Content-Currency"),
 			Identity: identityKey(r),
 		},
-		Doer: upstream{path: h.GraphQLPath, r: r, next: next},
+		Doer: h.upstream(r, next),
 		Body: body,
 	})
 	if err != nil {

@@ -25,6 +25,11 @@ type upstream struct {
 	next caddyhttp.Handler
 }
 
+// upstream returns the sidecar's way to the backend for the shopper of r.
+func (h *Handler) upstream(r *http.Request, next caddyhttp.Handler) upstream {
+	return upstream{path: h.GraphQLPath, r: r, next: next}
+}
+
 // answer is the backend's answer to one of the sidecar's requests, decoded.
 type answer struct {
 	status int
