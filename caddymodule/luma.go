@@ -63,11 +63,9 @@ func (h *Handler) lumaBefore(w http.ResponseWriter, r *http.Request, job *rewrit
 // pinLumaCart prices a Luma cart only for the ECID first seen with it, as checkPins does
 // for GraphQL carts.
 func (h *Handler) pinLumaCart(job *rewriteJob, key string) {
-	if h.pins == nil || job.ecid == "" || h.pins.Allow(key, job.ecid) {
-		return
+	if h.pinsApply(job) && !h.pins.Allow(key, job.ecid) {
+		revokeForPin(job)
 	}
-	metrics.signatureRejections.WithLabelValues("cart_pin").Inc()
-	job.revokeAudiences()
 }
 
 // placesOrder reports the REST routes that place an order.

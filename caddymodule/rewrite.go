@@ -17,6 +17,7 @@ import (
 	"github.com/caddy-audiences/caddy-audiences/internal/holdback"
 	"github.com/caddy-audiences/caddy-audiences/internal/magentopath"
 	"github.com/caddy-audiences/caddy-audiences/internal/membership"
+	"github.com/caddy-audiences/caddy-audiences/internal/trust"
 	"github.com/caddy-audiences/caddy-audiences/rules"
 )
 
@@ -384,9 +385,14 @@ func (h *Handler) checkPins(job *rewriteJob, body []byte, ix *cartql.Indexed) {
 	}
 	for _, snap := range snaps {
 		if !h.pins.Allow(snap.CartID, job.ecid) {
-			metrics.signatureRejections.WithLabelValues("cart_pin").Inc()
-			job.revokeAudiences()
+			revokeForPin(job)
 			return
 		}
 	}
+}
+
+// revokeForPin counts a cart pinned to another identity and prices the request for nobody.
+func revokeForPin(job *rewriteJob) {
+	metrics.signatureRejections.WithLabelValues(trust.RejectCartPin).Inc()
+	job.revokeAudiences()
 }
