@@ -3,13 +3,14 @@ package caddymodule
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/caddy-audiences/caddy-audiences/internal/report"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/spf13/cobra"
+
+	"github.com/caddy-audiences/caddy-audiences/internal/report"
 )
 
 const testRules = `{"timezone": "America/Los_Angeles", "rules": [

@@ -2,7 +2,6 @@ package caddymodule
 
 import (
 	"encoding/json"
-	"github.com/caddy-audiences/caddy-audiences/internal/report"
 	"net/http"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/caddy-audiences/caddy-audiences/internal/cartql"
 	"github.com/caddy-audiences/caddy-audiences/internal/gate"
+	"github.com/caddy-audiences/caddy-audiences/internal/report"
 	"github.com/caddy-audiences/caddy-audiences/rules"
 )
 
