@@ -72,13 +72,16 @@ type Config struct {
 }
 
 // Trust resolves membership as its mode allows. It is safe for concurrent use.
-type Trust struct{ cfg Config }
+type Trust struct {
+	cfg Config
+	// identityCookie and clusterCookie are the Web SDK's cookies of cfg.OrgID.
+	identityCookie, clusterCookie string
+}
 
 // New returns a Trust for cfg.
-func New(cfg Config) *Trust { return &Trust{cfg: cfg} }
-
-// Mode returns the trust mode.
-func (t *Trust) Mode() Mode { return t.cfg.Mode }
+func New(cfg Config) *Trust {
+	return &Trust{cfg: cfg, identityCookie: edge.IdentityCookieName(cfg.OrgID), clusterCookie: edge.ClusterCookieName(cfg.OrgID)}
+}
 
 // Result is a shopper's membership as the trust mode allows it.
 type Result struct {
@@ -109,7 +112,7 @@ func (t *Trust) Resolve(r *http.Request, pricing bool) Result {
 	}
 	segments, err := t.cfg.Resolver.Segments(r.Context(), edge.Identity{
 		ECID:         ecid,
-		Cluster:      cookieValue(r, edge.ClusterCookieName(t.cfg.OrgID)),
+		Cluster:      cookieValue(r, t.clusterCookie),
 		StateEntries: stateEntries(r),
 		Domain:       hostOnly(r.Host),
 	})
@@ -155,7 +158,7 @@ func (t *Trust) cookie(segments []string, ecid string) *http.Cookie {
 
 // identity returns the ECID of the request's Web SDK identity cookie, or "".
 func (t *Trust) identity(r *http.Request) string {
-	raw := cookieValue(r, edge.IdentityCookieName(t.cfg.OrgID))
+	raw := cookieValue(r, t.identityCookie)
 	if raw == "" {
 		return ""
 	}
