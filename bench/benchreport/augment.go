@@ -5,36 +5,23 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/caddy-audiences/caddy-audiences/bench"
 )
 
-// augmentRow is one line of benchrecord's augment.json: what the augmented query adds to a
-// Venia operation with every fact hidden and with the planner's default.
-type augmentRow struct {
-	Operation   string         `json:"operation"`
-	ClientBytes int            `json:"client_bytes"`
-	HiddenOnly  augmentNumbers `json:"hidden_only"`
-	Default     augmentNumbers `json:"default"`
-}
-
-type augmentNumbers struct {
-	Bytes      int `json:"bytes"`
-	Fields     int `json:"fields"`
-	Duplicates int `json:"duplicates"`
-}
-
-func readAugment(path string) ([]augmentRow, error) {
+func readAugment(path string) ([]bench.AugmentRow, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	var rows []augmentRow
+	var rows []bench.AugmentRow
 	if err := json.Unmarshal(b, &rows); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return rows, nil
 }
 
-func augmentTotals(rows []augmentRow) (before, after augmentNumbers) {
+func augmentTotals(rows []bench.AugmentRow) (before, after bench.AugmentNumbers) {
 	for _, r := range rows {
 		before.Bytes += r.HiddenOnly.Bytes
 		before.Fields += r.HiddenOnly.Fields
@@ -46,7 +33,7 @@ func augmentTotals(rows []augmentRow) (before, after augmentNumbers) {
 	return before, after
 }
 
-func writeAugmentText(w io.Writer, rows []augmentRow) {
+func writeAugmentText(w io.Writer, rows []bench.AugmentRow) {
 	fmt.Fprintf(w, "\nWhat the augmented query adds per Venia operation (as Apollo sends it): before = every fact hidden, after = read where the client selects it\n")
 	fmt.Fprintf(w, "%-58s %7s %18s %18s\n", "operation", "client", "before B/fields/dup", "after B/fields/dup")
 	for _, r := range rows {
@@ -57,7 +44,7 @@ func writeAugmentText(w io.Writer, rows []augmentRow) {
 	fmt.Fprintf(w, "%-58s %7s %6d %4d %4d %6d %4d %4d\n", "total", "", b.Bytes, b.Fields, b.Duplicates, a.Bytes, a.Fields, a.Duplicates)
 }
 
-func writeAugmentMarkdown(w io.Writer, rows []augmentRow) {
+func writeAugmentMarkdown(w io.Writer, rows []bench.AugmentRow) {
 	fmt.Fprintln(w, "### What the augmented query adds")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Per operation of the Venia fixtures, as Apollo sends them (`__typename` added, minified): the bytes and fields the sidecar's hidden text adds, and how many of the hidden fields the client already selects (the backend resolves those twice). Before: every fact the rewrite reads added under a hidden alias (`cartql.Options{HiddenOnly: true}`, the augmentation before issue 16 less its unused subtotal value); after: the facts the client selects itself read where they are.")

@@ -3,6 +3,8 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"github.com/caddy-audiences/caddy-audiences/bench"
 )
 
 func res(label string, round int, rps, p99 float64, rssKB int64) result {
@@ -191,9 +193,9 @@ func TestSoakGrowth(t *testing.T) {
 }
 
 func TestAugmentReport(t *testing.T) {
-	rows := []augmentRow{
-		{Operation: "cartPage", ClientBytes: 2000, HiddenOnly: augmentNumbers{324, 27, 5}, Default: augmentNumbers{21, 1, 0}},
-		{Operation: "summary", ClientBytes: 300, HiddenOnly: augmentNumbers{324, 27, 1}, Default: augmentNumbers{313, 26, 0}},
+	rows := []bench.AugmentRow{
+		{Operation: "cartPage", ClientBytes: 2000, HiddenOnly: bench.AugmentNumbers{Bytes: 324, Fields: 27, Duplicates: 5}, Default: bench.AugmentNumbers{Bytes: 21, Fields: 1, Duplicates: 0}},
+		{Operation: "summary", ClientBytes: 300, HiddenOnly: bench.AugmentNumbers{Bytes: 324, Fields: 27, Duplicates: 1}, Default: bench.AugmentNumbers{Bytes: 313, Fields: 26, Duplicates: 0}},
 	}
 	var md, text strings.Builder
 	writeAugmentMarkdown(&md, rows)
