@@ -80,16 +80,24 @@ func loadRules(stderr io.Writer, path string) (*rules.RuleSet, bool) {
 	if err == nil {
 		return rs, true
 	}
-	var de *rules.DecodeError
-	if errors.As(err, &de) {
-		for _, p := range de.Problems {
-			fmt.Fprintf(stderr, "%s: %s\n", path, p)
-		}
+	if de := printError(stderr, path, err); de != nil {
 		fmt.Fprintf(stderr, "%s: %d problem(s); the rule file is not valid\n", path, len(de.Problems))
-		return nil, false
 	}
-	fmt.Fprintf(stderr, "%s: %v\n", path, err)
 	return nil, false
+}
+
+// printError prints err prefixed with name, a line per problem of a *rules.DecodeError,
+// which it returns (nil for any other error).
+func printError(stderr io.Writer, name string, err error) *rules.DecodeError {
+	var de *rules.DecodeError
+	if !errors.As(err, &de) {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return nil
+	}
+	for _, p := range de.Problems {
+		fmt.Fprintf(stderr, "%s: %s\n", name, p)
+	}
+	return de
 }
 
 // SimulateOptions are the simulate command's flags.
@@ -170,16 +178,9 @@ func loadSimulation(stdin io.Reader, stderr io.Writer, path string) (*rules.Simu
 		return nil, false
 	}
 	sim, err := rules.DecodeSimulation(data)
-	if err == nil {
-		return sim, true
+	if err != nil {
+		printError(stderr, name, err)
+		return nil, false
 	}
-	var de *rules.DecodeError
-	if errors.As(err, &de) {
-		for _, p := range de.Problems {
-			fmt.Fprintf(stderr, "%s: %s\n", name, p)
-		}
-	} else {
-		fmt.Fprintf(stderr, "%s: %v\n", name, err)
-	}
-	return nil, false
+	return sim, true
 }
