@@ -3,8 +3,6 @@ package caddymodule
 import (
 	"bytes"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -31,7 +29,14 @@ func fakePlatform(t *testing.T) *httptest.Server {
 	return srv
 }
 
+// runAudiences runs `caddy audiences args...` through cobra, as caddy's main would.
 func runAudiences(t *testing.T, args ...string) (string, string, error) {
+	t.Helper()
+	return runAudiencesIn(t, "", args...)
+}
+
+// runAudiencesIn is runAudiences with stdin.
+func runAudiencesIn(t *testing.T, stdin string, args ...string) (string, string, error) {
 	t.Helper()
 	root := &cobra.Command{Use: "caddy", SilenceUsage: true}
 	cmd := &cobra.Command{Use: "audiences"}
@@ -40,9 +45,30 @@ func runAudiences(t *testing.T, args ...string) (string, string, error) {
 	var out, errOut bytes.Buffer
 	root.SetOut(&out)
 	root.SetErr(&errOut)
+	root.SetIn(strings.NewReader(stdin))
 	root.SetArgs(append([]string{"audiences"}, args...))
 	err := root.Execute()
 	return out.String(), errOut.String(), err
+}
+
+// aepCaddyfile writes a Caddyfile whose audiences handler has the directives in extra and
+// reads its catalog from the fake Platform at url, its secret from AEP_TEST_SECRET.
+func aepCaddyfile(t *testing.T, url, extra string) string {
+	t.Helper()
+	return writeFile(t, "Caddyfile", `:8080 {
+	audiences {
+`+extra+`		audiences aep {
+			client_id `+aepClient+`
+			client_secret {env.AEP_TEST_SECRET}
+			org_id `+aepOrg+`
+			flow_ids flow-commerce
+			ims_url `+url+`
+			platform_url `+url+`
+		}
+	}
+	respond ok
+}
+`)
 }
 
 func TestCheckCredentials(t *testing.T) {
@@ -63,23 +89,7 @@ func TestCheckCredentials(t *testing.T) {
 	}
 
 	// The same values from a Caddyfile.
-	caddyfile := filepath.Join(t.TempDir(), "Caddyfile")
-	if err := os.WriteFile(caddyfile, []byte(`:8080 {
-	audiences {
-		audiences aep {
-			client_id `+aepClient+`
-			client_secret {env.AEP_TEST_SECRET}
-			org_id `+aepOrg+`
-			flow_ids flow-commerce
-			ims_url `+srv.URL+`
-			platform_url `+srv.URL+`
-		}
-	}
-	respond ok
-}
-`), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	caddyfile := aepCaddyfile(t, srv.URL, "")
 	if out, errOut, err := runAudiences(t, "check-credentials", "--config", caddyfile); err != nil || !strings.Contains(out, "Commerce destination") {
 		t.Fatalf("from the Caddyfile: %v\n%s%s", err, out, errOut)
 	}
@@ -128,32 +138,11 @@ func waitFor(t *testing.T, cond func() bool) {
 // Platform source.
 func TestValidateAgainstTheCatalog(t *testing.T) {
 	srv := fakePlatform(t)
-	dir := t.TempDir()
-	rulesPath := filepath.Join(dir, "rules.json")
-	if err := os.WriteFile(rulesPath, []byte(`{"rules": [
+	rulesPath := writeFile(t, "rules.json", `{"rules": [
 		{"id": "bags", "audiences": {"any": ["`+segBags+`"]}, "action": {"type": "by_percent", "amount": 10}},
-		{"id": "ghost", "audiences": {"any": ["never-activated"]}, "action": {"type": "by_percent", "amount": 5}}]}`), 0o600); err != nil {
-		t.Fatal(err)
-	}
+		{"id": "ghost", "audiences": {"any": ["never-activated"]}, "action": {"type": "by_percent", "amount": 5}}]}`)
 	t.Setenv("AEP_TEST_SECRET", aepSecret)
-	caddyfile := filepath.Join(dir, "Caddyfile")
-	if err := os.WriteFile(caddyfile, []byte(`:8080 {
-	audiences {
-		rules `+rulesPath+`
-		audiences aep {
-			client_id `+aepClient+`
-			client_secret {env.AEP_TEST_SECRET}
-			org_id `+aepOrg+`
-			flow_ids flow-commerce
-			ims_url `+srv.URL+`
-			platform_url `+srv.URL+`
-		}
-	}
-	respond ok
-}
-`), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	caddyfile := aepCaddyfile(t, srv.URL, "\t\trules "+rulesPath+"\n")
 	out, errOut, err := runAudiences(t, "validate", "--rules", rulesPath, "--config", caddyfile)
 	if err != nil || !strings.Contains(out, "valid: 2 rules") {
 		t.Fatalf("validate: %v\n%s%s", err, out, errOut)

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/spf13/cobra"
-
 	"github.com/caddy-audiences/caddy-audiences/internal/report"
 )
 
@@ -160,36 +158,23 @@ func TestSimulateBadInput(t *testing.T) {
 // TestCobraWiring runs the subcommands through cobra, as caddy's main would.
 func TestCobraWiring(t *testing.T) {
 	rulesPath := writeFile(t, "rules.json", testRules)
-	run := func(stdin string, args ...string) (string, string, error) {
-		root := &cobra.Command{Use: "caddy", SilenceUsage: true}
-		cmd := &cobra.Command{Use: "audiences"}
-		buildAudiencesCommand(cmd)
-		root.AddCommand(cmd)
-		var out, errOut bytes.Buffer
-		root.SetOut(&out)
-		root.SetErr(&errOut)
-		root.SetIn(strings.NewReader(stdin))
-		root.SetArgs(append([]string{"audiences"}, args...))
-		err := root.Execute()
-		return out.String(), errOut.String(), err
-	}
-	if out, _, err := run("", "validate", "--rules", rulesPath); err != nil || !strings.Contains(out, "valid: 3 rules") {
+	if out, _, err := runAudiences(t, "validate", "--rules", rulesPath); err != nil || !strings.Contains(out, "valid: 3 rules") {
 		t.Errorf("validate: %v %q", err, out)
 	}
-	if _, errOut, err := run("", "validate", "-r", writeFile(t, "bad.json", `{}`)); err == nil || !strings.Contains(errOut, "rules: required") || strings.Contains(errOut, "Error:") {
+	if _, errOut, err := runAudiences(t, "validate", "-r", writeFile(t, "bad.json", `{}`)); err == nil || !strings.Contains(errOut, "rules: required") || strings.Contains(errOut, "Error:") {
 		t.Errorf("validate bad: %v %q", err, errOut)
 	}
-	out, _, err := run(testCart, "simulate", "--rules", rulesPath, "--cart", "-", "--segments", "6f1d2c3a-0b7e-4a51-9f0e-2d9c8b7a1e01", "--at", "2026-11-20T00:00:00Z", "--store", "default")
+	out, _, err := runAudiencesIn(t, testCart, "simulate", "--rules", rulesPath, "--cart", "-", "--segments", "6f1d2c3a-0b7e-4a51-9f0e-2d9c8b7a1e01", "--at", "2026-11-20T00:00:00Z", "--store", "default")
 	if err != nil || !strings.Contains(out, `"total_discount": 12.24`) {
 		t.Errorf("simulate: %v %q", err, out)
 	}
-	if _, _, err := run("", "simulate", "--bogus"); err == nil {
+	if _, _, err := runAudiences(t, "simulate", "--bogus"); err == nil {
 		t.Error("unknown flag accepted")
 	}
-	if _, _, err := run("", "frobnicate"); err == nil {
+	if _, _, err := runAudiences(t, "frobnicate"); err == nil {
 		t.Error("unknown subcommand accepted")
 	}
-	if out, _, err := run(""); err != nil || !strings.Contains(out, "simulate") {
+	if out, _, err := runAudiences(t); err != nil || !strings.Contains(out, "simulate") {
 		t.Errorf("help: %v %q", err, out)
 	}
 }
