@@ -39,9 +39,12 @@ func lumaCartKey(r *http.Request, cartID string, mine bool) string {
 // placed (refused, in REST's format, when it cannot be) and before a route that shows the
 // cart's prices. It reports false when it answered.
 func (h *Handler) lumaBefore(w http.ResponseWriter, r *http.Request, job *rewriteJob) bool {
+	if job.gate == nil { // a cart or checkout page: brought in line when its answer is read
+		return true
+	}
 	rt := job.op.luma
 	key := lumaCartKey(r, rt.CartID, rt.Mine)
-	if key == "" || job.gate == nil {
+	if key == "" {
 		return true
 	}
 	h.pinLumaCart(job, key)
