@@ -167,7 +167,7 @@ func TestValidate(t *testing.T) {
 	}
 }
 
-func TestEveryMinute(t *testing.T) {
+func TestLogThrottle(t *testing.T) {
 	var e logThrottle
 	if !e.allow() {
 		t.Fatal("first event must pass")
