@@ -119,7 +119,7 @@ func aepFromConfig(path, adapterName, handler string) (*AEPConfig, error) {
 		return nil, err
 	}
 	for _, h := range found {
-		if h.AudiencesAEP != nil && (handler == "" || h.Name == handler || handler == DefaultName && h.Name == "") {
+		if h.AudiencesAEP != nil && h.named(handler) {
 			return h.AudiencesAEP, nil
 		}
 	}
@@ -147,6 +147,12 @@ func configHandlers(path, adapterName string) ([]Handler, error) {
 	var found []Handler
 	collectHandlers(doc, &found)
 	return found, nil
+}
+
+// named reports whether a handler read from a config file answers to the --handler flag's
+// name: any for "", and DefaultName for a handler without a name.
+func (h *Handler) named(name string) bool {
+	return name == "" || h.Name == name || name == DefaultName && h.Name == ""
 }
 
 // collectHandlers finds every audiences handler in an adapted config.
@@ -227,7 +233,7 @@ func handlerFromConfig(path, handler string) (*Handler, error) {
 		return nil, err
 	}
 	for i := range found {
-		if handler == "" || found[i].Name == handler || handler == DefaultName && found[i].Name == "" {
+		if found[i].named(handler) {
 			return &found[i], nil
 		}
 	}
