@@ -60,15 +60,15 @@ func runCheckCredentials(c *cobra.Command, stdout, stderr io.Writer) int {
 	timeout, _ := c.Flags().GetDuration("timeout")
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	report := aep.Check(ctx, cfg.resolved(), aep.Options{})
+	check := aep.Check(ctx, cfg.resolved(), aep.Options{})
 	if asJSON, _ := c.Flags().GetBool("json"); asJSON {
-		b, _ := json.MarshalIndent(report, "", "  ")
+		b, _ := json.MarshalIndent(check, "", "  ")
 		fmt.Fprintln(stdout, string(b))
-	} else if err := report.WriteText(stdout); err != nil {
+	} else if err := check.WriteText(stdout); err != nil {
 		fmt.Fprintf(stderr, "audiences check-credentials: %v\n", err)
 		return 1
 	}
-	if !report.OK() {
+	if !check.OK() {
 		return 1
 	}
 	return 0
