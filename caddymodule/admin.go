@@ -161,7 +161,7 @@ func (adminAPI) handleSimulate(w http.ResponseWriter, r *http.Request) error {
 		return badRequest(fmt.Errorf("at: %w", err))
 	}
 	res := rs.Simulate(sim, report.ParseSegments(strings.Join(req.Segments, ",")), at)
-	out, err := indentJSON(res)
+	out, err := report.IndentJSON(res)
 	if err != nil {
 		return fmt.Errorf("writing the result: %w", err)
 	}
@@ -351,27 +351,12 @@ func badRequest(err error) error {
 
 // writeJSON writes v indented, as Caddy's own admin endpoints do for humans with curl.
 func writeJSON(w http.ResponseWriter, status int, v any) error {
-	out, err := indentJSON(v)
+	out, err := report.IndentJSON(v)
 	if err != nil {
 		return fmt.Errorf("encoding the response: %w", err)
 	}
 	writeBody(w, status, "application/json", out)
 	return nil
-}
-
-// indentJSON marshals v as `caddy audiences simulate` prints results: two-space indent and
-// a final newline.
-func indentJSON(v any) ([]byte, error) {
-	out, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	var buf bytes.Buffer
-	if err := json.Indent(&buf, out, "", "  "); err != nil {
-		return nil, err
-	}
-	buf.WriteByte('\n')
-	return buf.Bytes(), nil
 }
 
 func writeBody(w http.ResponseWriter, status int, contentType string, body []byte) {

@@ -139,13 +139,9 @@ func Simulate(stdin io.Reader, stdout, stderr io.Writer, o SimulateOptions) int 
 		return 1
 	}
 	res := rs.Simulate(sim, ParseSegments(o.Segments), at)
-	out, err := json.Marshal(res)
+	out, err := IndentJSON(res)
 	if err == nil {
-		var buf bytes.Buffer
-		if err = json.Indent(&buf, out, "", "  "); err == nil {
-			buf.WriteByte('\n')
-			_, err = stdout.Write(buf.Bytes())
-		}
+		_, err = stdout.Write(out)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "audiences simulate: writing the result: %v\n", err)
@@ -156,6 +152,21 @@ func Simulate(stdin io.Reader, stdout, stderr io.Writer, o SimulateOptions) int 
 		return 1
 	}
 	return 0
+}
+
+// IndentJSON marshals v as Simulate prints results (and the admin API answers them): two-space
+// indent and a final newline.
+func IndentJSON(v any) ([]byte, error) {
+	out, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, out, "", "  "); err != nil {
+		return nil, err
+	}
+	buf.WriteByte('\n')
+	return buf.Bytes(), nil
 }
 
 func loadSimulation(stdin io.Reader, stderr io.Writer, path string) (*rules.Simulation, bool) {
