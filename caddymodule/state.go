@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -241,24 +240,13 @@ func (s *handlerState) reload(ctx context.Context) error {
 	return nil
 }
 
-// unknownAudiences lists audiences that rules use but the catalog lacks.
-func (s *handlerState) unknownAudiences() []string {
+// warnUnknownAudiences logs the audiences that rules use but the catalog lacks.
+func (s *handlerState) warnUnknownAudiences() {
 	rs, cat := s.ruleSet(), s.audienceCatalog()
 	if rs == nil || cat == nil {
-		return nil
+		return
 	}
-	var missing []string
-	for id := range rs.Audiences() {
-		if !cat.Has(id) {
-			missing = append(missing, id)
-		}
-	}
-	slices.Sort(missing)
-	return missing
-}
-
-func (s *handlerState) warnUnknownAudiences() {
-	if missing := s.unknownAudiences(); len(missing) > 0 {
+	if missing := report.MissingAudiences(rs.Audiences(), cat); len(missing) > 0 {
 		s.log().Warn("rules use audiences that are not in the audience catalog",
 			zap.String("handler", s.name), zap.Strings("audiences", missing))
 	}

@@ -104,7 +104,7 @@ func AudienceTable(rs *rules.RuleSet, cat *catalog.Catalog, hits *Hits, now time
 			Rules: nonNil(used[a.ID]), Hits: hits.Get(a.ID, now),
 		})
 	}
-	for _, id := range missingAudiences(used, cat) {
+	for _, id := range MissingAudiences(used, cat) {
 		rows = append(rows, AudienceRow{
 			ID: id, Websites: []string{}, Rules: used[id], Hits: hits.Get(id, now),
 		})
@@ -122,7 +122,7 @@ func AudienceWarnings(rs *rules.RuleSet, cat *catalog.Catalog) []string {
 	}
 	used := rs.Audiences()
 	var out []string
-	for _, id := range missingAudiences(used, cat) {
+	for _, id := range MissingAudiences(used, cat) {
 		out = append(out, fmt.Sprintf("audience %q is used by rules %s but is not in the audience catalog",
 			id, strings.Join(used[id], ", ")))
 	}
@@ -136,8 +136,9 @@ func AudienceWarnings(rs *rules.RuleSet, cat *catalog.Catalog) []string {
 	return out
 }
 
-// missingAudiences lists, sorted, the audiences rules use that cat lacks.
-func missingAudiences(used map[string][]string, cat *catalog.Catalog) []string {
+// MissingAudiences lists, sorted, the audiences rules use (used, as rules.RuleSet.Audiences
+// gives them) that cat lacks.
+func MissingAudiences(used map[string][]string, cat *catalog.Catalog) []string {
 	var missing []string
 	for id := range used {
 		if !cat.Has(id) {
