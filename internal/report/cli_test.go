@@ -34,8 +34,8 @@ func TestValidateCountsMerchandising(t *testing.T) {
 		t.Errorf("summary %q", out.String())
 	}
 	out.Reset()
-	Validate(&out, &errOut, writeFile(t, "rules.json", `{"rules": []}`))
-	if strings.Contains(out.String(), "merchandising") {
+	code := Validate(&out, &errOut, writeFile(t, "rules.json", `{"rules": []}`))
+	if code != 0 || !strings.Contains(out.String(), ": valid: 0 rules") || strings.Contains(out.String(), "merchandising") {
 		t.Errorf("summary without merchandising rules mentions them: %q", out.String())
 	}
 }
