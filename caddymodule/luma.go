@@ -19,8 +19,7 @@ const sessionCookie = "PHPSESSID"
 // lumaSession is the gate's session for a Luma cart, reached over the REST routes Luma's own
 // checkout uses: a guest's cart by its masked id, a signed-in customer's through the session.
 func (h *Handler) lumaSession(job *rewriteJob, r *http.Request, next caddyhttp.Handler, store string, mine bool) *gate.Session {
-	up := gate.REST{Doer: h.upstream(r, next), Store: store, Mine: mine}
-	return &gate.Session{Rules: job.op.gates, Options: h.gateOptions, Up: up, Segments: job.segments, At: job.op.at}
+	return h.gateSession(job, gate.REST{Doer: h.upstream(r, next), Store: store, Mine: mine})
 }
 
 // lumaCartKey is what a Luma cart is known by to the gate (its locks and pool codes): the

@@ -74,11 +74,16 @@ func (h *Handler) newJob(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	switch {
 	case op.gates == nil:
 	case op.plan != nil:
-		job.gate = &gate.Session{Rules: op.gates, Options: h.gateOptions, Up: h.gateUpstream(r, next), Segments: m.Segments, At: op.at}
+		job.gate = h.gateSession(job, h.gateUpstream(r, next))
 	case op.luma != nil && op.luma.Kind == magentopath.RESTCart:
 		job.gate = h.lumaSession(job, r, next, op.luma.Store, op.luma.Mine)
 	}
 	return job, false
+}
+
+// gateSession is the gate's session for the job's shopper, reaching Magento through up.
+func (h *Handler) gateSession(job *rewriteJob, up gate.Upstream) *gate.Session {
+	return &gate.Session{Rules: job.op.gates, Options: h.gateOptions, Up: up, Segments: job.segments, At: job.op.at}
 }
 
 // revokeAudiences prices the rest of the request for a member of nothing.
