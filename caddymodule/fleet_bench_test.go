@@ -35,7 +35,7 @@ func BenchmarkSharedState(b *testing.B) {
 
 func benchSharedState(b *testing.B, mode string) {
 	shop := newFleetShop(b, b.N+1)
-	h := &Handler{Name: "shop", Rules: shop.rules, Trust: TrustSigned, OrgID: fleetOrg, MembershipKeys: []string{fleetKey}, PlanCacheSize: 100 + len(mode)}
+	h := &Handler{Name: "shop", Rules: shop.rules, Trust: TrustSigned, OrgID: testOrg, MembershipKeys: []string{testKey}, PlanCacheSize: 100 + len(mode)}
 	storage := shop.storage()
 	if mode != "memory" {
 		h.SharedState, h.storage = true, storage
@@ -54,7 +54,7 @@ func benchSharedState(b *testing.B, mode string) {
 		template = rec.body.Bytes()
 		return err
 	})
-	req := shopperRequest(b, cart, fleetECID)
+	req := shopperRequest(b, cart, testECID)
 	cookie, target := req.Header.Get("Cookie"), req.URL.String() // before the handler augments req
 	if body := serveTo(b, h, req, record); !strings.Contains(body, "Members' price") || !bytes.Contains(template, []byte(shop.codes[0])) {
 		b.Fatalf("template: %s (answer %s)", template, body)
@@ -75,7 +75,7 @@ func benchSharedState(b *testing.B, mode string) {
 			if won, err := other.Ledger("pool-gate").Claim(codes[i], carts[i]); !won || err != nil {
 				b.Fatal(won, err)
 			}
-			if _, err := other.PinFirst(carts[i], fleetECID); err != nil {
+			if _, err := other.PinFirst(carts[i], testECID); err != nil {
 				b.Fatal(err)
 			}
 		}

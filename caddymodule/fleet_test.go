@@ -27,11 +27,8 @@ import (
 )
 
 const (
-	fleetOrg  = "53A16ACB5CC1D3760A495C99@AdobeOrg"
-	fleetKey  = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 	fleetSeg  = "5d0b7c1e-2a4f-4b8e-9c3d-6e1f0a2b3c4d"
-	fleetECID = "47147901523633284012774707065712279255"
-	otherECID = "11111111111111111111111111111111111111"
+	otherECID = "11111111111111111111111111111111111111" // a shopper other than testECID
 )
 
 // countingStorage is a FileStorage that counts the calls made to it.
@@ -103,7 +100,7 @@ func (f *fleetShop) instance(t testing.TB, planCache int) (*Handler, *countingSt
 	storage := f.storage()
 	h := &Handler{
 		Name: "shop", Rules: f.rules, SharedState: true, PlanCacheSize: planCache,
-		Trust: TrustSigned, OrgID: fleetOrg, MembershipKeys: []string{fleetKey},
+		Trust: TrustSigned, OrgID: testOrg, MembershipKeys: []string{testKey},
 		storage: storage,
 	}
 	provisioned(t, h)
@@ -155,7 +152,7 @@ const cartQuery = `query Cart($cartId: String!) { cart(cart_id: $cartId) { id pr
 // shopperRequest is a signed-in-the-audience shopper's GET of cartQuery.
 func shopperRequest(t testing.TB, cartID, ecid string) *http.Request {
 	t.Helper()
-	keys, err := signed.ParseKeys(fleetKey)
+	keys, err := signed.ParseKeys(testKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +163,7 @@ func shopperRequest(t testing.TB, cartID, ecid string) *http.Request {
 	vars, _ := json.Marshal(map[string]string{"cartId": cartID})
 	r := httptest.NewRequest(http.MethodGet, "/graphql?"+url.Values{"query": {cartQuery}, "variables": {string(vars)}}.Encode(), nil)
 	identity := base64.URLEncoding.EncodeToString(append([]byte{0x0a, byte(len(ecid))}, ecid...))
-	r.Header.Set("Cookie", edge.IdentityCookieName(fleetOrg)+"="+identity+"; aud_m="+value)
+	r.Header.Set("Cookie", edge.IdentityCookieName(testOrg)+"="+identity+"; aud_m="+value)
 	r.Header.Set("Store", "default")
 	return r.WithContext(context.WithValue(r.Context(), caddy.ReplacerCtxKey, caddy.NewReplacer()))
 }
@@ -195,7 +192,7 @@ func TestSharedStateStorageOnlyWhenNeeded(t *testing.T) {
 	}
 	cart := shop.newCart(t)
 
-	if body := shop.serveBody(t, a, shopperRequest(t, cart, fleetECID)); !strings.Contains(body, "Members' price") {
+	if body := shop.serveBody(t, a, shopperRequest(t, cart, testECID)); !strings.Contains(body, "Members' price") {
 		t.Fatalf("first read: %s", body)
 	}
 	held := shop.coupons(t, cart)
@@ -204,11 +201,11 @@ func TestSharedStateStorageOnlyWhenNeeded(t *testing.T) {
 	}
 	t.Logf("first sight on a: %d loads, %d stores, %d locks", sa.loads.Load(), sa.stores.Load(), sa.locks.Load())
 	before := sa.calls()
-	if body := shop.serveBody(t, a, shopperRequest(t, cart, fleetECID)); !strings.Contains(body, "Members' price") || sa.calls() != before {
+	if body := shop.serveBody(t, a, shopperRequest(t, cart, testECID)); !strings.Contains(body, "Members' price") || sa.calls() != before {
 		t.Fatalf("a cart in line, known to this instance: %d storage calls: %s", sa.calls()-before, body)
 	}
 
-	if body := shop.serveBody(t, b, shopperRequest(t, cart, fleetECID)); !strings.Contains(body, "Members' price") {
+	if body := shop.serveBody(t, b, shopperRequest(t, cart, testECID)); !strings.Contains(body, "Members' price") {
 		t.Fatalf("the other instance: %s", body)
 	}
 	if sb.locks.Load() != 0 || sb.stores.Load() != 0 || sb.loads.Load() == 0 {
@@ -216,7 +213,7 @@ func TestSharedStateStorageOnlyWhenNeeded(t *testing.T) {
 	}
 	t.Logf("first sight on b: %d loads, %d stores, %d locks", sb.loads.Load(), sb.stores.Load(), sb.locks.Load())
 	before = sb.calls()
-	shop.serveBody(t, b, shopperRequest(t, cart, fleetECID))
+	shop.serveBody(t, b, shopperRequest(t, cart, testECID))
 	if sb.calls() != before {
 		t.Fatalf("a cart known to the other instance: %d storage calls", sb.calls()-before)
 	}
@@ -235,7 +232,7 @@ func TestSharedStateStorageOnlyWhenNeeded(t *testing.T) {
 		t.Fatalf("pass-through requests made %d storage calls", n)
 	}
 
-	// Pinned through a to fleetECID: another identity gets no audience on b.
+	// Pinned through a to testECID: another identity gets no audience on b.
 	if body := shop.serveBody(t, b, shopperRequest(t, cart, otherECID)); strings.Contains(body, "Members' price") {
 		t.Fatalf("another identity priced a cart pinned on another instance: %s", body)
 	}

@@ -147,7 +147,7 @@ func TestReloadKeepsCartPins(t *testing.T) {
 	}
 	reloaded := provisioned(t, cfg()) // provisioned before the old config is cleaned up
 	_ = old.Cleanup()
-	if reloaded.pins.Allow("cart-1", "11111111111111111111111111111111111111") {
+	if reloaded.pins.Allow("cart-1", otherECID) {
 		t.Fatal("after a reload another ECID could take a pinned cart")
 	}
 	if !reloaded.pins.Allow("cart-1", testECID) {
