@@ -46,9 +46,8 @@ func FuzzRead(f *testing.F) {
 		if err := req.Replace(post, "{replaced}", nil); err != nil {
 			t.Fatal(err)
 		}
-		_, decodeErr := req.DecodeVariables()
-		if checkErr := req.CheckVariables(); (checkErr == nil) != (decodeErr == nil) {
-			t.Fatalf("variables %q: CheckVariables %v, DecodeVariables %v", req.Variables, checkErr, decodeErr)
+		if err := checkAgreesWithDecode(req); err != nil {
+			t.Fatal(err)
 		}
 	})
 }

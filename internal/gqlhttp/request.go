@@ -221,7 +221,8 @@ func (req *Request) DecodeVariables() (map[string]any, error) {
 }
 
 // CheckVariables fails where DecodeVariables would, without decoding: for callers that do
-// not need the values.
+// not need the values. One difference: a number beyond float64's range, which decoding
+// refuses, passes (PHP's json_decode reads it as INF, so Magento takes the request).
 func (req *Request) CheckVariables() error {
 	if len(req.Variables) == 0 {
 		return nil
