@@ -79,9 +79,10 @@ func segment(name string) string {
 
 // Keys and lock names. File storage folds lock names to lower case and drops "/", so lock
 // names use "." between segments, which no segment holds.
-func (s *Store) claimKey(code string) string {
-	return s.keys + "/claims/" + segment(strings.ToUpper(code))
-}
+func (s *Store) claimKey(code string) string { return s.keys + "/claims/" + claimID(code) }
+
+// claimID names a pool code in claim keys and locks: codes are case-insensitive.
+func claimID(code string) string { return segment(strings.ToUpper(code)) }
 func (s *Store) assignKey(ruleID, cartID string) string {
 	return s.keys + "/pools/" + segment(ruleID) + "/" + hashID(cartID)
 }

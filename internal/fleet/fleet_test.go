@@ -293,3 +293,15 @@ func writeFileT(t *testing.T, path, content string) {
 		t.Fatal(err)
 	}
 }
+
+// TestClaimLockFollowsTheKey: a code's claim key and claim lock fold case alike, so two
+// spellings of one code share the lock as they share the key, whatever the storage does with
+// lock names.
+func TestClaimLockFollowsTheKey(t *testing.T) {
+	s := New(&certmagic.FileStorage{Path: t.TempDir()}, "shop", time.Second, nil)
+	for _, pair := range [][2]string{{"audpool-0001", "AUDPOOL-0001"}, {"Vip-Ä", "VIP-Ä"}} {
+		if s.claimKey(pair[0]) != s.claimKey(pair[1]) || claimID(pair[0]) != claimID(pair[1]) {
+			t.Errorf("%q and %q: keys %q %q, lock ids %q %q", pair[0], pair[1], s.claimKey(pair[0]), s.claimKey(pair[1]), claimID(pair[0]), claimID(pair[1]))
+		}
+	}
+}

@@ -30,7 +30,7 @@ func (l *Ledger) Claim(code, cartID string) (bool, error) {
 	ctx, cancel := s.context()
 	defer cancel()
 	owner := hashID(cartID)
-	claimed, fresh, err := s.firstWriter(ctx, s.claimKey(code), s.lockName("claim", segment(code)), "pool code", []byte(owner))
+	claimed, fresh, err := s.firstWriter(ctx, s.claimKey(code), s.lockName("claim", claimID(code)), "pool code", []byte(owner))
 	if err != nil || string(claimed) != owner {
 		return false, err
 	}
