@@ -4,7 +4,7 @@ package cartql
 // the related, up-sell and cross-sell product lists of any product, and the CMS and dynamic
 // blocks of cmsBlocks and dynamicBlocks. A planner with Options.Merchandising finds them
 // through fragments, inline fragments and aliases, and adds hidden fields for the SKUs,
-// product types and block ids it needs when the client did not select them itself.
+// product types and block ids it needs — always, the client's own fields are not read.
 
 // Product lists and the fields that hold them.
 var listFields = map[string]string{
