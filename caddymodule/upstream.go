@@ -95,8 +95,8 @@ func (u upstream) Do(query, operationName string, variables map[string]any) ([]b
 }
 
 // DoREST sends one REST request; it implements gate.RESTDoer.
-func (u upstream) DoREST(method, path string, body []byte) (int, []byte, error) {
-	a, err := u.send(method, path, "", body)
+func (u upstream) DoREST(method, path string) (int, []byte, error) {
+	a, err := u.send(method, path, "", nil)
 	if err != nil {
 		return 0, nil, err
 	}

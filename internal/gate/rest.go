@@ -15,7 +15,7 @@ import (
 // RESTDoer sends one request to Magento's REST API with the shopper's credentials (the
 // session cookie of a Luma shopper) and returns the answer's status and body.
 type RESTDoer interface {
-	DoREST(method, path string, body []byte) (status int, answer []byte, err error)
+	DoREST(method, path string) (status int, answer []byte, err error)
 }
 
 // REST is the gate's Upstream over the REST routes Luma's own checkout uses: guest carts by
@@ -105,7 +105,7 @@ func (g REST) Remove(cartID string, _ []string) error {
 }
 
 func (g REST) get(path string, into any) error {
-	status, body, err := g.Doer.DoREST(http.MethodGet, path, nil)
+	status, body, err := g.Doer.DoREST(http.MethodGet, path)
 	if err != nil {
 		return err
 	}
@@ -119,7 +119,7 @@ func (g REST) get(path string, into any) error {
 }
 
 func (g REST) call(method, path string) error {
-	status, body, err := g.Doer.DoREST(method, path, nil)
+	status, body, err := g.Doer.DoREST(method, path)
 	if err != nil {
 		return err
 	}
