@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/caddy-audiences/caddy-audiences/internal/sanitize"
 )
@@ -112,7 +113,7 @@ func (s Scrubber) replace(key, value string) ([]byte, bool) {
 		return nil, false
 	}
 	out := value
-	for _, word := range codeWords.FindAllString(value, -1) {
+	for _, word := range codeWords(value) {
 		if s.IsGate(word) {
 			out = strings.ReplaceAll(out, word, s.Label(word))
 		}
@@ -122,8 +123,11 @@ func (s Scrubber) replace(key, value string) ([]byte, bool) {
 	return b, true
 }
 
-// codeWords finds the words of a text that could be coupon codes.
-var codeWords = regexp.MustCompile(`[A-Za-z0-9_-]+`)
+// codeWords returns the words of a text that could be coupon codes: the runs of sanitize's
+// code characters.
+func codeWords(text string) []string {
+	return strings.FieldsFunc(text, func(r rune) bool { return r >= utf8.RuneSelf || !sanitize.IsCodeChar(byte(r)) })
+}
 
 // Page cleans a cart or checkout page: window.checkoutConfig as JSON, the discount form as it
 // shows without a coupon when it holds a gate code, then every other occurrence of a code.
