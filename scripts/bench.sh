@@ -2,7 +2,8 @@
 # `make bench` and `make soak` (issue 6).
 #
 #   scripts/bench.sh bench   Go benchmarks (-benchmem), then the end-to-end load comparison of
-#                            plain Caddy and the sidecar, interleaved A B C D per round; prints
+#                            plain Caddy and the sidecar, interleaved per round (A B C D, then
+#                            B A D C); prints
 #                            the table, ratios and budgets and writes BENCHMARKS.md.
 #   scripts/bench.sh soak    the sidecar under load for 5 minutes with 10,000 distinct segment
 #                            sets and 1,000 distinct query texts, RSS sampled every 10 s, after
@@ -38,7 +39,7 @@ if [ -n "$QUICK" ]; then
 	SOAK_DURATION=${SOAK_DURATION:-30s} SOAK_EVERY=${SOAK_EVERY:-5s} SOAK_PLAIN_DURATION=${SOAK_PLAIN_DURATION:-10s}
 	GO_BENCH_ARGS=(-benchtime=100x ./internal/membership ./internal/cartql ./rules)
 else
-	ROUNDS=${ROUNDS:-5} DURATION=${DURATION:-10s} WARMUP=${WARMUP:-2s}
+	ROUNDS=${ROUNDS:-8} DURATION=${DURATION:-8s} WARMUP=${WARMUP:-2s}
 	SOAK_DURATION=${SOAK_DURATION:-5m} SOAK_EVERY=${SOAK_EVERY:-10s} SOAK_PLAIN_DURATION=${SOAK_PLAIN_DURATION:-30s}
 	GO_BENCH_ARGS=(./...)
 fi
@@ -326,14 +327,20 @@ CADDY_BIN=$CADDY_BIN DEMOSTORE_BIN=$DEMOSTORE_BIN \
 
 # --- load comparison -------------------------------------------------------------------------
 
-say "load: $ROUNDS rounds of A B C D, $CONCURRENCY clients, $WARMUP warm-up + $DURATION each"
+say "load: $ROUNDS rounds of A B C D (B A D C in even rounds), $CONCURRENCY clients, $WARMUP warm-up + $DURATION each"
 results=$OUT/load.jsonl
 : >"$results"
+# Odd rounds run A B C D, even rounds B A D C: the two variants of a ratio always run next to
+# each other, and neither always runs first, so a machine that gets busier (or quieter) over
+# a round does not favour one side of a ratio.
 for round in $(seq 1 "$ROUNDS"); do
-	loadgen A "$rec/nocart.path" "$round" -d "$DURATION" -rss-every 100ms >>"$results"
-	loadgen B "$rec/nocart.path" "$round" -d "$DURATION" -rss-every 100ms >>"$results"
-	loadgen C "$rec/cart.path" "$round" -d "$DURATION" -rss-every 100ms >>"$results"
-	loadgen D "$rec/cart.path" "$round" -d "$DURATION" -rss-every 100ms >>"$results"
+	order="A B C D"
+	[ $((round % 2)) = 0 ] && order="B A D C"
+	for v in $order; do
+		paths=$rec/cart.path
+		case $v in A | B) paths=$rec/nocart.path ;; esac
+		loadgen "$v" "$paths" "$round" -d "$DURATION" -rss-every 100ms >>"$results"
+	done
 done
 stop_all
 
@@ -345,7 +352,7 @@ command="make bench${QUICK:+ QUICK=1}"
 	printf '# Benchmarks\n\nWritten by `%s` (`scripts/bench.sh`) on %s.%s\n\n' "$command" "$(date -u '+%Y-%m-%d %H:%M UTC')" \
 		"${QUICK:+ QUICK run: short runs and 100 iterations per Go benchmark, indicative only.}"
 	machine
-	printf -- '- Load: %s rounds × A B C D, `bin/loadgen -c %s -warmup %s -d %s`, every Caddy with GOMAXPROCS unset, admin off, automatic HTTPS off, logs to a file; loadgen, Caddy and the fixed upstream share the machine\n' \
+	printf -- '- Load: %s rounds, A B C D in odd rounds and B A D C in even ones, `bin/loadgen -c %s -warmup %s -d %s`, every Caddy with GOMAXPROCS unset, admin off, automatic HTTPS off, logs to a file; loadgen, Caddy and the fixed upstream share the machine\n' \
 		"$ROUNDS" "$CONCURRENCY" "$WARMUP" "$DURATION"
 	printf -- '- Upstream: `bin/fixedupstream` serving the demo store'"'"'s recorded answers (20-line cart with coupon and shipping; product search); the sidecar'"'"'s answer over it is checked byte for byte against its answer over the demo store before the load\n'
 	printf -- '- Rules: `%s` (10 rules; the shopper of C is in the audiences of two that apply: VIP 20%% and $10 off)\n' "$RULES"

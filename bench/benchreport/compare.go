@@ -241,9 +241,10 @@ func (c *comparison) writeText(w io.Writer) {
 }
 
 func (c *comparison) writeMarkdown(w io.Writer) {
-	fmt.Fprintf(w, "### Load comparison\n\n%d rounds of A B C D, interleaved; each run: %d keep-alive clients, %g s warm-up (not counted), %g s measured. "+
-		"Values are medians over the rounds; max RSS is the largest sample of the proxy under test; CPU/req is the proxy process's "+
-		"CPU time (user + system) per request, which other work on the machine does not inflate.\n\n",
+	fmt.Fprintf(w, "### Load comparison\n\n%d rounds, interleaved (scripts/bench.sh runs A B C D in odd rounds, B A D C in even ones); each run: %d keep-alive clients, %g s warm-up (not counted), %g s measured. "+
+		"Values are medians over the rounds, and each ratio is the median of the per-round ratios (the two variants of a ratio run next to each other); "+
+		"max RSS is the largest sample of the proxy under test; CPU/req is the proxy process's "+
+		"CPU time (user + system) per request, which other work on the machine inflates less than req/s, though not by nothing (caches and cores are shared).\n\n",
 		len(c.rounds), c.concurrency, c.warmupS, c.durationS)
 	fmt.Fprintln(w, "| Variant | What | req/s | p50 | p99 | p99.9 | max RSS | CPU/req | errors | response bytes |")
 	fmt.Fprintln(w, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|")
