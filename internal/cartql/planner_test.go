@@ -420,3 +420,40 @@ func TestRemapColumn(t *testing.T) {
 		}
 	}
 }
+
+// TestFragmentsExpandedOnce: a fragment spread again under the same conditions is expanded
+// once, so fragments that spread each other several times cannot make planning
+// exponential. Twelve levels of four spreads (4^12 copies of each field before; planning
+// stopped at "selection too large") plan and rewrite like a single chain of spreads.
+func TestFragmentsExpandedOnce(t *testing.T) {
+	const levels = 12
+	query := func(spreads int) string {
+		var b strings.Builder
+		b.WriteString(`query { cart(cart_id: "x") { ...F0 } }` + "\n")
+		for i := range levels {
+			fmt.Fprintf(&b, "fragment F%d on Cart { id %s }\n", i, strings.Repeat(fmt.Sprintf("...F%d ", i+1), spreads))
+		}
+		fmt.Fprintf(&b, "fragment F%d on Cart { items { uid quantity prices { price { value currency } row_total { value } } } "+
+			"prices { grand_total { value currency } discounts { label amount { value } } } }\n", levels)
+		return b.String()
+	}
+	rewrite := func(q string) ([]byte, []string) {
+		p := mustPlan(t, newPlanner(t), q, "")
+		body := execute(t, p.Query(), "", nil, mockCart{lines: 3, coupon: true}.model())
+		got, out, err := rewriteChecked(t, p, body, nil, evaluator(testRules(t), "vip"), RewriteOptions{})
+		if err != nil || out.Rewritten != 1 {
+			t.Fatalf("rewrite: %+v, %v", out, err)
+		}
+		keys := hiddenKeys(t, body)
+		sort.Strings(keys)
+		return got, keys
+	}
+	bomb, bombHidden := rewrite(query(4))
+	chain, chainHidden := rewrite(query(1))
+	if !jsonEqual(t, bomb, chain) {
+		t.Errorf("four spreads per level rewrite to\n%s\none spread per level to\n%s", bomb, chain)
+	}
+	if fmt.Sprint(bombHidden) != fmt.Sprint(chainHidden) {
+		t.Errorf("hidden fields: %v with four spreads per level, %v with one", bombHidden, chainHidden)
+	}
+}

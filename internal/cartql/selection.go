@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -31,11 +32,18 @@ type occ struct {
 type collector struct {
 	frags map[string]*ast.FragmentDefinition
 	err   error
+	// expanded holds the fragment spreads expanded by the current collect, by fragment
+	// name, conditions and type conditions: the same fragment spread again under the same
+	// ones adds the same fields under the same conditions (GraphQL merges them), so it is
+	// expanded once. Without this, fragments that spread each other several times expand
+	// exponentially: six levels of four spreads, a 458-byte query, took 70 ms to plan.
+	expanded map[string]bool
 }
 
 // collect returns the fields of set in document order, fragments expanded in place.
 func (c *collector) collect(set ast.SelectionSet) []occ {
 	var out []occ
+	clear(c.expanded)
 	c.walk(set, nil, nil, nil, &out)
 	return out
 }
@@ -43,10 +51,32 @@ func (c *collector) collect(set ast.SelectionSet) []occ {
 // collectAll concatenates collect over the selection sets of fields.
 func (c *collector) collectAll(fields []occ) []occ {
 	var out []occ
+	clear(c.expanded)
 	for _, o := range fields {
 		c.walk(o.f.SelectionSet, nil, nil, nil, &out)
 	}
 	return out
+}
+
+// firstExpansion reports whether fragment name under conds and types is not expanded yet
+// in the current collect, and records it.
+func (c *collector) firstExpansion(name string, conds []cond, types []string) bool {
+	var b strings.Builder
+	b.WriteString(name)
+	for _, k := range conds {
+		fmt.Fprintf(&b, "\x00%t %s %t", k.skip, k.variable, k.value)
+	}
+	b.WriteString("\x01")
+	b.WriteString(strings.Join(types, "\x00"))
+	key := b.String()
+	if c.expanded[key] {
+		return false
+	}
+	if c.expanded == nil {
+		c.expanded = map[string]bool{}
+	}
+	c.expanded[key] = true
+	return true
 }
 
 func (c *collector) walk(set ast.SelectionSet, conds []cond, types, stack []string, out *[]occ) {
@@ -77,8 +107,11 @@ func (c *collector) walk(set ast.SelectionSet, conds []cond, types, stack []stri
 				c.err = fmt.Errorf("fragment %q spreads itself", s.Name)
 				return
 			}
-			c.walk(def.SelectionSet, withConds(conds, s.Directives), withType(types, def.TypeCondition),
-				append(stack[:len(stack):len(stack)], s.Name), out)
+			fconds, ftypes := withConds(conds, s.Directives), withType(types, def.TypeCondition)
+			if !c.firstExpansion(s.Name, fconds, ftypes) {
+				continue
+			}
+			c.walk(def.SelectionSet, fconds, ftypes, append(stack[:len(stack):len(stack)], s.Name), out)
 		}
 	}
 }
