@@ -457,3 +457,34 @@ func TestFragmentsExpandedOnce(t *testing.T) {
 		t.Errorf("hidden fields: %v with four spreads per level, %v with one", bombHidden, chainHidden)
 	}
 }
+
+// TestFragmentSpreadsBounded: spreads under ever new conditions cannot be merged, so each
+// is expanded; the spreads met count towards maxOccurrences with the fields, which bounds
+// the work of one collect, not only its result.
+func TestFragmentSpreadsBounded(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`query { cart(cart_id: "x") { ...F0 } }` + "\n")
+	const levels = 10
+	for i := range levels {
+		fmt.Fprintf(&b, "fragment F%d on Cart { id ...F%[2]d @skip(if: false) ...F%[2]d @skip(if: true) ...F%[2]d @include(if: true) ...F%[2]d @include(if: false) }\n", i, i+1)
+	}
+	fmt.Fprintf(&b, "fragment F%d on Cart { id }\n", levels)
+	doc, err := parser.ParseQuery(&ast.Source{Input: b.String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &collector{frags: map[string]*ast.FragmentDefinition{}}
+	for _, f := range doc.Fragments {
+		c.frags[f.Name] = f
+	}
+	out := c.collect(doc.Operations[0].SelectionSet[0].(*ast.Field).SelectionSet)
+	if c.err == nil || c.err.Error() != "selection too large" {
+		t.Fatalf("error %v, want selection too large", c.err)
+	}
+	if c.visits == 0 || len(out)+c.visits > maxOccurrences {
+		t.Errorf("%d fields and %d spreads collected, want at most %d together", len(out), c.visits, maxOccurrences)
+	}
+	if _, err := newPlanner(t).Plan(b.String(), ""); err == nil {
+		t.Error("the planner accepted a selection over the bound")
+	}
+}

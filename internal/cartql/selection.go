@@ -4,14 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
-// maxOccurrences bounds the fields one selection set may expand to through fragments, so that
-// a "fragment bomb" cannot make planning explode.
-const maxOccurrences = 20000
+// maxOccurrences bounds the fields one selection set may expand to through fragments, and the
+// fragment spreads met on the way, so that a "fragment bomb" cannot make planning explode.
+const maxOccurrences = 5000
 
 // cond is one @skip or @include directive on a field or on a fragment around it.
 type cond struct {
@@ -33,17 +32,22 @@ type collector struct {
 	frags map[string]*ast.FragmentDefinition
 	err   error
 	// expanded holds the fragment spreads expanded by the current collect, by fragment
-	// name, conditions and type conditions: the same fragment spread again under the same
-	// ones adds the same fields under the same conditions (GraphQL merges them), so it is
-	// expanded once. Without this, fragments that spread each other several times expand
-	// exponentially: six levels of four spreads, a 458-byte query, took 70 ms to plan.
+	// name, conditions and type conditions (see expansionKey): the same fragment spread again
+	// under the same ones adds the same fields under the same conditions (GraphQL merges
+	// them), so it is expanded once. Without this, fragments that spread each other several
+	// times expand exponentially: six levels of four spreads, a 458-byte query, took 70 ms.
 	expanded map[string]bool
+	key      []byte
+	// visits counts the fragment spreads the current collect met; with the fields it
+	// collected it is bounded by maxOccurrences, so spreads under ever new conditions (which
+	// cannot be merged) cost bounded work too.
+	visits int
 }
 
 // collect returns the fields of set in document order, fragments expanded in place.
 func (c *collector) collect(set ast.SelectionSet) []occ {
 	var out []occ
-	clear(c.expanded)
+	c.reset()
 	c.walk(set, nil, nil, nil, &out)
 	return out
 }
@@ -51,32 +55,46 @@ func (c *collector) collect(set ast.SelectionSet) []occ {
 // collectAll concatenates collect over the selection sets of fields.
 func (c *collector) collectAll(fields []occ) []occ {
 	var out []occ
-	clear(c.expanded)
+	c.reset()
 	for _, o := range fields {
 		c.walk(o.f.SelectionSet, nil, nil, nil, &out)
 	}
 	return out
 }
 
+func (c *collector) reset() {
+	clear(c.expanded)
+	c.visits = 0
+}
+
 // firstExpansion reports whether fragment name under conds and types is not expanded yet
 // in the current collect, and records it.
 func (c *collector) firstExpansion(name string, conds []cond, types []string) bool {
-	var b strings.Builder
-	b.WriteString(name)
-	for _, k := range conds {
-		fmt.Fprintf(&b, "\x00%t %s %t", k.skip, k.variable, k.value)
+	k := append(c.key[:0], name...)
+	for _, d := range conds {
+		k = append(k, 0, '0'+b2i(d.skip)<<1+b2i(d.value))
+		k = append(k, d.variable...)
 	}
-	b.WriteString("\x01")
-	b.WriteString(strings.Join(types, "\x00"))
-	key := b.String()
-	if c.expanded[key] {
+	for _, t := range types {
+		k = append(k, 1)
+		k = append(k, t...)
+	}
+	c.key = k
+	if c.expanded[string(k)] {
 		return false
 	}
 	if c.expanded == nil {
 		c.expanded = map[string]bool{}
 	}
-	c.expanded[key] = true
+	c.expanded[string(k)] = true
 	return true
+}
+
+func b2i(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func (c *collector) walk(set ast.SelectionSet, conds []cond, types, stack []string, out *[]occ) {
@@ -84,7 +102,7 @@ func (c *collector) walk(set ast.SelectionSet, conds []cond, types, stack []stri
 		if c.err != nil {
 			return
 		}
-		if len(*out) >= maxOccurrences {
+		if len(*out)+c.visits >= maxOccurrences {
 			c.err = errors.New("selection too large")
 			return
 		}
@@ -107,6 +125,7 @@ func (c *collector) walk(set ast.SelectionSet, conds []cond, types, stack []stri
 				c.err = fmt.Errorf("fragment %q spreads itself", s.Name)
 				return
 			}
+			c.visits++
 			fconds, ftypes := withConds(conds, s.Directives), withType(types, def.TypeCondition)
 			if !c.firstExpansion(s.Name, fconds, ftypes) {
 				continue
