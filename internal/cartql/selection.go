@@ -32,7 +32,7 @@ type collector struct {
 	frags map[string]*ast.FragmentDefinition
 	err   error
 	// expanded holds the fragment spreads expanded by the current collect, by fragment
-	// name, conditions and type conditions (see expansionKey): the same fragment spread again
+	// name, conditions and type conditions (see firstExpansion): the same fragment spread again
 	// under the same ones adds the same fields under the same conditions (GraphQL merges
 	// them), so it is expanded once. Without this, fragments that spread each other several
 	// times expand exponentially: six levels of four spreads, a 458-byte query, took 70 ms.
