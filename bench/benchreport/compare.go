@@ -169,12 +169,14 @@ func (c *comparison) warnings() []string {
 
 func (c *comparison) addChecks() {
 	ba, cd, p99 := median(c.ratioBA), median(c.ratioCD), median(c.p99DeltaBA)
+	atLeast := func(min float64) func(float64) bool { return func(x float64) bool { return x >= min } }
+	atMost := func(max float64) func(float64) bool { return func(x float64) bool { return x <= max } }
 	c.checks = append(c.checks,
-		check{name: "pass-through req/s B/A", measured: fmt.Sprintf("%.3f", ba),
+		check{name: "pass-through req/s B/A", measured: fmt.Sprintf("%.3f%s", ba, roundsWithin(c.ratioBA, atLeast(budgetPassThroughRPS))),
 			budget: fmt.Sprintf("≥ %.2f", budgetPassThroughRPS), pass: ba >= budgetPassThroughRPS},
-		check{name: "pass-through p99 B vs A", measured: fmt.Sprintf("%+.1f%%", 100*p99),
+		check{name: "pass-through p99 B vs A", measured: fmt.Sprintf("%+.1f%%%s", 100*p99, roundsWithin(c.p99DeltaBA, atMost(budgetPassThroughP99))),
 			budget: fmt.Sprintf("≤ %+.0f%%", 100*budgetPassThroughP99), pass: p99 <= budgetPassThroughP99},
-		check{name: "cart rewrite req/s C/D", measured: fmt.Sprintf("%.3f", cd),
+		check{name: "cart rewrite req/s C/D", measured: fmt.Sprintf("%.3f%s", cd, roundsWithin(c.ratioCD, atLeast(budgetRewriteRPS))),
 			budget: fmt.Sprintf("≥ %.2f", budgetRewriteRPS), pass: cd >= budgetRewriteRPS},
 		check{name: "cart rewrite p99 C vs D", measured: fmt.Sprintf("%+.1f%%", 100*median(c.p99DeltaCD)),
 			budget: "(no budget)", info: true},
@@ -208,8 +210,24 @@ func (c *comparison) cpuCheck() check {
 		return ch
 	}
 	cd := median(c.cpuCD)
-	ch.measured, ch.pass = fmt.Sprintf("%.2f×", cd), cd <= budgetRewriteCPU
+	ch.measured = fmt.Sprintf("%.2f×%s", cd, roundsWithin(c.cpuCD, func(x float64) bool { return x <= budgetRewriteCPU }))
+	ch.pass = cd <= budgetRewriteCPU
 	return ch
+}
+
+// roundsWithin says in how many rounds a per-round ratio met its budget, so that a verdict
+// the median barely makes or misses shows as such: " (k of n rounds)", or "" for one round.
+func roundsWithin(perRound []float64, ok func(float64) bool) string {
+	if len(perRound) < 2 {
+		return ""
+	}
+	k := 0
+	for _, x := range perRound {
+		if ok(x) {
+			k++
+		}
+	}
+	return fmt.Sprintf(" (%d of %d rounds)", k, len(perRound))
 }
 
 func (ch check) verdict() string {

@@ -32,14 +32,14 @@ func TestCompareBudgets(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]string{
-		"pass-through req/s B/A":    "0.980 PASS",
-		"pass-through p99 B vs A":   "+4.0% PASS",
-		"cart rewrite req/s C/D":    "0.750 MISS",
+		"pass-through req/s B/A":    "0.980 (3 of 3 rounds) PASS",
+		"pass-through p99 B vs A":   "+4.0% (3 of 3 rounds) PASS",
+		"cart rewrite req/s C/D":    "0.750 (0 of 3 rounds) MISS",
 		"max RSS B/A":               "1.03× (60.5 MiB vs 58.6 MiB) PASS",
 		"max RSS C/D":               "1.48× (87.9 MiB vs 59.6 MiB) MISS",
 		"errors, all variants":      "0 PASS",
 		"proxy CPU per request B/A": "1.02× ",
-		"proxy CPU per request C/D": "1.33× MISS",
+		"proxy CPU per request C/D": "1.33× (0 of 3 rounds) MISS",
 	}
 	for _, ch := range c.checks {
 		w, ok := want[ch.name]
@@ -207,5 +207,22 @@ func TestAugmentReport(t *testing.T) {
 	}
 	if !strings.Contains(text.String(), "cartPage") {
 		t.Errorf("text:\n%s", text.String())
+	}
+}
+
+func TestRoundsWithin(t *testing.T) {
+	atMost := func(x float64) bool { return x <= 1.3 }
+	for _, tc := range []struct {
+		ratios []float64
+		want   string
+	}{
+		{[]float64{1.2, 1.35, 1.28, 1.31}, " (2 of 4 rounds)"},
+		{[]float64{1.4, 1.5}, " (0 of 2 rounds)"},
+		{[]float64{1.2}, ""},
+		{nil, ""},
+	} {
+		if got := roundsWithin(tc.ratios, atMost); got != tc.want {
+			t.Errorf("roundsWithin(%v) = %q, want %q", tc.ratios, got, tc.want)
+		}
 	}
 }
