@@ -103,9 +103,17 @@ func TestDeprecatedLabelOncePerRule(t *testing.T) {
 }
 
 func TestDiscountLabelsAreMagentosDescription(t *testing.T) {
-	tt := &totals{descriptions: []string{"Welcome 10%", "Summer, VIP", "Welcome 10%", "Discount"}}
-	if got, want := tt.discountLabels(), []string{"Welcome 10%", "Summer", "VIP", "Discount"}; !reflect.DeepEqual(got, want) {
+	tt := &totals{descriptions: []string{"Welcome 10%", "Summer, VIP", "Welcome 10%", "Discount", "welcome 10%"}}
+	if got, want := tt.discountLabels(), []string{"Welcome 10%", "Summer", "VIP", "Discount", "welcome 10%"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("labels %q, want %q", got, want)
+	}
+	// Luma's discount total shows the same description: array_unique drops exact repeats
+	// only, so labels differing in case both stay.
+	if got, want := (&lumaQuote{t: tt}).discountTitle(), "Discount (Welcome 10%, Summer, VIP, Discount, welcome 10%)"; got != want {
+		t.Errorf("Luma title %q, want %q", got, want)
+	}
+	if got := (&lumaQuote{t: &totals{}}).discountTitle(); got != "Discount" {
+		t.Errorf("Luma title without a description %q, want Discount", got)
 	}
 }
 

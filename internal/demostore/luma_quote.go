@@ -92,19 +92,13 @@ func (q *lumaQuote) couponLabel() string {
 }
 
 // discountTitle is the title of the discount total: "Discount (<description>)" with the
-// labels of the rules that applied (a coupon rule without label shows its code), or
-// "Discount" when there is no description.
+// discount description (a coupon rule without label shows its code), or "Discount" when
+// there is none.
 func (q *lumaQuote) discountTitle() string {
-	var labels []string
-	for _, d := range q.t.descriptions {
-		if !containsFold(labels, d) {
-			labels = append(labels, d)
-		}
+	if d := q.t.discountDescription(); d != "" {
+		return "Discount (" + d + ")"
 	}
-	if len(labels) == 0 {
-		return "Discount"
-	}
-	return "Discount (" + strings.Join(labels, ", ") + ")"
+	return "Discount"
 }
 
 // shippingTitle is the title of the shipping total, with the carrier once a method is set.

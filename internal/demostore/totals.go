@@ -3,6 +3,7 @@ package demostore
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -62,19 +63,27 @@ func (t *totals) grandTotalExclTax() decimal.Decimal {
 	return a.sub(t.grandTotal, t.tax)
 }
 
-// discountLabels is the label list of the deprecated CartPrices.discount: Magento's discount
-// description, which names each rule once (also one whose shipping discount is not listed),
-// drops repeated labels (array_unique), is joined with ", " and split again on it.
-func (t *totals) discountLabels() []string {
+// discountDescription is Magento's discount description (SalesRule Validator::
+// prepareDescription): the label of every rule that applied (also one whose shipping
+// discount is not listed), repeated labels dropped as array_unique drops them — exact,
+// case-sensitive matches — joined with ", "; "" when none.
+func (t *totals) discountDescription() string {
 	var labels []string
-	seen := map[string]bool{}
 	for _, d := range t.descriptions {
-		if !seen[d] {
-			seen[d] = true
-			labels = append(labels, strings.Split(d, ", ")...)
+		if !slices.Contains(labels, d) {
+			labels = append(labels, d)
 		}
 	}
-	return labels
+	return strings.Join(labels, ", ")
+}
+
+// discountLabels is the label list of the deprecated CartPrices.discount: the discount
+// description split again on ", ".
+func (t *totals) discountLabels() []string {
+	if d := t.discountDescription(); d != "" {
+		return strings.Split(d, ", ")
+	}
+	return nil
 }
 
 // shippingAmount is the flat-rate amount for the cart's non-virtual units.
