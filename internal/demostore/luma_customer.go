@@ -127,10 +127,11 @@ func (s *Store) logout(lc *lumaCall) {
 	lc.redirect(lc.url("customer/account/logoutSuccess/"))
 }
 
-// accountPage is customer/account (the dashboard) and customer/account/logoutSuccess.
-func (s *Store) accountPage(lc *lumaCall) {
+// accountPage is customer/account (the dashboard) and, with signedOut,
+// customer/account/logoutSuccess.
+func (s *Store) accountPage(lc *lumaCall, signedOut bool) {
 	customer := lc.isCustomer()
-	if !customer && !strings.Contains(strings.ToLower(lc.r.URL.Path), "logoutsuccess") {
+	if !customer && !signedOut {
 		lc.redirect(lc.url("customer/account/login/"))
 		return
 	}

@@ -150,6 +150,14 @@ func TestLumaCustomerWalk(t *testing.T) {
 	if out := c.get("customer/account/logout/").must(t, http.StatusFound); out.header.Get("Location") != c.base+"customer/account/logoutSuccess/" {
 		t.Errorf("logout Location %q", out.header.Get("Location"))
 	}
+	if page := c.get("customer/account/logoutSuccess/").must(t, http.StatusOK); !bytes.Contains(page.body, []byte("You are signed out")) {
+		t.Errorf("logoutSuccess page:\n%.300s", page.body)
+	}
+	// Only the logoutSuccess action is the signed-out page: the dashboard with the word in
+	// its parameters still sends a guest to the login page.
+	if r := c.get("customer/account/index/logoutsuccess/1/").must(t, http.StatusFound); r.header.Get("Location") != c.base+"customer/account/login/" {
+		t.Errorf("guest dashboard Location %q", r.header.Get("Location"))
+	}
 	refused := c.rest(http.MethodGet, "carts/mine/totals", nil).must(t, http.StatusUnauthorized)
 	if string(refused.body) != `{"message":"The consumer isn't authorized to access %resources.","parameters":{"resources":"self"}}` {
 		t.Errorf("carts/mine after sign-out: %s", refused.body)

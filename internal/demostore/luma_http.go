@@ -299,8 +299,10 @@ func (s *Store) serveLuma(w http.ResponseWriter, r *http.Request) bool {
 		handle = s.loginPost
 	case rt.is("customer", "account", "logout"):
 		handle = s.logout
-	case rt.is("customer", "account", "logoutsuccess"), rt.is("customer", "account", "index"):
-		handle = s.accountPage
+	case rt.is("customer", "account", "logoutsuccess"):
+		handle = func(lc *lumaCall) { s.accountPage(lc, true) }
+	case rt.is("customer", "account", "index"):
+		handle = func(lc *lumaCall) { s.accountPage(lc, false) }
 	default:
 		return false
 	}
