@@ -21,6 +21,7 @@ type couponRecord struct {
 }
 
 func (s *Store) serveCoupons(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		refuseMethod(w, "GET")

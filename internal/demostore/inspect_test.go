@@ -49,6 +49,9 @@ func inspect(t *testing.T, c *client, path string, into any) {
 	if rec.Code != http.StatusOK {
 		t.Fatalf("%s: %d %s", path, rec.Code, rec.Body.Bytes())
 	}
+	if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
+		t.Errorf("%s: Content-Type %q", path, ct)
+	}
 	if err := json.Unmarshal(rec.Body.Bytes(), into); err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
