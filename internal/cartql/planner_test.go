@@ -488,3 +488,24 @@ func TestFragmentSpreadsBounded(t *testing.T) {
 		t.Error("the planner accepted a selection over the bound")
 	}
 }
+
+// TestFragmentDepthBounded: fragments may spread fragments maxFragmentDepth deep; deeper
+// chains (each level costs the whole chain above it) are refused as "nested too deep".
+func TestFragmentDepthBounded(t *testing.T) {
+	chain := func(n int) string {
+		var b strings.Builder
+		b.WriteString(`query { cart(cart_id: "x") { ...F0 items { uid } } }` + "\n")
+		for i := 0; i < n-1; i++ {
+			fmt.Fprintf(&b, "fragment F%d on Cart { ...F%d }\n", i, i+1)
+		}
+		fmt.Fprintf(&b, "fragment F%d on Cart { id prices { grand_total { value } } }\n", n-1)
+		return b.String()
+	}
+	if _, err := newPlanner(t).Plan(chain(maxFragmentDepth), ""); err != nil {
+		t.Errorf("a chain of %d fragments: %v", maxFragmentDepth, err)
+	}
+	_, err := newPlanner(t).Plan(chain(maxFragmentDepth+1), "")
+	if err == nil || !strings.Contains(err.Error(), "nested more than") {
+		t.Errorf("a chain of %d fragments: %v, want nested too deep", maxFragmentDepth+1, err)
+	}
+}

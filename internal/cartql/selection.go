@@ -27,28 +27,55 @@ type occ struct {
 	types []string // type conditions of the fragments between it and its parent
 }
 
+// maxFragmentDepth bounds how deeply fragment spreads may nest (fragments spreading
+// fragments); real clients nest a handful. Deeper chains cost work quadratic in their depth.
+const maxFragmentDepth = 64
+
 // collector resolves fragment spreads and inline fragments, keeping their conditions.
 type collector struct {
 	frags map[string]*ast.FragmentDefinition
 	err   error
 	// expanded holds the fragment spreads expanded by the current collect, by fragment
-	// name, conditions and type conditions (see firstExpansion): the same fragment spread again
-	// under the same ones adds the same fields under the same conditions (GraphQL merges
-	// them), so it is expanded once. Without this, fragments that spread each other several
-	// times expand exponentially: six levels of four spreads, a 458-byte query, took 70 ms.
-	expanded map[string]bool
-	key      []byte
+	// name and scope: the same fragment spread again in the same scope adds the same fields
+	// under the same conditions (GraphQL merges them), so it is expanded once. Without this,
+	// fragments that spread each other several times expand exponentially: six levels of
+	// four spreads, a 458-byte query, took 70 ms.
+	expanded map[expansion]bool
+	// steps interns scopes: each condition or type condition added to a scope gives the
+	// scope a new id, the same for the same list.
+	steps map[step]int32
 	// visits counts the fragment spreads the current collect met; with the fields it
 	// collected it is bounded by maxOccurrences, so spreads under ever new conditions (which
 	// cannot be merged) cost bounded work too.
 	visits int
 }
 
+// scope is where walk is: the conditions and type conditions of the fragments around the
+// selections, and an id equal for equal lists (see collector.steps).
+type scope struct {
+	conds []cond
+	types []string
+	id    int32
+}
+
+// step is one condition or type condition added to the scope with id parent.
+type step struct {
+	parent int32
+	cond   cond
+	typ    string
+}
+
+// expansion is one fragment expanded in one scope.
+type expansion struct {
+	name  string
+	scope int32
+}
+
 // collect returns the fields of set in document order, fragments expanded in place.
 func (c *collector) collect(set ast.SelectionSet) []occ {
 	var out []occ
 	c.reset()
-	c.walk(set, nil, nil, nil, &out)
+	c.walk(set, scope{}, nil, &out)
 	return out
 }
 
@@ -57,47 +84,58 @@ func (c *collector) collectAll(fields []occ) []occ {
 	var out []occ
 	c.reset()
 	for _, o := range fields {
-		c.walk(o.f.SelectionSet, nil, nil, nil, &out)
+		c.walk(o.f.SelectionSet, scope{}, nil, &out)
 	}
 	return out
 }
 
 func (c *collector) reset() {
 	clear(c.expanded)
+	clear(c.steps)
 	c.visits = 0
 }
 
-// firstExpansion reports whether fragment name under conds and types is not expanded yet
-// in the current collect, and records it.
-func (c *collector) firstExpansion(name string, conds []cond, types []string) bool {
-	k := append(c.key[:0], name...)
-	for _, d := range conds {
-		k = append(k, 0, '0'+b2i(d.skip)<<1+b2i(d.value))
-		k = append(k, d.variable...)
+// enter returns the scope inside a fragment with these directives and type condition.
+func (c *collector) enter(sc scope, dirs ast.DirectiveList, typeCondition string) scope {
+	conds := withConds(sc.conds, dirs)
+	for _, k := range conds[len(sc.conds):] {
+		sc.id = c.step(step{parent: sc.id, cond: k})
 	}
-	for _, t := range types {
-		k = append(k, 1)
-		k = append(k, t...)
+	sc.conds = conds
+	if typeCondition != "" {
+		sc.types = withType(sc.types, typeCondition)
+		sc.id = c.step(step{parent: sc.id, typ: typeCondition})
 	}
-	c.key = k
-	if c.expanded[string(k)] {
+	return sc
+}
+
+func (c *collector) step(s step) int32 {
+	if id, ok := c.steps[s]; ok {
+		return id
+	}
+	if c.steps == nil {
+		c.steps = map[step]int32{}
+	}
+	id := int32(len(c.steps) + 1)
+	c.steps[s] = id
+	return id
+}
+
+// firstExpansion reports whether fragment name is not expanded in scope sc yet in the
+// current collect, and records it.
+func (c *collector) firstExpansion(name string, sc scope) bool {
+	e := expansion{name: name, scope: sc.id}
+	if c.expanded[e] {
 		return false
 	}
 	if c.expanded == nil {
-		c.expanded = map[string]bool{}
+		c.expanded = map[expansion]bool{}
 	}
-	c.expanded[string(k)] = true
+	c.expanded[e] = true
 	return true
 }
 
-func b2i(b bool) byte {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-func (c *collector) walk(set ast.SelectionSet, conds []cond, types, stack []string, out *[]occ) {
+func (c *collector) walk(set ast.SelectionSet, sc scope, stack []string, out *[]occ) {
 	for _, sel := range set {
 		if c.err != nil {
 			return
@@ -112,9 +150,9 @@ func (c *collector) walk(set ast.SelectionSet, conds []cond, types, stack []stri
 			if key == "" {
 				key = s.Name
 			}
-			*out = append(*out, occ{f: s, key: key, conds: withConds(conds, s.Directives), types: types})
+			*out = append(*out, occ{f: s, key: key, conds: withConds(sc.conds, s.Directives), types: sc.types})
 		case *ast.InlineFragment:
-			c.walk(s.SelectionSet, withConds(conds, s.Directives), withType(types, s.TypeCondition), stack, out)
+			c.walk(s.SelectionSet, c.enter(sc, s.Directives, s.TypeCondition), stack, out)
 		case *ast.FragmentSpread:
 			def := c.frags[s.Name]
 			if def == nil {
@@ -125,12 +163,16 @@ func (c *collector) walk(set ast.SelectionSet, conds []cond, types, stack []stri
 				c.err = fmt.Errorf("fragment %q spreads itself", s.Name)
 				return
 			}
+			if len(stack) >= maxFragmentDepth {
+				c.err = fmt.Errorf("fragments nested more than %d deep", maxFragmentDepth)
+				return
+			}
 			c.visits++
-			fconds, ftypes := withConds(conds, s.Directives), withType(types, def.TypeCondition)
-			if !c.firstExpansion(s.Name, fconds, ftypes) {
+			inner := c.enter(sc, s.Directives, def.TypeCondition)
+			if !c.firstExpansion(s.Name, inner) {
 				continue
 			}
-			c.walk(def.SelectionSet, fconds, ftypes, append(stack[:len(stack):len(stack)], s.Name), out)
+			c.walk(def.SelectionSet, inner, append(stack[:len(stack):len(stack)], s.Name), out)
 		}
 	}
 }
