@@ -35,7 +35,7 @@ OUT=${BENCH_OUT:-bin/bench}
 RULES=scripts/bench/rules.json
 CONCURRENCY=${CONCURRENCY:-32}
 if [ -n "$QUICK" ]; then
-	ROUNDS=${ROUNDS:-3} DURATION=${DURATION:-1500ms} WARMUP=${WARMUP:-500ms}
+	ROUNDS=${ROUNDS:-4} DURATION=${DURATION:-1500ms} WARMUP=${WARMUP:-500ms}
 	SOAK_DURATION=${SOAK_DURATION:-30s} SOAK_EVERY=${SOAK_EVERY:-5s} SOAK_PLAIN_DURATION=${SOAK_PLAIN_DURATION:-10s}
 	GO_BENCH_ARGS=(-benchtime=100x ./internal/membership ./internal/cartql ./rules)
 else

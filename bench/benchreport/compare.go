@@ -90,7 +90,9 @@ func compare(results []result) (*comparison, error) {
 			rw.errors += r.Errors
 			if r.Process != nil {
 				rw.rssKB = max(rw.rssKB, r.Process.MaxKB)
-				cpu = append(cpu, r.Process.CPUPerReq)
+				if r.Process.CPUPerReq > 0 {
+					cpu = append(cpu, r.Process.CPUPerReq)
+				}
 			}
 		}
 		if rw.rounds == 0 {
@@ -104,9 +106,11 @@ func compare(results []result) (*comparison, error) {
 	c.ratioCD = c.perRound(func(r map[string]result) float64 { return r["C"].RPS / r["D"].RPS }, "C", "D")
 	c.p99DeltaBA = c.perRound(func(r map[string]result) float64 { return r["B"].LatencyUS.P99/r["A"].LatencyUS.P99 - 1 }, "A", "B")
 	c.p99DeltaCD = c.perRound(func(r map[string]result) float64 { return r["C"].LatencyUS.P99/r["D"].LatencyUS.P99 - 1 }, "C", "D")
+	// A round whose CPU was not sampled (no process, or no time read) has no CPU ratio:
+	// NaN leaves it out rather than letting a 0 count as far within budget.
 	cpu := func(r result) float64 {
-		if r.Process == nil {
-			return 0
+		if r.Process == nil || r.Process.CPUPerReq <= 0 {
+			return math.NaN()
 		}
 		return r.Process.CPUPerReq
 	}

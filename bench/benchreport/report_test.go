@@ -1,6 +1,7 @@
 package main
 
 import (
+	"math"
 	"strings"
 	"testing"
 
@@ -224,5 +225,28 @@ func TestRoundsWithin(t *testing.T) {
 		if got := roundsWithin(tc.ratios, atMost); got != tc.want {
 			t.Errorf("roundsWithin(%v) = %q, want %q", tc.ratios, got, tc.want)
 		}
+	}
+}
+
+// TestCompareUnsampledCPU: a round whose CPU time was not read has no CPU ratio; it neither
+// counts as within budget nor pulls the median down.
+func TestCompareUnsampledCPU(t *testing.T) {
+	var results []result
+	for round := 1; round <= 3; round++ {
+		c := res("C", round, 6000, 2000, 90_000)
+		if round == 2 {
+			c.Process.CPUPerReq = 0
+		}
+		results = append(results, res("A", round, 10000, 1000, 60_000), res("B", round, 9800, 1040, 62_000), c, res("D", round, 8000, 1500, 61_000))
+	}
+	c, err := compare(results)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.cpuCheck().measured; got != "1.33× (0 of 2 rounds)" {
+		t.Errorf("C/D CPU %q, want 1.33× over the two sampled rounds", got)
+	}
+	if got := c.rows["C"].cpuPerReq; math.Abs(got-1e6/6000) > 1e-9 {
+		t.Errorf("C's median CPU/req %v, want %v", got, 1e6/6000)
 	}
 }
