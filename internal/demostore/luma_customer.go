@@ -127,16 +127,16 @@ func (s *Store) logout(lc *lumaCall) {
 	lc.redirect(lc.url("customer/account/logoutSuccess/"))
 }
 
-// accountPage is customer/account (the dashboard) and, with signedOut,
-// customer/account/logoutSuccess.
+// accountPage is customer/account (the dashboard, for a signed-in customer) and, with
+// signedOut, customer/account/logoutSuccess: the signed-out page, which Magento renders for
+// anyone (the action needs no sign-in and shows no account).
 func (s *Store) accountPage(lc *lumaCall, signedOut bool) {
-	customer := lc.isCustomer()
-	if !customer && !signedOut {
+	if !signedOut && !lc.isCustomer() {
 		lc.redirect(lc.url("customer/account/login/"))
 		return
 	}
 	p := &htmlPage{}
-	if customer {
+	if !signedOut {
 		lc.pageStart(p, "My Account", "My Account", "customer-account-index")
 		lc.pageMessages(p, "messages")
 		lc.columnsStart(p)

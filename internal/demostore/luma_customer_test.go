@@ -147,6 +147,11 @@ func TestLumaCustomerWalk(t *testing.T) {
 	if r := c.rest(http.MethodGet, "carts/mine/totals", nil).must(t, http.StatusNotFound); string(r.body) != `{"message":"`+msgNoActiveCart+`"}` {
 		t.Errorf("totals after the order: %s", r.body)
 	}
+	// logoutSuccess is the signed-out page for anyone, a signed-in customer too (Magento's
+	// action needs no sign-in and shows no account).
+	if page := c.get("customer/account/logoutSuccess/").must(t, http.StatusOK); !bytes.Contains(page.body, []byte("You are signed out")) {
+		t.Errorf("logoutSuccess page while signed in:\n%.300s", page.body)
+	}
 	if out := c.get("customer/account/logout/").must(t, http.StatusFound); out.header.Get("Location") != c.base+"customer/account/logoutSuccess/" {
 		t.Errorf("logout Location %q", out.header.Get("Location"))
 	}
