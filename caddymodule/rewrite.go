@@ -201,26 +201,24 @@ func (h *Handler) serveHeld(w http.ResponseWriter, r *http.Request, next caddyht
 // processCarts runs the cart pins, the gate's sync and the rewrite on a held-back answer.
 func (h *Handler) processCarts(job *rewriteJob, body []byte) ([]byte, string) {
 	plan, vars := job.op.plan, job.op.variables
-	// The pins and the gate read the carts before the rewrite: the body is indexed once for
-	// all three. When indexing fails each reads the body itself, and fails as it did.
-	var ix *cartql.Indexed
-	if plan.HasCart() && (h.pinsApply(job) || job.gate != nil) {
-		ix, _ = plan.Index(body)
-		defer ix.Release()
-	}
-	h.checkPins(job, body, ix)
-	if job.gate != nil && plan.HasCart() {
-		synced, err := job.gate.SyncAnswer(gate.Answer{Plan: plan, Variables: vars, Store: job.store, Body: body, Indexed: ix})
-		switch {
-		case err != nil:
-			h.logger.Warn("gate: answering with the cart as the backend first returned it", zap.Error(err))
-		case !sameBytes(synced, body):
-			body, ix = synced, nil // read again after the sync: the index is of the old body
-		}
-	}
 	outcome := ""
 	switch {
 	case plan.HasCart():
+		// The pins and the gate read the carts before the rewrite: the answer is indexed
+		// once for all three (an answer that cannot be read fails each as it would alone).
+		ix := plan.Index(body)
+		defer func() { ix.Release() }()
+		h.checkPins(job, ix)
+		if job.gate != nil {
+			synced, err := job.gate.SyncAnswer(gate.Answer{Plan: plan, Variables: vars, Store: job.store, Body: body, Indexed: ix})
+			switch {
+			case err != nil:
+				h.logger.Warn("gate: answering with the cart as the backend first returned it", zap.Error(err))
+			case !sameBytes(synced, body):
+				ix.Release() // the sync changed the answer: index the new one
+				body, ix = synced, plan.Index(synced)
+			}
+		}
 		body, outcome = h.rewrite(job, body, ix)
 	case job.op.merchandises():
 		body = h.stripOrSanitize(job, body)
@@ -254,14 +252,7 @@ func (h *Handler) rewrite(job *rewriteJob, body []byte, ix *cartql.Indexed) (out
 		TaxRates:         h.taxRates,
 		TaxCalculation:   rules.TaxCalculation(h.TaxCalculation),
 	}
-	var rewritten []byte
-	var result cartql.Outcome
-	var err error
-	if ix != nil {
-		rewritten, result, err = ix.Rewrite(job.op.variables, eval, opt)
-	} else {
-		rewritten, result, err = job.op.plan.Rewrite(body, job.op.variables, eval, opt)
-	}
+	rewritten, result, err := ix.Rewrite(job.op.variables, eval, opt)
 	if err == nil {
 		if result.Rewritten == 0 {
 			return rewritten, outcomeUnchanged
@@ -373,18 +364,11 @@ func sameBytes(a, b []byte) bool {
 
 // checkPins prices a cart only for the ECID first seen with it: when any cart of the answer
 // belongs to another shopper's identity, this request gets no audience.
-func (h *Handler) checkPins(job *rewriteJob, body []byte, ix *cartql.Indexed) {
-	if !h.pinsApply(job) || !job.op.plan.HasCart() {
+func (h *Handler) checkPins(job *rewriteJob, ix *cartql.Indexed) {
+	if !h.pinsApply(job) {
 		return
 	}
-	opt := cartql.RewriteOptions{Store: job.store}
-	var snaps []cartql.CartSnapshot
-	var err error
-	if ix != nil {
-		snaps, err = ix.Snapshots(opt)
-	} else {
-		snaps, err = job.op.plan.Snapshots(body, opt)
-	}
+	snaps, err := ix.Snapshots(cartql.RewriteOptions{Store: job.store})
 	if err != nil {
 		return
 	}

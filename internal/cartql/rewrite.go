@@ -71,6 +71,7 @@ type rewriter struct {
 	taxBuf  []decimal.Decimal
 	labels  []string
 	snap    rules.Cart // the cart Rewrite evaluates, reused
+	ix      Indexed    // Plan.Index's answer, pooled with the rewriter
 
 	// Deletion bookkeeping of strip.
 	drop       []int32 // nodes to delete besides hidden members
@@ -109,6 +110,7 @@ func putRewriter(rw *rewriter) {
 		return
 	}
 	rw.t.src = nil
+	rw.ix = Indexed{}
 	clear(rw.snap.Items[:cap(rw.snap.Items)]) // drop string references
 	rw.snap = rules.Cart{Items: rw.snap.Items[:0]}
 	rewriters.Put(rw)

@@ -287,49 +287,53 @@ func (p *Plan) Snapshots(body []byte, opt RewriteOptions) ([]CartSnapshot, error
 	if !p.HasCart() {
 		return nil, nil
 	}
-	ix, err := p.Index(body)
-	if err != nil {
-		return nil, err
-	}
+	ix := p.Index(body)
 	defer ix.Release()
 	return ix.Snapshots(opt)
 }
 
 // Indexed is an answer to a plan with carts, indexed once: Snapshots and Rewrite read it
-// without parsing it again (the gate reads the carts before the rewrite prices them).
-// Release it once done; what its methods returned stays valid.
+// without parsing it again (the cart pins and the gate read the carts before the rewrite
+// prices them). Release it once done; what its methods returned stays valid.
 type Indexed struct {
 	p    *Plan
 	rw   *rewriter
 	data int32 // the data object
+	err  error // the answer could not be read: Snapshots and Rewrite return it
 	used bool  // Rewrite ran: its edits are in rw
 }
 
-// Index indexes an answer to the plan, which must have carts.
-func (p *Plan) Index(body []byte) (*Indexed, error) {
+// Index indexes an answer to the plan, which must have carts. An answer that cannot be read
+// gives an index whose Snapshots and Rewrite fail as Plan.Snapshots and Plan.Rewrite would.
+func (p *Plan) Index(body []byte) *Indexed {
 	if !p.HasCart() {
-		return nil, errors.New("the operation has no cart")
+		return &Indexed{err: errors.New("the operation has no cart")}
 	}
 	rw := getRewriter()
 	data, err := rw.begin(body, p.shape)
 	if err != nil {
 		putRewriter(rw)
-		return nil, err
+		return &Indexed{err: err}
 	}
-	return &Indexed{p: p, rw: rw, data: data}, nil
+	rw.ix = Indexed{p: p, rw: rw, data: data} // pooled with rw: no allocation per answer
+	return &rw.ix
 }
 
 // Release hands the index back for reuse; ix must not be used afterwards. A nil ix is fine.
 func (ix *Indexed) Release() {
 	if ix != nil && ix.rw != nil {
-		putRewriter(ix.rw)
+		rw := ix.rw
 		ix.rw = nil
+		putRewriter(rw)
 	}
 }
 
 // Rewrite is Plan.Rewrite of the indexed body. It runs once per index.
 func (ix *Indexed) Rewrite(variables map[string]any, eval Evaluator, opt RewriteOptions) ([]byte, Outcome, error) {
-	if ix.used {
+	switch {
+	case ix.err != nil:
+		return nil, Outcome{}, ix.err
+	case ix.used:
 		return nil, Outcome{}, errors.New("cartql: Indexed.Rewrite ran twice")
 	}
 	ix.used = true
@@ -338,6 +342,9 @@ func (ix *Indexed) Rewrite(variables map[string]any, eval Evaluator, opt Rewrite
 
 // Snapshots is Plan.Snapshots of the indexed body.
 func (ix *Indexed) Snapshots(opt RewriteOptions) ([]CartSnapshot, error) {
+	if ix.err != nil {
+		return nil, ix.err
+	}
 	p, rw, data := ix.p, ix.rw, ix.data
 	var out []CartSnapshot
 	for i, s := range p.sites {

@@ -102,17 +102,8 @@ type Answer struct {
 	Variables map[string]any
 	Store     string
 	Body      []byte
-	// Indexed, when set, is Body already indexed by Plan: the carts are read from it.
+	// Indexed is Body indexed by Plan (Plan.Index): the carts are read from it.
 	Indexed *cartql.Indexed
-}
-
-// snapshots returns the answer's carts.
-func (a Answer) snapshots() ([]cartql.CartSnapshot, error) {
-	opt := cartql.RewriteOptions{Store: a.Store}
-	if a.Indexed != nil {
-		return a.Indexed.Snapshots(opt)
-	}
-	return a.Plan.Snapshots(a.Body, opt)
 }
 
 // SyncAnswer makes sure every cart in a GraphQL answer carries exactly the gate coupons its
@@ -130,7 +121,7 @@ func (s *Session) SyncAnswer(a Answer) (out []byte, err error) {
 	if !ok {
 		return a.Body, errors.New("a GraphQL answer needs the GraphQL upstream")
 	}
-	snaps, err := a.snapshots()
+	snaps, err := a.Indexed.Snapshots(cartql.RewriteOptions{Store: a.Store})
 	if err != nil {
 		return a.Body, err
 	}
