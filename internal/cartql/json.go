@@ -583,6 +583,19 @@ func (t *tape) member(n int32, k string) int32 {
 	return -1
 }
 
+// str returns the value of string node n, or "" for any other node.
+func (t *tape) str(n int32) string {
+	if t.kind(n) != kindString {
+		return ""
+	}
+	raw := t.raw(n)
+	if !t.nodes[n].esc {
+		return string(raw[1 : len(raw)-1])
+	}
+	s, _ := unquote(raw)
+	return s
+}
+
 // kind returns the kind of node n, or 0 for -1.
 func (t *tape) kind(n int32) byte {
 	if n < 0 {

@@ -151,16 +151,3 @@ func (t *tape) elements(n int32, key string) (raw [][]byte, keys []string) {
 	}
 	return raw, keys
 }
-
-// str returns the value of string node n, or "" for any other node.
-func (t *tape) str(n int32) string {
-	if t.kind(n) != kindString {
-		return ""
-	}
-	raw := t.raw(n)
-	if !t.nodes[n].esc {
-		return string(raw[1 : len(raw)-1])
-	}
-	s, _ := unquote(raw)
-	return s
-}

@@ -257,19 +257,6 @@ func (rw *rewriter) arenaString(n int32) ref {
 	return r
 }
 
-// stringValue returns the content of string node n, or "" for anything else.
-func (rw *rewriter) stringValue(n int32) string {
-	t := &rw.t
-	if t.kind(n) != kindString {
-		return ""
-	}
-	if nd := &t.nodes[n]; !nd.esc {
-		return string(t.src[nd.start+1 : nd.end-1])
-	}
-	s, _ := unquote(t.raw(n))
-	return s
-}
-
 // CartSnapshot is a cart of a response as the rule engine sees it.
 type CartSnapshot struct {
 	// Site is the index of the cart's site in Plan.Sites.
@@ -356,7 +343,7 @@ func (ix *Indexed) Snapshots(opt RewriteOptions) ([]CartSnapshot, error) {
 			case err != nil:
 				return err
 			}
-			out = append(out, CartSnapshot{Site: i, Cart: *snap, CartID: rw.stringValue(rw.t.member(cart, s.reads.id))})
+			out = append(out, CartSnapshot{Site: i, Cart: *snap, CartID: rw.t.str(rw.t.member(cart, s.reads.id))})
 			return nil
 		})
 		if err != nil {

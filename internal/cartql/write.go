@@ -290,7 +290,7 @@ func (rw *rewriter) shows(l int32, label string) bool {
 		return false
 	}
 	for c := rw.t.first(l); c >= 0; c = rw.t.nodes[c].next {
-		if rw.stringValue(c) == label {
+		if rw.t.str(c) == label {
 			return true
 		}
 	}
