@@ -173,8 +173,6 @@ func (c *comparison) warnings() []string {
 
 func (c *comparison) addChecks() {
 	ba, cd, p99 := median(c.ratioBA), median(c.ratioCD), median(c.p99DeltaBA)
-	atLeast := func(min float64) func(float64) bool { return func(x float64) bool { return x >= min } }
-	atMost := func(max float64) func(float64) bool { return func(x float64) bool { return x <= max } }
 	c.checks = append(c.checks,
 		check{name: "pass-through req/s B/A", measured: fmt.Sprintf("%.3f%s", ba, roundsWithin(c.ratioBA, atLeast(budgetPassThroughRPS))),
 			budget: fmt.Sprintf("≥ %.2f", budgetPassThroughRPS), pass: ba >= budgetPassThroughRPS},
@@ -214,10 +212,14 @@ func (c *comparison) cpuCheck() check {
 		return ch
 	}
 	cd := median(c.cpuCD)
-	ch.measured = fmt.Sprintf("%.2f×%s", cd, roundsWithin(c.cpuCD, func(x float64) bool { return x <= budgetRewriteCPU }))
+	ch.measured = fmt.Sprintf("%.2f×%s", cd, roundsWithin(c.cpuCD, atMost(budgetRewriteCPU)))
 	ch.pass = cd <= budgetRewriteCPU
 	return ch
 }
+
+// atLeast and atMost are the tests of a budget with a floor or a ceiling.
+func atLeast(floor float64) func(float64) bool  { return func(x float64) bool { return x >= floor } }
+func atMost(ceiling float64) func(float64) bool { return func(x float64) bool { return x <= ceiling } }
 
 // roundsWithin says in how many rounds a per-round ratio met its budget, so that a verdict
 // the median barely makes or misses shows as such: " (k of n rounds)", or "" for one round.

@@ -212,7 +212,7 @@ func TestAugmentReport(t *testing.T) {
 }
 
 func TestRoundsWithin(t *testing.T) {
-	atMost := func(x float64) bool { return x <= 1.3 }
+	within := atMost(1.3)
 	for _, tc := range []struct {
 		ratios []float64
 		want   string
@@ -222,7 +222,7 @@ func TestRoundsWithin(t *testing.T) {
 		{[]float64{1.2}, ""},
 		{nil, ""},
 	} {
-		if got := roundsWithin(tc.ratios, atMost); got != tc.want {
+		if got := roundsWithin(tc.ratios, within); got != tc.want {
 			t.Errorf("roundsWithin(%v) = %q, want %q", tc.ratios, got, tc.want)
 		}
 	}
