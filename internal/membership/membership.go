@@ -4,7 +4,6 @@ package membership
 
 import (
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 )
@@ -237,15 +236,45 @@ func cutAtSeparator(raw string, n int) string {
 
 // percentDecode decodes %XX escapes; a malformed escape leaves the value as it is, so the
 // IDs holding it fail validation and are counted as invalid.
+// It decodes as url.PathUnescape does ('+' stays), in one pass.
 func percentDecode(raw string) string {
-	if strings.IndexByte(raw, '%') < 0 {
+	i := strings.IndexByte(raw, '%')
+	if i < 0 {
 		return raw
 	}
-	decoded, err := url.PathUnescape(raw)
-	if err != nil {
-		return raw
+	buf := make([]byte, i, len(raw))
+	copy(buf, raw[:i])
+	for ; i < len(raw); i++ {
+		c := raw[i]
+		if c != '%' {
+			buf = append(buf, c)
+			continue
+		}
+		if i+2 >= len(raw) {
+			return raw
+		}
+		hi, okHi := unhex(raw[i+1])
+		lo, okLo := unhex(raw[i+2])
+		if !okHi || !okLo {
+			return raw
+		}
+		buf = append(buf, hi<<4|lo)
+		i += 2
 	}
-	return decoded
+	return string(buf)
+}
+
+// unhex is the value of hexadecimal digit c.
+func unhex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
 }
 
 // headerValue joins every aep-segments-membership header line of h.

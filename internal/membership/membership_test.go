@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -170,4 +171,21 @@ func TestSourceValid(t *testing.T) {
 	if Source("both").Valid() {
 		t.Error(`"both" should be invalid`)
 	}
+}
+
+// FuzzPercentDecode checks the decoder against url.PathUnescape, the reference it replaced:
+// the same result, or the raw value where PathUnescape fails.
+func FuzzPercentDecode(f *testing.F) {
+	for _, s := range []string{"", "a%2Cb", "%", "%2", "%zz", "a+b", "%2c%2C", "abc%", "%E2%82%AC", "%%41"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		want, err := url.PathUnescape(raw)
+		if err != nil {
+			want = raw
+		}
+		if got := percentDecode(raw); got != want {
+			t.Fatalf("percentDecode(%q) = %q, url.PathUnescape gives %q", raw, got, want)
+		}
+	})
 }
