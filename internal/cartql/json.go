@@ -566,16 +566,18 @@ func hiddenKey(quoted []byte, esc bool) bool {
 
 // member returns the member of object n with key k, or -1.
 func (t *tape) member(n int32, k string) int32 {
-	if n < 0 || t.nodes[n].kind != kindObject || t.nodes[n].kids == 0 {
+	nodes, src := t.nodes, t.src
+	if n < 0 || int(n) >= len(nodes) || nodes[n].kind != kindObject || nodes[n].kids == 0 {
 		return -1
 	}
-	for c := n + 1; c >= 0; {
-		nd := &t.nodes[c]
-		if nd.keyEsc {
-			if t.keyIs(c, k) {
+	quoted := int32(len(k) + 2)
+	for c := n + 1; c >= 0 && int(c) < len(nodes); {
+		nd := &nodes[c]
+		if nd.keyEnd-nd.key == quoted && !nd.keyEsc {
+			if string(src[nd.key+1:nd.keyEnd-1]) == k {
 				return c
 			}
-		} else if int(nd.keyEnd-nd.key) == len(k)+2 && string(t.src[nd.key+1:nd.keyEnd-1]) == k {
+		} else if nd.keyEsc && t.keyIs(c, k) {
 			return c
 		}
 		c = nd.next
