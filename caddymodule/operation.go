@@ -58,12 +58,13 @@ func (h *Handler) readOperation(w http.ResponseWriter, r *http.Request) (op *ope
 		return nil, false // HEAD, OPTIONS and the rest pass through
 	}
 	req, err := h.readGraphQL(r, op.gates, rs.HasMerchandising())
-	var ref *gqlhttp.Refusal
-	switch {
-	case errors.As(err, &ref):
-		h.refuseRead(w, ref)
-		return nil, true
-	case err != nil:
+	if err != nil {
+		// AsType, not As: most requests that land here are not GraphQL operations of
+		// interest, and As pays for reflection on each.
+		if ref, ok := errors.AsType[*gqlhttp.Refusal](err); ok {
+			h.refuseRead(w, ref)
+			return nil, true
+		}
 		return nil, false
 	}
 	plan, err := h.plans.plan(req, rs.HasMerchandising())
@@ -84,7 +85,8 @@ func (h *Handler) readOperation(w http.ResponseWriter, r *http.Request) (op *ope
 			h.debug("graphql operation not rewritten", zap.Error(err))
 			return nil, false
 		}
-		if !errors.As(err, &ref) {
+		ref, ok := errors.AsType[*gqlhttp.Refusal](err)
+		if !ok {
 			ref = &gqlhttp.Refusal{Status: http.StatusBadRequest, Reason: "unparsable", Err: err}
 		}
 		h.refuseRead(w, ref)
@@ -133,7 +135,7 @@ func (h *Handler) readGraphQL(r *http.Request, gates *gate.Rules, merchandising 
 // evaluationTime is now, or the preview time a staging request asks for. The preview header
 // never reaches the backend.
 func (h *Handler) evaluationTime(r *http.Request) (time.Time, bool) {
-	r.Header.Del(PreviewResponseHeader)
+	delete(r.Header, PreviewResponseHeader) // canonical already: no Del to canonicalize it
 	name := h.PreviewTimeHeader
 	if name == "" {
 		return time.Now(), false
