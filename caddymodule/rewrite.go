@@ -304,7 +304,8 @@ func (h *Handler) record(job *rewriteJob, outcome string, elapsed time.Duration)
 	if outcome != outcomeRewritten {
 		return
 	}
-	var applied []string
+	ce := h.logger.Check(zapcore.DebugLevel, "cart response rewritten")
+	var applied []string // for the debug line only
 	for _, ev := range job.results {
 		res := ev.result
 		if res == nil {
@@ -312,13 +313,15 @@ func (h *Handler) record(job *rewriteJob, outcome string, elapsed time.Duration)
 		}
 		for _, d := range res.Applied { // once per rule, shipping-only shares included
 			metrics.ruleApplications.WithLabelValues(d.RuleID).Inc()
-			applied = append(applied, d.RuleID)
+			if ce != nil {
+				applied = append(applied, d.RuleID)
+			}
 		}
 		if f, ok := res.TotalDiscount.Float64(); ok && f > 0 {
 			metrics.discountAmount.WithLabelValues(currencyLabel(ev.currency)).Add(f)
 		}
 	}
-	if ce := h.logger.Check(zapcore.DebugLevel, "cart response rewritten"); ce != nil {
+	if ce != nil {
 		ce.Write(zap.Strings("rules", applied), zap.Duration("duration", elapsed), zap.Int("carts", len(job.results)))
 	}
 }
