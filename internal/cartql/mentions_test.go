@@ -1,7 +1,10 @@
 package cartql
 
 import (
+	"math/rand/v2"
 	"net/url"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -42,5 +45,44 @@ func TestMentionsAgreesWithPlan(t *testing.T) {
 		if plan.HasCart() && !p.Mentions(f.Query) {
 			t.Errorf("%s has a cart but Mentions is false", f.Source)
 		}
+	}
+}
+
+// TestMentionsAnchors checks the anchor pre-filter changes no answer: on texts made of
+// pieces of the names (near misses abound), Mentions agrees with strings.Contains per name.
+func TestMentionsAnchors(t *testing.T) {
+	for _, opt := range []Options{{}, {Merchandising: true}, {CartFields: []string{"Query.myBasket", "Mutation.q"}}} {
+		p, err := NewPlanner(opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		names := slices.Concat(p.otherNames, p.cartNames)
+		if opt.Merchandising {
+			names = append(names, merchNames...)
+		}
+		for _, name := range names {
+			if !containsAny(name, p.anchors) {
+				t.Fatalf("%q holds none of the anchors %q", name, p.anchors)
+			}
+		}
+		var pieces []string
+		for _, name := range names {
+			for i := 0; i < len(name); i += 3 {
+				pieces = append(pieces, name[i:min(i+5, len(name))])
+			}
+		}
+		pieces = append(pieces, " ", "%20", "{", "(", "Cart", "Order", "cart")
+		rng := rand.New(rand.NewPCG(uint64(len(names)), 7))
+		for range 20000 {
+			var b strings.Builder
+			for range rng.IntN(10) {
+				b.WriteString(pieces[rng.IntN(len(pieces))])
+			}
+			text := b.String()
+			if got, want := p.Mentions(text), containsAny(text, names); got != want {
+				t.Fatalf("%+v: Mentions(%q) = %v, strings.Contains says %v (anchors %q)", opt, text, got, want, p.anchors)
+			}
+		}
+		t.Logf("%+v: anchors %q", opt, p.anchors)
 	}
 }

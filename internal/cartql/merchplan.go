@@ -53,9 +53,10 @@ func findMerch(query string, op *ast.OperationDefinition, frags map[string]*ast.
 }
 
 // mentionsMerch is a quick text test before any walking.
-func mentionsMerch(query string) bool {
-	return strings.Contains(query, "_products") || strings.Contains(query, "cmsBlocks") || strings.Contains(query, "dynamicBlocks")
-}
+func mentionsMerch(query string) bool { return containsAny(query, merchNames) }
+
+// merchNames are the words every merchandised field's name contains.
+var merchNames = []string{"_products", "cmsBlocks", "dynamicBlocks"}
 
 // walk looks at a selection set whose enclosing braces belong to owner (a field, an inline
 // fragment or a fragment definition; nil for the operation's root), at a response path.

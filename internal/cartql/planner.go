@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unicode"
 
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -39,6 +40,10 @@ type Planner struct {
 	// names are the root field names that make an operation interesting; cartNames holds
 	// those containing "Cart", the rest are in otherNames.
 	cartNames, otherNames []string
+	// anchors are pieces of those names (and of the merchandised fields' with
+	// Options.Merchandising) such that every name contains one: a text without any of
+	// them mentions nothing (see anchorsOf).
+	anchors []string
 }
 
 type planKey struct{ query, operationName string }
@@ -58,6 +63,11 @@ func NewPlanner(opt Options) (*Planner, error) {
 	}
 	// Shortest first: "cart" decides most operations at once.
 	slices.SortFunc(p.otherNames, func(a, b string) int { return len(a) - len(b) })
+	names := slices.Concat(p.otherNames, p.cartNames)
+	if p.merch {
+		names = append(names, merchNames...)
+	}
+	p.anchors = anchorsOf(names)
 	size := opt.CacheSize
 	if size == 0 {
 		size = DefaultCacheSize
@@ -87,6 +97,9 @@ func (pl *Planner) addName(name string) {
 // has no cart, places no order and selects nothing to merchandise, and can pass without
 // being parsed.
 func (pl *Planner) Mentions(text string) bool {
+	if !containsAny(text, pl.anchors) {
+		return false // most requests that are not cart operations stop here
+	}
 	if pl.merch && mentionsMerch(text) {
 		return true
 	}
@@ -102,6 +115,40 @@ func (pl *Planner) Mentions(text string) bool {
 	}
 	for _, name := range pl.cartNames {
 		if strings.Contains(text, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// anchorsOf returns, for names, a few substrings such that each name contains one: a
+// name's part from its last capital letter ("placeOrder" → "Order"), or the whole name
+// when that part would be shorter than three bytes; anchors holding another anchor are
+// dropped. Capitals are rare in query texts, so strings.Contains, which looks for an
+// anchor's first byte, skips through a text that mentions none of them quickly.
+func anchorsOf(names []string) []string {
+	var anchors []string
+	for _, name := range names {
+		a := name
+		if i := strings.LastIndexFunc(name, unicode.IsUpper); i >= 0 && len(name)-i >= 3 {
+			a = name[i:]
+		}
+		anchors = append(anchors, a)
+	}
+	slices.SortFunc(anchors, func(a, b string) int { return len(a) - len(b) })
+	var kept []string
+	for _, a := range anchors {
+		if !containsAny(a, kept) {
+			kept = append(kept, a)
+		}
+	}
+	return kept
+}
+
+// containsAny reports whether text contains one of subs.
+func containsAny(text string, subs []string) bool {
+	for _, s := range subs {
+		if strings.Contains(text, s) {
 			return true
 		}
 	}
