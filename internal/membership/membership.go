@@ -234,9 +234,9 @@ func cutAtSeparator(raw string, n int) string {
 	return ""
 }
 
-// percentDecode decodes %XX escapes; a malformed escape leaves the value as it is, so the
-// IDs holding it fail validation and are counted as invalid.
-// It decodes as url.PathUnescape does ('+' stays), in one pass.
+// percentDecode decodes %XX escapes as url.PathUnescape does ('+' stays), in one pass; a
+// malformed escape leaves the value as it is, so the IDs holding it fail validation and are
+// counted as invalid.
 func percentDecode(raw string) string {
 	i := strings.IndexByte(raw, '%')
 	if i < 0 {
