@@ -37,13 +37,10 @@ type Planner struct {
 	hiddenOnly bool
 	merch      bool // Options.Merchandising
 	cache      *lru.Cache[planKey, *Plan]
-	// names are the root field names that make an operation interesting; cartNames holds
-	// those containing "Cart", the rest are in otherNames.
-	cartNames, otherNames []string
-	// anchors are pieces of those names (and of the merchandised fields' with
-	// Options.Merchandising) such that every name contains one: a text without any of
-	// them mentions nothing (see anchorsOf).
-	anchors []string
+	// names are the root field names that make an operation interesting (with
+	// Options.Merchandising also the words of the merchandised fields), shortest first;
+	// anchors are pieces of them such that every name contains one (see anchorsOf).
+	names, anchors []string
 }
 
 type planKey struct{ query, operationName string }
@@ -55,19 +52,18 @@ func NewPlanner(opt Options) (*Planner, error) {
 		return nil, err
 	}
 	p := &Planner{entries: e, hiddenOnly: opt.HiddenOnly, merch: opt.Merchandising}
+	names := slices.Concat(couponFields, orderFields)
 	for spec := range e {
-		p.addName(spec[strings.IndexByte(spec, '.')+1:])
+		names = append(names, spec[strings.IndexByte(spec, '.')+1:])
 	}
-	for _, name := range append(slices.Clone(couponFields), orderFields...) {
-		p.addName(name)
-	}
-	// Shortest first: "cart" decides most operations at once.
-	slices.SortFunc(p.otherNames, func(a, b string) int { return len(a) - len(b) })
-	names := slices.Concat(p.otherNames, p.cartNames)
 	if p.merch {
 		names = append(names, merchNames...)
 	}
-	p.anchors = anchorsOf(names)
+	slices.Sort(names)
+	names = slices.Compact(names)
+	// Shortest first: "cart" decides most cart operations at once.
+	slices.SortStableFunc(names, func(a, b string) int { return len(a) - len(b) })
+	p.names, p.anchors = names, anchorsOf(names)
 	size := opt.CacheSize
 	if size == 0 {
 		size = DefaultCacheSize
@@ -80,16 +76,6 @@ func NewPlanner(opt Options) (*Planner, error) {
 	return p, nil
 }
 
-func (pl *Planner) addName(name string) {
-	switch {
-	case slices.Contains(pl.cartNames, name) || slices.Contains(pl.otherNames, name):
-	case strings.Contains(name, "Cart"):
-		pl.cartNames = append(pl.cartNames, name)
-	default:
-		pl.otherNames = append(pl.otherNames, name)
-	}
-}
-
 // Mentions reports whether text (a query, or a request carrying one, URL-encoded or as JSON)
 // names any root field the planner cares about: a cart entry point, a coupon or an order
 // mutation, and with Options.Merchandising a product list or blocks field. GraphQL names
@@ -97,28 +83,8 @@ func (pl *Planner) addName(name string) {
 // has no cart, places no order and selects nothing to merchandise, and can pass without
 // being parsed.
 func (pl *Planner) Mentions(text string) bool {
-	if !containsAny(text, pl.anchors) {
-		return false // most requests that are not cart operations stop here
-	}
-	if pl.merch && mentionsMerch(text) {
-		return true
-	}
-	// "cart" itself is among otherNames and is in almost every cart operation: check those
-	// first, then the longer names only when "Cart" occurs at all.
-	for _, name := range pl.otherNames {
-		if strings.Contains(text, name) {
-			return true
-		}
-	}
-	if !strings.Contains(text, "Cart") {
-		return false
-	}
-	for _, name := range pl.cartNames {
-		if strings.Contains(text, name) {
-			return true
-		}
-	}
-	return false
+	// Most requests that are not cart operations stop at the anchors.
+	return containsAny(text, pl.anchors) && containsAny(text, pl.names)
 }
 
 // anchorsOf returns, for names, a few substrings such that each name contains one: a
