@@ -205,6 +205,7 @@ type Handler struct {
 	CartFields []string `json:"cart_fields,omitempty"`
 
 	membership  membership.Config
+	upstreamKey string // UpstreamHeader in canonical form, the key it is set under
 	logger      *zap.Logger
 	overCap     *logThrottle
 	merchWarn   *logThrottle
@@ -242,6 +243,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if h.UpstreamHeader == "" {
 		h.UpstreamHeader = DefaultUpstreamHeader
 	}
+	h.upstreamKey = http.CanonicalHeaderKey(h.UpstreamHeader)
 	if h.MaxSegments == 0 {
 		h.MaxSegments = membership.DefaultMaxSegments
 	}
@@ -431,7 +433,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	}
 	m, ecid := h.resolveMembership(w, r, op.prices())
 	value := m.Header()
-	forwardMembership(r.Header, h.UpstreamHeader, value, h.StripInbound || h.pins != nil)
+	forwardMembership(r.Header, h.upstreamKey, value, h.StripInbound || h.pins != nil)
 	setPlaceholders(r, value, len(m.Segments))
 	h.count(m)
 	if op == nil {
@@ -457,15 +459,15 @@ func (h *Handler) count(m membership.Membership) {
 	}
 }
 
-// forwardMembership replaces every client copy of the upstream header with the normalized
-// membership (omitted when empty) and optionally strips the raw inputs.
-func forwardMembership(header http.Header, name, value string, stripInbound bool) {
-	membership.DeleteHeader(header, name)
+// forwardMembership replaces every client copy of the upstream header (key, canonical) with
+// the normalized membership (omitted when empty) and optionally strips the raw inputs.
+func forwardMembership(header http.Header, key, value string, stripInbound bool) {
+	membership.DeleteHeader(header, key)
 	if stripInbound {
 		membership.StripInbound(header)
 	}
 	if value != "" {
-		header[http.CanonicalHeaderKey(name)] = []string{value}
+		header[key] = []string{value}
 	}
 }
 
