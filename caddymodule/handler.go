@@ -477,8 +477,21 @@ func setPlaceholders(r *http.Request, value string, count int) {
 		return
 	}
 	repl.Set(PlaceholderSegments, value)
-	repl.Set(PlaceholderCount, strconv.Itoa(count))
+	if count < len(countValues) {
+		repl.Set(PlaceholderCount, countValues[count])
+	} else {
+		repl.Set(PlaceholderCount, strconv.Itoa(count))
+	}
 }
+
+// countValues are the usual segment counts as placeholder values, boxed once: boxing a
+// string per request allocates.
+var countValues = func() (v [65]any) {
+	for i := range v {
+		v[i] = strconv.Itoa(i)
+	}
+	return v
+}()
 
 // validHeaderName reports whether name is an HTTP token.
 func validHeaderName(name string) bool {

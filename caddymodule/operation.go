@@ -43,21 +43,21 @@ func (h *Handler) readOperation(w http.ResponseWriter, r *http.Request) (op *ope
 	if rs == nil || rs.Len() == 0 && !rs.HasMerchandising() {
 		return nil, false
 	}
-	op = &operation{rules: rs, gates: h.state.gates.Get(rs, h.logger), at: at, preview: preview}
+	gates := h.state.gates.Get(rs, h.logger)
 	if r.URL.Path != h.GraphQLPath {
-		return h.readOtherRoute(w, r, op)
+		return h.readOtherRoute(w, r, &operation{rules: rs, gates: gates, at: at, preview: preview})
 	}
-	if r.Header.Get("Upgrade") != "" {
+	if v := r.Header["Upgrade"]; len(v) > 0 && v[0] != "" { // Get("Upgrade") without canonicalizing
 		return nil, false
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
-		if op.gates != nil && r.Method != http.MethodHead && r.Method != http.MethodOptions {
+		if gates != nil && r.Method != http.MethodHead && r.Method != http.MethodOptions {
 			h.refuse(w, http.StatusBadRequest, "method", gate.MsgUnreadable, errors.New(r.Method))
 			return nil, true
 		}
 		return nil, false // HEAD, OPTIONS and the rest pass through
 	}
-	req, err := h.readGraphQL(r, op.gates, rs.HasMerchandising())
+	req, err := h.readGraphQL(r, gates, rs.HasMerchandising())
 	if err != nil {
 		// AsType, not As: most requests that land here are not GraphQL operations of
 		// interest, and As pays for reflection on each.
@@ -67,6 +67,8 @@ func (h *Handler) readOperation(w http.ResponseWriter, r *http.Request) (op *ope
 		}
 		return nil, false
 	}
+	// The operation is worth reading: most requests have passed through before this.
+	op = &operation{rules: rs, gates: gates, at: at, preview: preview}
 	plan, err := h.plans.plan(req, rs.HasMerchandising())
 	if err == nil && op.gates != nil && plan.Reserved() {
 		err = &gqlhttp.Refusal{Status: http.StatusBadRequest, Reason: "reserved", Err: errors.New("the query uses the sidecar's reserved prefix " + cartql.HiddenPrefix)}

@@ -145,6 +145,9 @@ func Normalize(cfg Config, raws ...string) Membership {
 			m.Truncated = true
 		}
 		raw = percentDecode(raw)
+		if ids == nil && raw != "" {
+			ids = make([]string, 0, min(strings.Count(raw, ",")+1, maxSegments))
+		}
 		for raw != "" {
 			var id string
 			id, raw, _ = strings.Cut(raw, ",")
@@ -242,12 +245,13 @@ func percentDecode(raw string) string {
 	if i < 0 {
 		return raw
 	}
-	buf := make([]byte, i, len(raw))
-	copy(buf, raw[:i])
+	var b strings.Builder // one allocation: String does not copy
+	b.Grow(len(raw))
+	b.WriteString(raw[:i])
 	for ; i < len(raw); i++ {
 		c := raw[i]
 		if c != '%' {
-			buf = append(buf, c)
+			b.WriteByte(c)
 			continue
 		}
 		if i+2 >= len(raw) {
@@ -258,10 +262,10 @@ func percentDecode(raw string) string {
 		if !okHi || !okLo {
 			return raw
 		}
-		buf = append(buf, hi<<4|lo)
+		b.WriteByte(hi<<4 | lo)
 		i += 2
 	}
-	return string(buf)
+	return b.String()
 }
 
 // unhex is the value of hexadecimal digit c.
