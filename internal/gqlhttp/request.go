@@ -30,6 +30,7 @@ type Request struct {
 	encoding encoding
 	body     map[string]json.RawMessage // the POST JSON object, for re-encoding
 	rawQuery string                     // the GET query parameter, still URL-escaped
+	decoded  map[string]any             // Variables decoded by a strict read, until taken
 }
 
 // Text returns the query document, decoding a GET parameter the first time.
@@ -212,6 +213,10 @@ type readCloser struct {
 func (req *Request) DecodeVariables() (map[string]any, error) {
 	if len(req.Variables) == 0 {
 		return nil, nil
+	}
+	if vars := req.decoded; vars != nil {
+		req.decoded = nil // the caller owns it; a second call decodes afresh
+		return vars, nil
 	}
 	var vars map[string]any
 	if err := json.Unmarshal(req.Variables, &vars); err != nil {

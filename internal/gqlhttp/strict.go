@@ -67,7 +67,7 @@ func readStrictGET(rawQuery string) (*Request, error) {
 			req.Variables = nil // PHP's empty()
 		}
 		if req.Variables != nil {
-			if req.Variables, err = strictVariables(req.Variables); err != nil {
+			if err := req.setStrictVariables(req.Variables); err != nil {
 				return nil, err
 			}
 		}
@@ -88,11 +88,9 @@ func readStrictGET(rawQuery string) (*Request, error) {
 	}
 	req := &Request{Query: query, encoding: encGET, rawQuery: rawParam(rawQuery, paramQuery)}
 	if v, _, _ := vs.Lookup(paramVariables); v != "" && v != "0" { // PHP's empty()
-		vars, err := strictVariables([]byte(v))
-		if err != nil {
+		if err := req.setStrictVariables([]byte(v)); err != nil {
 			return nil, err
 		}
-		req.Variables = vars
 	}
 	return req, nil
 }
@@ -239,30 +237,34 @@ func readStrictPOST(r *http.Request, maxBody int64) (*Request, error) {
 		return nil, ErrNotGraphQL
 	}
 	if raw, ok := fields[paramVariables]; ok && string(raw) != "null" {
-		vars, err := strictVariables(raw)
-		if err != nil {
+		if err := req.setStrictVariables(raw); err != nil {
 			return nil, err
 		}
-		req.Variables = vars
 	}
 	return req, nil
 }
 
-// strictVariables accepts variables PHP and Go read alike: a JSON object.
-func strictVariables(raw []byte) (json.RawMessage, error) {
+// setStrictVariables accepts variables PHP and Go read alike, a JSON object (or null), and
+// keeps them decoded for DecodeVariables: a gated request's variables are decoded once.
+func (req *Request) setStrictVariables(raw []byte) error {
+	req.Variables, req.decoded = nil, nil
 	if err := phpread.CheckJSON(raw); err != nil {
-		return nil, refuse("unreadable", "variables: %v", err)
+		return refuse("unreadable", "variables: %v", err)
 	}
 	t := bytes.TrimSpace(raw)
 	if string(t) == "null" {
-		return nil, nil
+		return nil
 	}
-	if len(t) == 0 || t[0] != '{' || !json.Valid(t) {
-		return nil, refuse("unreadable", "variables are not a JSON object")
+	if len(t) == 0 || t[0] != '{' {
+		return refuse("unreadable", "variables are not a JSON object")
 	}
-	var probe map[string]any
-	if err := json.Unmarshal(t, &probe); err != nil {
-		return nil, refuse("unreadable", "variables: %v", err)
+	var vars map[string]any
+	if err := json.Unmarshal(t, &vars); err != nil { // Unmarshal validates the whole text first
+		if _, syntax := errors.AsType[*json.SyntaxError](err); syntax {
+			return refuse("unreadable", "variables are not a JSON object")
+		}
+		return refuse("unreadable", "variables: %v", err)
 	}
-	return json.RawMessage(t), nil
+	req.Variables, req.decoded = json.RawMessage(t), vars
+	return nil
 }

@@ -1,11 +1,13 @@
 package gqlhttp
 
 import (
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -183,5 +185,44 @@ func TestReadStrictReplace(t *testing.T) {
 	if err != nil || again.Query != "{z}" || string(again.Variables) != `{"v":1}` {
 		b, _ := io.ReadAll(p.Body)
 		t.Fatalf("after Replace PHP would read %v %v (%s)", again, err, b)
+	}
+}
+
+// TestStrictVariablesDecodedOnce: a strict read keeps the variables it decoded to check them;
+// DecodeVariables hands that map over once (equal to a fresh decoding of Variables) and
+// decodes afresh after, so no two callers share a map. Invalid JSON keeps its refusal.
+func TestStrictVariablesDecodedOnce(t *testing.T) {
+	body := `{"query":"{cart(cart_id:$id){id}}","variables":{"id":"c1","n":[1,2.5],"o":{"k":null}}}`
+	r := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(body))
+	r.Header.Set("Content-Type", "application/json")
+	req, err := ReadStrict(r, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := req.DecodeVariables()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fresh map[string]any
+	if err := json.Unmarshal(req.Variables, &fresh); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(first, fresh) {
+		t.Fatalf("decoded by the strict read: %v, afresh: %v", first, fresh)
+	}
+	first["id"] = "changed"
+	second, err := req.DecodeVariables()
+	if err != nil || second["id"] != "c1" {
+		t.Fatalf("second DecodeVariables = %v, %v: want a fresh map with id c1", second, err)
+	}
+	for _, vars := range []string{`{"a":1`, `{"a":1} x`, `{"a":tru}`} {
+		// The plain query string and PHP's reading of one with an array parameter.
+		for _, prefix := range []string{"query=%7Ba%7D&variables=", "query=%7Ba%7D&x[]=1&variables="} {
+			_, err := readStrictGET(prefix + url.QueryEscape(vars))
+			ref, ok := errors.AsType[*Refusal](err)
+			if !ok || ref.Reason != "unreadable" || !strings.Contains(err.Error(), "variables") {
+				t.Errorf("%s%s: %v, want the unreadable refusal", prefix, vars, err)
+			}
+		}
 	}
 }
