@@ -24,7 +24,7 @@ func (bw *Writer) Held() (body []byte, done bool, err error) {
 	if !bw.encoded {
 		return body, false, nil
 	}
-	ce := bw.Header().Get("Content-Encoding")
+	ce := get(bw.Header(), "Content-Encoding")
 	decoded, err := sanitize.Decode(body, ce, int64(bw.max))
 	switch {
 	case errors.Is(err, sanitize.ErrTooLarge):
@@ -34,7 +34,7 @@ func (bw *Writer) Held() (body []byte, done bool, err error) {
 		return nil, true, bw.Unsafe()
 	}
 	bw.report("decoded")
-	bw.Header().Del("Content-Encoding")
+	delete(bw.Header(), "Content-Encoding")
 	if bw.status < 200 || bw.status > 299 || !jsonType(bw.Header()) {
 		return nil, true, bw.sendStream(bytes.NewReader(decoded))
 	}

@@ -93,7 +93,7 @@ func (bw *Writer) WriteHeader(status int) {
 		bw.startStream()
 		return
 	}
-	if n, err := strconv.Atoi(h.Get("Content-Length")); bw.buffering && err == nil && n <= bw.max {
+	if n, err := strconv.Atoi(get(h, "Content-Length")); bw.buffering && err == nil && n <= bw.max {
 		bw.buf.Grow(n)
 	}
 	if !bw.buffering {
@@ -105,7 +105,7 @@ func (bw *Writer) WriteHeader(status int) {
 func (bw *Writer) startStream() {
 	h := bw.Header()
 	dropBodyHeaders(h)
-	h.Del("Content-Length")
+	delete(h, "Content-Length")
 	bw.report("streamed")
 	bw.ResponseWriter.WriteHeader(bw.status)
 	bw.stream = sanitize.NewWriter(bw.ResponseWriter, bw.guard.Hidden, bw.guard.Secrets)
@@ -197,7 +197,7 @@ func (bw *Writer) Sent() bool {
 func (bw *Writer) send(body []byte) error {
 	h := bw.Header()
 	dropBodyHeaders(h)
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	bw.ResponseWriter.WriteHeader(bw.status)
 	_, err := bw.ResponseWriter.Write(body)
 	return err
@@ -206,7 +206,7 @@ func (bw *Writer) send(body []byte) error {
 // sendStream writes the held-back response's status and headers, then body through the
 // sanitizer.
 func (bw *Writer) sendStream(body io.Reader) error {
-	bw.Header().Del("Content-Encoding")
+	delete(bw.Header(), "Content-Encoding")
 	bw.startStream()
 	if _, err := io.Copy(bw.stream, body); err != nil {
 		return err
@@ -214,11 +214,20 @@ func (bw *Writer) sendStream(body io.Reader) error {
 	return bw.stream.Close()
 }
 
+// get returns the first value of the canonical key k, as h.Get(k) does without canonicalizing
+// k on every call (the keys here are canonical; "Etag" is "ETag"'s canonical form).
+func get(h http.Header, k string) string {
+	if v := h[k]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
 // dropBodyHeaders removes the headers that described the upstream's body.
 func dropBodyHeaders(h http.Header) {
-	h.Del("ETag")
-	h.Del("Last-Modified")
-	h.Del("Accept-Ranges")
+	delete(h, "Etag")
+	delete(h, "Last-Modified")
+	delete(h, "Accept-Ranges")
 }
 
 // rewritable reports whether a response with this status and header may be rewritten.
@@ -229,7 +238,7 @@ func rewritable(status int, h http.Header, max int) bool {
 	if encodedBody(h) {
 		return false
 	}
-	if cl := h.Get("Content-Length"); cl != "" {
+	if cl := get(h, "Content-Length"); cl != "" {
 		if n, err := strconv.Atoi(cl); err != nil || n > max {
 			return false
 		}
@@ -242,16 +251,16 @@ func htmlPage(status int, h http.Header, max int) bool {
 	if status < 200 || status > 299 || encodedBody(h) {
 		return false
 	}
-	if n, err := strconv.Atoi(h.Get("Content-Length")); err == nil && n > max {
+	if n, err := strconv.Atoi(get(h, "Content-Length")); err == nil && n > max {
 		return false
 	}
-	mediaType, _, _ := mime.ParseMediaType(h.Get("Content-Type"))
+	mediaType, _, _ := mime.ParseMediaType(get(h, "Content-Type"))
 	return mediaType == "text/html"
 }
 
 // jsonType reports whether the response is GraphQL JSON.
 func jsonType(h http.Header) bool {
-	mediaType, _, err := mime.ParseMediaType(h.Get("Content-Type"))
+	mediaType, _, err := mime.ParseMediaType(get(h, "Content-Type"))
 	if err != nil {
 		return false
 	}
@@ -260,7 +269,7 @@ func jsonType(h http.Header) bool {
 
 // encodedBody reports a Content-Encoding other than identity.
 func encodedBody(h http.Header) bool {
-	ce := h.Get("Content-Encoding")
+	ce := get(h, "Content-Encoding")
 	return ce != "" && !strings.EqualFold(ce, "identity")
 }
 
