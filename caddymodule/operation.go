@@ -48,7 +48,13 @@ func (h *Handler) readOperation(w http.ResponseWriter, r *http.Request) (op *ope
 		return h.readOtherRoute(w, r, &operation{rules: rs, gates: gates, at: at, preview: preview})
 	}
 	if v := r.Header["Upgrade"]; len(v) > 0 && v[0] != "" { // Get("Upgrade") without canonicalizing
-		return nil, false
+		if gates == nil {
+			return nil, false // a protocol upgrade passes through untouched
+		}
+		// Magento answers it as any other request (Caddy's proxy drops an Upgrade that no
+		// "Connection: Upgrade" asks for, and Magento's GraphQL speaks no other protocol):
+		// it is read and gated as one, and the header goes, so the proxy never upgrades.
+		delete(r.Header, "Upgrade")
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		if gates != nil && r.Method != http.MethodHead && r.Method != http.MethodOptions {

@@ -89,6 +89,29 @@ func TestFailClosedRequests(t *testing.T) {
 			refused(t, r, http.StatusBadRequest)
 		})
 	}
+	// Caddy's reverse_proxy drops an Upgrade header that no "Connection: Upgrade" asks for and
+	// forwards the request as any other: Magento answers it, so it must be read and gated.
+	for name, header := range map[string]map[string]string{
+		"upgrade header":             {"Upgrade": "websocket"},
+		"upgrade with a connection":  {"Upgrade": "websocket", "Connection": "Upgrade"},
+		"upgrade header, lower case": {"upgrade": "h2c"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := do(t, mustRequest(t, http.MethodGet, base+"/graphql?query="+q+"&variables="+v, header))
+			if bytes.Contains(bytes.ToUpper(r.body), []byte("AUD-VIP")) || bytes.Contains(r.body, []byte("_aud_")) {
+				t.Fatalf("status %d, the gate code leaks: %s", r.status, r.body)
+			}
+			req, _ := http.NewRequest(http.MethodPost, base+"/graphql", bytes.NewReader(applyGate(stranger)))
+			req.Header.Set("Content-Type", "application/json")
+			for k, v := range header {
+				req.Header.Set(k, v)
+			}
+			do(t, req)
+			if got := backendCoupons(t, store, stranger); len(got) != 0 {
+				t.Fatalf("the gate code was applied to a stranger's cart: coupons %q", got)
+			}
+		})
+	}
 	t.Run("encoded letters are read as PHP reads them", func(t *testing.T) {
 		// Not ambiguous, only spelled oddly: the sidecar decodes it as PHP and gates it.
 		raw := "query=" + strings.ReplaceAll(q, "cart", "c%61rt") + "&variables=" + v
