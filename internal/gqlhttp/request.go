@@ -30,7 +30,10 @@ type Request struct {
 	encoding encoding
 	body     map[string]json.RawMessage // the POST JSON object, for re-encoding
 	rawQuery string                     // the GET query parameter, still URL-escaped
-	decoded  map[string]any             // Variables decoded by a strict read, until taken
+	// decoded is Variables as a strict read decoded them (decodedFrom), until taken. A
+	// Request is not copied: two copies would hand out the same map.
+	decoded     map[string]any
+	decodedFrom json.RawMessage
 }
 
 // Text returns the query document, decoding a GET parameter the first time.
@@ -214,7 +217,7 @@ func (req *Request) DecodeVariables() (map[string]any, error) {
 	if len(req.Variables) == 0 {
 		return nil, nil
 	}
-	if vars := req.decoded; vars != nil {
+	if vars := req.decoded; vars != nil && &req.decodedFrom[0] == &req.Variables[0] && len(req.decodedFrom) == len(req.Variables) {
 		req.decoded = nil // the caller owns it; a second call decodes afresh
 		return vars, nil
 	}

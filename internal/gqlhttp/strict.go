@@ -247,7 +247,7 @@ func readStrictPOST(r *http.Request, maxBody int64) (*Request, error) {
 // setStrictVariables accepts variables PHP and Go read alike, a JSON object (or null), and
 // keeps them decoded for DecodeVariables: a gated request's variables are decoded once.
 func (req *Request) setStrictVariables(raw []byte) error {
-	req.Variables, req.decoded = nil, nil
+	req.Variables, req.decoded, req.decodedFrom = nil, nil, nil
 	if err := phpread.CheckJSON(raw); err != nil {
 		return refuse("unreadable", "variables: %v", err)
 	}
@@ -265,6 +265,6 @@ func (req *Request) setStrictVariables(raw []byte) error {
 		}
 		return refuse("unreadable", "variables: %v", err)
 	}
-	req.Variables, req.decoded = json.RawMessage(t), vars
+	req.Variables, req.decoded, req.decodedFrom = json.RawMessage(t), vars, json.RawMessage(t)
 	return nil
 }

@@ -199,9 +199,13 @@ func TestStrictVariablesDecodedOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	kept := req.decoded
 	first, err := req.DecodeVariables()
 	if err != nil {
 		t.Fatal(err)
+	}
+	if kept == nil || reflect.ValueOf(first).UnsafePointer() != reflect.ValueOf(kept).UnsafePointer() {
+		t.Fatal("DecodeVariables decoded again instead of handing over the strict read's map")
 	}
 	var fresh map[string]any
 	if err := json.Unmarshal(req.Variables, &fresh); err != nil {
@@ -215,13 +219,26 @@ func TestStrictVariablesDecodedOnce(t *testing.T) {
 	if err != nil || second["id"] != "c1" {
 		t.Fatalf("second DecodeVariables = %v, %v: want a fresh map with id c1", second, err)
 	}
+	// Variables replaced after the read are decoded, not answered with the kept map.
+	req, err = ReadStrict(httptest.NewRequest(http.MethodGet, "/graphql?query=%7Ba%7D&variables="+url.QueryEscape(`{"id":"c1"}`), nil), 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Variables = json.RawMessage(`{"id":"c2"}`)
+	if vars, err := req.DecodeVariables(); err != nil || vars["id"] != "c2" {
+		t.Fatalf("after replacing the variables: %v, %v; want id c2", vars, err)
+	}
 	for _, vars := range []string{`{"a":1`, `{"a":1} x`, `{"a":tru}`} {
-		// The plain query string and PHP's reading of one with an array parameter.
-		for _, prefix := range []string{"query=%7Ba%7D&variables=", "query=%7Ba%7D&x[]=1&variables="} {
+		// The plain query string (read by readGET first) and PHP's reading of one with an
+		// array parameter (read by the strict reader alone), each with its message.
+		for prefix, msg := range map[string]string{
+			"query=%7Ba%7D&variables=":       "variables: invalid json",
+			"query=%7Ba%7D&x[]=1&variables=": "variables are not a JSON object",
+		} {
 			_, err := readStrictGET(prefix + url.QueryEscape(vars))
 			ref, ok := errors.AsType[*Refusal](err)
-			if !ok || ref.Reason != "unreadable" || !strings.Contains(err.Error(), "variables") {
-				t.Errorf("%s%s: %v, want the unreadable refusal", prefix, vars, err)
+			if !ok || ref.Reason != "unreadable" || !strings.Contains(err.Error(), msg) {
+				t.Errorf("%s%s: %v, want the unreadable refusal %q", prefix, vars, err, msg)
 			}
 		}
 	}

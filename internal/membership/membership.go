@@ -145,9 +145,6 @@ func Normalize(cfg Config, raws ...string) Membership {
 			m.Truncated = true
 		}
 		raw = percentDecode(raw)
-		if ids == nil && raw != "" {
-			ids = make([]string, 0, min(strings.Count(raw, ",")+1, maxSegments))
-		}
 		for raw != "" {
 			var id string
 			id, raw, _ = strings.Cut(raw, ",")
@@ -172,6 +169,9 @@ func Normalize(cfg Config, raws ...string) Membership {
 					m.Truncated = true
 					break
 				}
+			}
+			if ids == nil { // sized once, at the first ID kept: this one and the rest of raw
+				ids = make([]string, 0, min(strings.Count(raw, ",")+2, maxSegments))
 			}
 			ids = append(ids, id)
 		}

@@ -189,3 +189,16 @@ func FuzzPercentDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestNormalizeNoIDsIsNil: input that keeps no ID gives nil Segments, as before the ID list
+// was sized up front (callers and JSON tell nil from empty).
+func TestNormalizeNoIDsIsNil(t *testing.T) {
+	for _, raw := range []string{",", " , ", "bad!", "%zz", "%2C", "a b,c d"} {
+		if m := Normalize(Config{}, raw); m.Segments != nil {
+			t.Errorf("Normalize(%q).Segments = %#v, want nil", raw, m.Segments)
+		}
+	}
+	if m := Normalize(Config{}, "b,a,b"); !slices.Equal(m.Segments, []string{"a", "b"}) {
+		t.Errorf("Normalize(\"b,a,b\").Segments = %q", m.Segments)
+	}
+}
