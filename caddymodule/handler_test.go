@@ -6,6 +6,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/caddyserver/caddy/v2"
@@ -236,5 +239,25 @@ func TestReadOperationDecodesVariablesOnlyWhenRead(t *testing.T) {
 				t.Errorf("variables %v; want decoded %v", op.variables, tt.decoded)
 			}
 		})
+	}
+}
+
+// TestGatedRequestHeadersDropped: with a gate rule in force, a GraphQL request reaches the
+// backend without Upgrade, Range or If-Range (it is read and gated as an ordinary request,
+// and its answer is scrubbed whole); without gates they pass as before.
+func TestGatedRequestHeadersDropped(t *testing.T) {
+	path, err := os.ReadFile("testdata/bench/nocart.path")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rules, gated := range map[string]bool{"testdata/bench/gated_rules.json": true, "testdata/bench/rules.json": false} {
+		h := provisioned(t, &Handler{Rules: rules, Name: "headers-" + filepath.Base(rules)})
+		for _, k := range []string{"Range", "If-Range", "Upgrade"} {
+			r := httptest.NewRequest(http.MethodGet, strings.TrimSpace(string(path)), nil)
+			r.Header.Set(k, "bytes=0-10")
+			if got := serve(t, h, r).header.Get(k); (got == "") != gated {
+				t.Errorf("%s, gated %v: the backend got %s %q", rules, gated, k, got)
+			}
+		}
 	}
 }

@@ -47,14 +47,18 @@ func (h *Handler) readOperation(w http.ResponseWriter, r *http.Request) (op *ope
 	if r.URL.Path != h.GraphQLPath {
 		return h.readOtherRoute(w, r, &operation{rules: rs, gates: gates, at: at, preview: preview})
 	}
-	if v := r.Header["Upgrade"]; len(v) > 0 && v[0] != "" { // Get("Upgrade") without canonicalizing
-		if gates == nil {
-			return nil, false // a protocol upgrade passes through untouched
+	if v := r.Header["Upgrade"]; gates == nil && len(v) > 0 && v[0] != "" { // Get("Upgrade") without canonicalizing
+		return nil, false // a protocol upgrade passes through untouched
+	}
+	if gates != nil {
+		// Every GraphQL request is read and gated, its answer scrubbed whole. An Upgrade goes:
+		// Caddy's proxy forwards a request whose Upgrade no "Connection: Upgrade" asks for as
+		// an ordinary one, and Magento's GraphQL speaks no other protocol, so it is read as
+		// one and the proxy never upgrades. Range and If-Range go: a ranged answer could
+		// split a gate code where the scrub cannot see it.
+		for _, k := range [...]string{"Upgrade", "Range", "If-Range"} {
+			delete(r.Header, k)
 		}
-		// Magento answers it as any other request (Caddy's proxy drops an Upgrade that no
-		// "Connection: Upgrade" asks for, and Magento's GraphQL speaks no other protocol):
-		// it is read and gated as one, and the header goes, so the proxy never upgrades.
-		delete(r.Header, "Upgrade")
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		if gates != nil && r.Method != http.MethodHead && r.Method != http.MethodOptions {
