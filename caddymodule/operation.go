@@ -47,9 +47,6 @@ func (h *Handler) readOperation(w http.ResponseWriter, r *http.Request) (op *ope
 	if r.URL.Path != h.GraphQLPath {
 		return h.readOtherRoute(w, r, &operation{rules: rs, gates: gates, at: at, preview: preview})
 	}
-	if v := r.Header["Upgrade"]; gates == nil && len(v) > 0 && v[0] != "" { // Get("Upgrade") without canonicalizing
-		return nil, false // a protocol upgrade passes through untouched
-	}
 	if gates != nil {
 		// Every GraphQL request is read and gated, its answer scrubbed whole. An Upgrade goes:
 		// Caddy's proxy forwards a request whose Upgrade no "Connection: Upgrade" asks for as
@@ -59,6 +56,8 @@ func (h *Handler) readOperation(w http.ResponseWriter, r *http.Request) (op *ope
 		for _, k := range [...]string{"Upgrade", "Range", "If-Range"} {
 			delete(r.Header, k)
 		}
+	} else if v := r.Header["Upgrade"]; len(v) > 0 && v[0] != "" { // Get("Upgrade") without canonicalizing
+		return nil, false // a protocol upgrade passes through untouched
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		if gates != nil && r.Method != http.MethodHead && r.Method != http.MethodOptions {

@@ -49,9 +49,8 @@ func (bw *Writer) Unsafe() error {
 		"extensions": map[string]string{"category": "graphql-audiences"},
 	}}})
 	hdr := bw.Header()
-	for _, k := range []string{"Content-Encoding", "Content-Length", "ETag", "Last-Modified", "Accept-Ranges"} {
-		hdr.Del(k)
-	}
+	dropBodyHeaders(hdr)
+	delete(hdr, "Content-Encoding")
 	hdr.Set("Content-Type", "application/json")
 	hdr.Set("Cache-Control", "no-store")
 	hdr.Set("Content-Length", strconv.Itoa(len(body)))
