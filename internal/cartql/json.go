@@ -96,131 +96,113 @@ func (t *tape) scan(src []byte, shapes shapeTable) error {
 	return err
 }
 
-// scanNodes is scan appending to nodes. The container being filled is kept in locals (its
-// node, last child, number of children, shape, closing byte); open holds the ones around
-// it. The loop runs from label to label: value (a value starts at i), key (a member key
-// starts at i) and after (a value ended at i).
+// scanNodes is scan appending to nodes. A node is appended when its value begins: at a
+// member's key (which it records) or at an array element, and filled in when the value is
+// read, so the key needs no locals. The container being filled is kept in cur; open holds
+// the ones around it. The loop runs from label to label: value (a value starts at i, its
+// node is the last one), key (a member key starts at i) and after (a value ended at i).
 func (t *tape) scanNodes(src []byte, shapes shapeTable, nodes []jnode) ([]jnode, error) {
 	t.hidden = t.hidden[:0]
 	if cap(t.open) < maxJSONDepth {
 		t.open = make([]frame, maxJSONDepth)
 	}
 	open := t.open[:maxJSONDepth]
-	n := len(src)
 	sp := 0 // open containers
 	var cur frame
-	key, keyEnd, keyEsc := int32(-1), int32(-1), false
 	var (
-		c    byte
-		j    int
-		idx  int32
-		esc  bool
-		kind byte
-		vs   int32
-		err  error
+		c   byte
+		j   int
+		esc bool
+		err error
 	)
 	i := skipWS(src, 0)
+	nodes = append(nodes, jnode{key: -1, keyEnd: -1, next: -1}) // the root
 
 value:
-	if i >= n {
+	if i >= len(src) {
 		return nodes, errors.New("unexpected end of input")
 	}
-	c = src[i]
-	idx = int32(len(nodes))
-	switch {
+	switch c = src[i]; {
 	case c == '"':
-		if j = stopAt(src, i+1); j < n && src[j] == '"' {
+		if j = stopAt(src, i+1); j < len(src) && src[j] == '"' {
 			j, esc = j+1, false
 		} else if j, esc, err = scanStringFrom(src, j, false); err != nil {
 			return nodes, err
 		}
-		nodes = append(nodes, jnode{start: int32(i), end: int32(j), key: key, keyEnd: keyEnd, next: -1, kind: kindString, keyEsc: keyEsc, esc: esc})
+		nd := &nodes[len(nodes)-1]
+		nd.start, nd.end, nd.kind, nd.esc = int32(i), int32(j), kindString, esc
 		i = j
 	case c == '{' || c == '[':
 		if sp >= maxJSONDepth {
 			return nodes, errDepth
 		}
-		vs = 1 // the root's shape
+		idx := int32(len(nodes) - 1)
+		nd := &nodes[idx]
+		nd.start = int32(i)
+		vs := int32(1) // the root's shape
 		if sp > 0 {
 			vs = cur.shape
-			if s := &shapes[vs]; !s.all && key >= 0 {
-				vs = s.lookup(src[key:keyEnd], keyEsc)
+			if s := &shapes[vs]; !s.all && nd.key >= 0 {
+				vs = s.lookup(src[nd.key:nd.keyEnd], nd.keyEsc)
 			}
 		}
-		kind = c
 		if vs < 0 {
-			kind = kindSkipped
-		}
-		nodes = append(nodes, jnode{start: int32(i), key: key, keyEnd: keyEnd, next: -1, kind: kind, keyEsc: keyEsc})
-		if sp > 0 {
-			if cur.prev >= 0 {
-				nodes[cur.prev].next = idx
-			}
-			cur.prev = idx
-			cur.kids++
-		}
-		if vs < 0 {
+			nd.kind = kindSkipped
 			if j, err = t.skipValue(src, i, sp); err != nil {
 				return nodes, err
 			}
-			nodes[idx].end = int32(j)
+			nd.end = int32(j)
 			i = j
-			goto after
+			break
 		}
-		if i++; i < n && src[i] <= ' ' {
+		nd.kind = c
+		if i++; i < len(src) && src[i] <= ' ' {
 			i = skipWS(src, i)
 		}
-		if i < n && src[i] == c+2 { // '{'+2 == '}', '['+2 == ']': empty
+		if i < len(src) && src[i] == c+2 { // '{'+2 == '}', '['+2 == ']': empty
 			i++
-			nodes[idx].end = int32(i)
-			goto after
+			nd.end = int32(i)
+			break
 		}
 		open[sp] = cur
 		sp++
 		cur = frame{node: idx, prev: -1, shape: vs, closer: c + 2}
-		key, keyEnd, keyEsc = -1, -1, false
 		if c == '{' {
 			goto key
 		}
-		goto value
+		goto element
 	default:
+		var kind byte
 		if kind, j, err = scanScalar(src, i, c); err != nil {
 			return nodes, err
 		}
-		nodes = append(nodes, jnode{start: int32(i), end: int32(j), key: key, keyEnd: keyEnd, next: -1, kind: kind, keyEsc: keyEsc})
+		nd := &nodes[len(nodes)-1]
+		nd.start, nd.end, nd.kind = int32(i), int32(j), kind
 		i = j
-	}
-	if sp > 0 {
-		if cur.prev >= 0 {
-			nodes[cur.prev].next = idx
-		}
-		cur.prev = idx
-		cur.kids++
 	}
 
 after:
 	// A value ended at i: close containers, or move to the next member or element.
 	if sp == 0 {
-		if i = skipWS(src, i); i != n {
+		if i = skipWS(src, i); i != len(src) {
 			return nodes, fmt.Errorf("unexpected data at offset %d", i)
 		}
 		return nodes, nil
 	}
-	if i < n && src[i] <= ' ' {
+	if i < len(src) && src[i] <= ' ' {
 		i = skipWS(src, i)
 	}
-	if i >= n {
+	if i >= len(src) {
 		return nodes, errors.New("unexpected end of input")
 	}
 	if c = src[i]; c == ',' {
-		if i++; i < n && src[i] <= ' ' {
+		if i++; i < len(src) && src[i] <= ' ' {
 			i = skipWS(src, i)
 		}
-		key, keyEnd, keyEsc = -1, -1, false
 		if cur.closer == '}' {
 			goto key
 		}
-		goto value
+		goto element
 	}
 	if c != cur.closer {
 		return nodes, syntaxError(i)
@@ -231,12 +213,22 @@ after:
 	cur = open[sp]
 	goto after
 
+element:
+	// An array element starts at i: its node, linked to the one before.
+	nodes = append(nodes, jnode{key: -1, keyEnd: -1, next: -1})
+	if cur.prev >= 0 {
+		nodes[cur.prev].next = int32(len(nodes) - 1)
+	}
+	cur.prev = int32(len(nodes) - 1)
+	cur.kids++
+	goto value
+
 key:
-	// A member key, then its colon.
-	if i >= n || src[i] != '"' {
+	// A member key, then its colon: the member's node, linked to the one before.
+	if i >= len(src) || src[i] != '"' {
 		return nodes, syntaxError(i)
 	}
-	if j = stopAt(src, i+1); j < n && src[j] == '"' {
+	if j = stopAt(src, i+1); j < len(src) && src[j] == '"' {
 		j, esc = j+1, false
 	} else if j, esc, err = scanStringFrom(src, j, false); err != nil {
 		return nodes, err
@@ -244,14 +236,19 @@ key:
 	if (esc || (src[i+1] == '_' && src[i+2] == 'a')) && hiddenKey(src[i:j], esc) {
 		t.hidden = append(t.hidden, member{parent: cur.node, node: int32(len(nodes))})
 	}
-	key, keyEnd, keyEsc = int32(i), int32(j), esc
-	if j < n && src[j] <= ' ' {
+	nodes = append(nodes, jnode{key: int32(i), keyEnd: int32(j), next: -1, keyEsc: esc})
+	if cur.prev >= 0 {
+		nodes[cur.prev].next = int32(len(nodes) - 1)
+	}
+	cur.prev = int32(len(nodes) - 1)
+	cur.kids++
+	if j < len(src) && src[j] <= ' ' {
 		j = skipWS(src, j)
 	}
-	if j >= n || src[j] != ':' {
+	if j >= len(src) || src[j] != ':' {
 		return nodes, syntaxError(j)
 	}
-	if i = j + 1; i < n && src[i] <= ' ' {
+	if i = j + 1; i < len(src) && src[i] <= ' ' {
 		i = skipWS(src, i)
 	}
 	goto value
