@@ -34,6 +34,14 @@ type Request struct {
 	// Request is not copied: two copies would hand out the same map.
 	decoded     map[string]any
 	decodedFrom json.RawMessage
+	// valid is Variables as a read found them valid JSON: CheckVariables does not validate
+	// them again while Variables still holds them.
+	valid json.RawMessage
+}
+
+// same reports whether a and b are the same bytes in memory.
+func same(a, b []byte) bool {
+	return len(a) == len(b) && len(a) > 0 && &a[0] == &b[0]
 }
 
 // Text returns the query document, decoding a GET parameter the first time.
@@ -124,10 +132,11 @@ func readGET(rawQuery string) (*Request, error) {
 		return nil, ErrNotGraphQL
 	}
 	if variables != "" {
-		if !json.Valid([]byte(variables)) {
+		raw := json.RawMessage(variables)
+		if !json.Valid(raw) {
 			return nil, fmt.Errorf("variables: invalid json")
 		}
-		req.Variables = json.RawMessage(variables)
+		req.Variables, req.valid = raw, raw
 	}
 	return req, nil
 }
@@ -169,7 +178,7 @@ func readPOST(r *http.Request, maxBody int64, wanted func(string) bool) (*Reques
 		return nil, err
 	}
 	if v, ok := fields["variables"]; ok && string(v) != "null" {
-		req.Variables = v
+		req.Variables, req.valid = v, v // a member of the decoded body: valid JSON
 	}
 	return req, nil
 }
@@ -217,7 +226,7 @@ func (req *Request) DecodeVariables() (map[string]any, error) {
 	if len(req.Variables) == 0 {
 		return nil, nil
 	}
-	if vars := req.decoded; vars != nil && &req.decodedFrom[0] == &req.Variables[0] && len(req.decodedFrom) == len(req.Variables) {
+	if vars := req.decoded; vars != nil && same(req.decodedFrom, req.Variables) {
 		req.decoded = nil // the caller owns it; a second call decodes afresh
 		return vars, nil
 	}
@@ -235,7 +244,7 @@ func (req *Request) CheckVariables() error {
 	if len(req.Variables) == 0 {
 		return nil
 	}
-	if !json.Valid(req.Variables) {
+	if !same(req.valid, req.Variables) && !json.Valid(req.Variables) {
 		return errors.New("variables: invalid JSON")
 	}
 	switch bytes.TrimLeft(req.Variables, " \t\r\n")[0] {

@@ -143,6 +143,32 @@ func TestCheckVariables(t *testing.T) {
 	}
 }
 
+// TestCheckVariablesAfterRead: variables a read found valid are not validated again, and
+// variables a caller puts in their place are.
+func TestCheckVariablesAfterRead(t *testing.T) {
+	get := httptest.NewRequest(http.MethodGet, "/graphql?query=%7Bcart%7Bid%7D%7D&variables="+url.QueryEscape(`{"cartId":"abc"}`), nil)
+	post := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(`{"query":"{cart{id}}","variables":{"cartId":"abc"}}`))
+	post.Header.Set("Content-Type", "application/json")
+	for name, r := range map[string]*http.Request{"GET": get, "POST": post} {
+		req, err := Read(r, 1<<20, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if !same(req.valid, req.Variables) {
+			t.Errorf("%s: the read's validation of %q is not recorded", name, req.Variables)
+		}
+		if err := req.CheckVariables(); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+		for _, bad := range []string{`{"cartId":`, `[1]`} {
+			req.Variables = json.RawMessage(bad)
+			if err := checkAgreesWithDecode(req); err != nil || req.CheckVariables() == nil {
+				t.Errorf("%s: replaced variables %q passed: %v", name, bad, err)
+			}
+		}
+	}
+}
+
 // checkAgreesWithDecode reports where CheckVariables and DecodeVariables disagree on req's
 // variables other than on a number beyond float64 (an UnmarshalTypeError of decoding).
 func checkAgreesWithDecode(req *Request) error {
