@@ -46,12 +46,7 @@ func (e *editor) apply(src, dst []byte) ([]byte, error) {
 	if len(e.edits) == 0 {
 		return src, nil
 	}
-	slices.SortStableFunc(e.edits, func(a, b edit) int {
-		if a.start != b.start {
-			return int(a.start - b.start)
-		}
-		return int(a.end - b.end)
-	})
+	sortEdits(e.edits)
 	size := len(src)
 	last := int32(0)
 	var prev *edit
@@ -84,6 +79,29 @@ func (e *editor) apply(src, dst []byte) ([]byte, error) {
 		last = d.end
 	}
 	return append(out, src[last:]...), nil
+}
+
+// sortEdits orders edits by start, then end, keeping the order of equal ones. Edits arrive
+// nearly in order (each pass over the answer adds them in document order), so for the
+// usual few dozen an insertion sort moves few of them; longer lists are merge-sorted.
+func sortEdits(edits []edit) {
+	if len(edits) > 64 {
+		slices.SortStableFunc(edits, func(a, b edit) int {
+			if a.start != b.start {
+				return int(a.start - b.start)
+			}
+			return int(a.end - b.end)
+		})
+		return
+	}
+	for i := 1; i < len(edits); i++ {
+		d := edits[i]
+		j := i
+		for ; j > 0 && (edits[j-1].start > d.start || edits[j-1].start == d.start && edits[j-1].end > d.end); j-- {
+			edits[j] = edits[j-1]
+		}
+		edits[j] = d
+	}
 }
 
 func (e *editor) text(d *edit) []byte { return e.scratch[d.off : d.off+d.n] }
