@@ -76,24 +76,22 @@ func parsePlain(raw []byte) (decimal.Decimal, bool) {
 		i, neg = 1, true
 	}
 	var coef int64
-	digits, scale, dot := 0, 0, false
-	for ; i < len(raw); i++ {
-		c := raw[i]
-		switch {
-		case c >= '0' && c <= '9':
-			coef = coef*10 + int64(c-'0')
-			digits++
-			if dot {
-				scale++
-			}
-		case c == '.' && !dot:
-			dot = true
-		default:
-			return zero, false // an exponent
-		}
+	start := i
+	for ; i < len(raw) && raw[i]-'0' < 10; i++ {
+		coef = coef*10 + int64(raw[i]-'0')
 	}
-	if digits == 0 || digits > 18 || scale > maxInputScale {
-		return zero, false
+	digits, scale := i-start, 0
+	if i < len(raw) && raw[i] == '.' {
+		i++
+		frac := i
+		for ; i < len(raw) && raw[i]-'0' < 10; i++ {
+			coef = coef*10 + int64(raw[i]-'0')
+		}
+		scale = i - frac
+		digits += scale
+	}
+	if i != len(raw) || digits == 0 || digits > 18 || scale > maxInputScale {
+		return zero, false // an exponent, or not a plain number
 	}
 	if neg {
 		coef = -coef
