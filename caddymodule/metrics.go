@@ -35,18 +35,29 @@ type metricsSet struct {
 	merchandised        *prometheus.CounterVec
 	merchFailures       prometheus.Counter
 	collectorsInternal  []prometheus.Collector
-	byOrigin            sync.Map // membership.Origin → prometheus.Counter, resolved once
+	// The per-request counters, resolved once per label value.
+	requestsByOrigin, rewritesByOutcome, applicationsByRule, discountByCurrency children
 }
 
-// requestsBy returns the request counter of one membership origin without a label lookup
-// on every request.
+// requestsBy returns the request counter of one membership origin.
 func (m *metricsSet) requestsBy(origin membership.Origin) prometheus.Counter {
-	if c, ok := m.byOrigin.Load(origin); ok {
-		return c.(prometheus.Counter)
+	return m.requestsByOrigin.with(string(origin))
+}
+
+// children resolves the children of a one-label CounterVec once per label value, so that
+// counting a request takes no lock: the vec's own lookup hashes the value and takes a read
+// lock every request shares. The values are the vec's own, bounded as its labels are.
+type children struct {
+	vec *prometheus.CounterVec
+	m   sync.Map // label value → prometheus.Counter
+}
+
+func (c *children) with(value string) prometheus.Counter {
+	if v, ok := c.m.Load(value); ok {
+		return v.(prometheus.Counter)
 	}
-	c := m.requests.WithLabelValues(string(origin))
-	m.byOrigin.Store(origin, c)
-	return c
+	v, _ := c.m.LoadOrStore(value, c.vec.WithLabelValues(value))
+	return v.(prometheus.Counter)
 }
 
 // Rewrite outcomes, the values of the outcome label.
@@ -76,6 +87,8 @@ func initMetrics() {
 		Namespace: ns, Subsystem: sub, Name: "discount_amount_total",
 		Help: "Audience discount written into cart responses, in currency units.",
 	}, []string{"currency"})
+	metrics.requestsByOrigin.vec, metrics.rewritesByOutcome.vec = metrics.requests, metrics.rewrites
+	metrics.applicationsByRule.vec, metrics.discountByCurrency.vec = metrics.ruleApplications, metrics.discountAmount
 	metrics.rewriteDuration = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Namespace: ns, Subsystem: sub, Name: "rewrite_duration_seconds",
 		Help:    "Time spent evaluating rules and rewriting one cart response.",

@@ -145,9 +145,9 @@ func (h *Handler) serveHeld(w http.ResponseWriter, r *http.Request, next caddyht
 	if !bw.Buffered() {
 		if plan != nil && plan.HasCart() {
 			if bw.Overflowed() {
-				metrics.rewrites.WithLabelValues(outcomeTooLarge).Inc()
+				metrics.rewritesByOutcome.with(outcomeTooLarge).Inc()
 			} else {
-				metrics.rewrites.WithLabelValues(outcomePassthrough).Inc()
+				metrics.rewritesByOutcome.with(outcomePassthrough).Inc()
 			}
 		}
 		return nil
@@ -299,7 +299,7 @@ func (h *Handler) stripOrSanitize(job *rewriteJob, body []byte) []byte {
 
 // record counts a rewrite in the metrics and logs it at debug level.
 func (h *Handler) record(job *rewriteJob, outcome string, elapsed time.Duration) {
-	metrics.rewrites.WithLabelValues(outcome).Inc()
+	metrics.rewritesByOutcome.with(outcome).Inc()
 	metrics.rewriteDuration.Observe(elapsed.Seconds())
 	if outcome != outcomeRewritten {
 		return
@@ -312,13 +312,13 @@ func (h *Handler) record(job *rewriteJob, outcome string, elapsed time.Duration)
 			continue
 		}
 		for _, d := range res.Applied { // once per rule, shipping-only shares included
-			metrics.ruleApplications.WithLabelValues(d.RuleID).Inc()
+			metrics.applicationsByRule.with(d.RuleID).Inc()
 			if ce != nil {
 				applied = append(applied, d.RuleID)
 			}
 		}
 		if f, ok := res.TotalDiscount.Float64(); ok && f > 0 {
-			metrics.discountAmount.WithLabelValues(currencyLabel(ev.currency)).Add(f)
+			metrics.discountByCurrency.with(currencyLabel(ev.currency)).Add(f)
 		}
 	}
 	if ce != nil {
