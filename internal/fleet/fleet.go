@@ -16,6 +16,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -122,6 +124,7 @@ func (s *Store) tryLock(ctx context.Context, name string) (unlock func(), err er
 	defer cancel()
 	if err := s.storage.Lock(attempt, name); err != nil {
 		if attempt.Err() != nil && ctx.Err() == nil {
+			s.clearDeadFileLock(name)
 			return nil, errBusy
 		}
 		return nil, err
@@ -132,6 +135,32 @@ func (s *Store) tryLock(ctx context.Context, name string) (unlock func(), err er
 				zap.String("lock", name), zap.String("storage", s.String()), zap.Error(err))
 		}
 	}, nil
+}
+
+// deadLockAge is how long a file storage lock file may stay empty before it is taken for its
+// dead holder's: certmagic's own Lock waits 8 × 250 ms for such a file to be written.
+const deadLockAge = 2 * time.Second
+
+// clearDeadFileLock removes a file storage lock file that has been empty for deadLockAge.
+// Its holder died between creating it and writing its timestamp, or while refreshing it
+// (truncate, then write). File storage takes such a file for stale only after 2 s of retries
+// within one Lock call, never within tryLock's short attempts: without this the lock could
+// never be had again, and every order of its cart would be refused.
+func (s *Store) clearDeadFileLock(name string) {
+	fsto, ok := s.storage.(*certmagic.FileStorage)
+	if !ok {
+		return
+	}
+	// certmagic's lock file name for name (FileStorage.lockFilename, unexported).
+	path := filepath.Join(fsto.Path, "locks", certmagic.StorageKeys.Safe(name)+".lock")
+	info, err := os.Stat(path)
+	if err != nil || info.Size() != 0 || time.Since(info.ModTime()) < deadLockAge {
+		return
+	}
+	if err := os.Remove(path); err == nil {
+		s.log.Warn("removed an empty storage lock file its holder left (the holder died while writing it)",
+			zap.String("lock", name), zap.String("storage", s.String()))
+	}
 }
 
 // lock takes a storage lock within ctx; the error says which lock and how long was waited.

@@ -138,6 +138,34 @@ func TestPinFirstWins(t *testing.T) {
 	}
 }
 
+// TestDeadEmptyLockFile: a holder killed between creating a file storage lock file and
+// writing it leaves the file empty. Once it has been empty for 2 s the lock is had again (a
+// valid lock file would go stale only after 10 s); an empty file younger than that still
+// holds the lock, as a holder may be about to write it.
+func TestDeadEmptyLockFile(t *testing.T) {
+	a, _, dir := twoInstances(t, 500*time.Millisecond)
+	name := a.lockName("cart", hashID("cart-1")+".0")
+	path := filepath.Join(dir, "locks", certmagic.StorageKeys.Safe(name)+".lock")
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Locker(gate.NewLocks()).Lock("cart-1"); err == nil {
+		t.Fatal("a fresh empty lock file was taken for a dead holder's")
+	}
+	old := time.Now().Add(-3 * time.Second)
+	if err := os.Chtimes(path, old, old); err != nil {
+		t.Fatal(err)
+	}
+	unlock, err := a.Locker(gate.NewLocks()).Lock("cart-1")
+	if err != nil {
+		t.Fatalf("an empty lock file 3 s old still holds the lock: %v", err)
+	}
+	unlock()
+}
+
 // TestCartLockAcrossInstances: a cart locked on one instance is not had on the other within
 // the timeout, with an error that says so; once unlocked it is.
 func TestCartLockAcrossInstances(t *testing.T) {
