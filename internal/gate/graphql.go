@@ -50,9 +50,29 @@ func (g GraphQL) ReadCart(cartID string) (*rules.Cart, error) {
 		return nil, fmt.Errorf("read cart: %w", err)
 	}
 	if len(snaps) != 1 {
+		if msg := firstError(body); msg != "" {
+			return nil, fmt.Errorf("read cart: cart not found: Magento: %s", msg)
+		}
 		return nil, errors.New("read cart: cart not found")
 	}
 	return &snaps[0].Cart, nil
+}
+
+// answer is what the gate reads of a GraphQL answer.
+type answer struct {
+	Data   map[string]json.RawMessage `json:"data"`
+	Errors []struct {
+		Message string `json:"message"`
+	} `json:"errors"`
+}
+
+// firstError is the message of a GraphQL answer's first error, or "".
+func firstError(body []byte) string {
+	var resp answer
+	if json.Unmarshal(body, &resp) != nil || len(resp.Errors) == 0 {
+		return ""
+	}
+	return resp.Errors[0].Message
 }
 
 // Apply implements Upstream.
@@ -81,12 +101,7 @@ func (g GraphQL) data(query string, variables map[string]any) (map[string]json.R
 	if err != nil {
 		return nil, err
 	}
-	var resp struct {
-		Data   map[string]json.RawMessage `json:"data"`
-		Errors []struct {
-			Message string `json:"message"`
-		} `json:"errors"`
-	}
+	var resp answer
 	if err := json.Unmarshal(raw, &resp); err != nil {
 		return nil, fmt.Errorf("upstream answer: %w", err)
 	}
