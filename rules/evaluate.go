@@ -214,6 +214,9 @@ func checkItem(i int, it *Item, row decimal.Decimal) error {
 }
 
 func checkAmount(name string, v, limit decimal.Decimal) error {
+	if !v.IsNeg() && limit.Scale() == 0 && v.Coef() <= limit.Coef() {
+		return nil // no larger than the (integer) limit at any scale: no alignment needed
+	}
 	if v.IsNeg() || cmpDec(v, limit) > 0 {
 		return fmt.Errorf("%s: %s is out of range [0, %s]", name, v, limit)
 	}

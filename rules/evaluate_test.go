@@ -465,3 +465,25 @@ func TestConcurrentEvaluate(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckAmount: amounts are accepted up to their limit inclusive, at any scale, and
+// refused below zero or above it.
+func TestCheckAmount(t *testing.T) {
+	for _, tc := range []struct {
+		v     string
+		limit decimal.Decimal
+		ok    bool
+	}{
+		{"0", maxAmount, true}, {"0.0000", maxAmount, true}, {"83.18", maxAmount, true},
+		{"100000000000", maxAmount, true}, {"100000000000.00", maxAmount, true},
+		{"99999999999.9999", maxAmount, true}, {"100000000000.01", maxAmount, false},
+		{"100000000001", maxAmount, false}, {"-0.01", maxAmount, false},
+		{"1000000", maxQty, true}, {"1000000.0", maxQty, true}, {"1000000.5", maxQty, false},
+		{"999999.9999", maxQty, true}, {"-1", maxQty, false},
+	} {
+		err := checkAmount("x", decimal.MustParse(tc.v), tc.limit)
+		if (err == nil) != tc.ok {
+			t.Errorf("checkAmount(%s, %s) = %v, want ok %v", tc.v, tc.limit, err, tc.ok)
+		}
+	}
+}
