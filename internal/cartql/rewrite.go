@@ -85,6 +85,9 @@ type hiddenItem struct {
 	uid      int32
 	typename []byte
 	sku      ref
+	// Where the snapshot read the item: its object, its prices object and the value of its
+	// total_item_discount, so the writer need not look them up again.
+	node, prices, discountValue int32
 }
 
 // ref is a string in the rewriter's arena.

@@ -157,7 +157,12 @@ func (rw *rewriter) item(e int32) (rules.Item, error) {
 	if it.RowTotal, err = rw.money(prices, rd.rowTotal, rd.rowTotalValue); err != nil {
 		return it, err
 	}
-	if it.Discount, err = rw.money(prices, rd.itemDiscount, rd.itemDiscountValue); err != nil {
+	discount := t.member(prices, rd.itemDiscount)
+	if err := expect(t, discount, kindObject); err != nil {
+		return it, err
+	}
+	h.node, h.prices, h.discountValue = e, prices, t.member(discount, rd.itemDiscountValue)
+	if it.Discount, err = rw.numberAt(h.discountValue); err != nil {
 		return it, err
 	}
 	rw.items = append(rw.items, h)
@@ -166,7 +171,11 @@ func (rw *rewriter) item(e int32) (rules.Item, error) {
 
 // number reads the number obj.key.
 func (rw *rewriter) number(obj int32, key string) (decimal.Decimal, error) {
-	n := rw.t.member(obj, key)
+	return rw.numberAt(rw.t.member(obj, key))
+}
+
+// numberAt reads the number at member n (-1 when missing).
+func (rw *rewriter) numberAt(n int32) (decimal.Decimal, error) {
 	if err := expect(&rw.t, n, kindNumber); err != nil {
 		return zero, err
 	}

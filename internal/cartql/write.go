@@ -109,21 +109,30 @@ func (rw *rewriter) prices(n int32, pp *pricesProg, d *totals) error {
 
 // shiftMoney adds delta to every selected Money.value under obj.
 func (rw *rewriter) shiftMoney(obj int32, progs []moneyProg, delta decimal.Decimal) error {
-	return rw.eachMoneyValue(obj, progs, func(v int32) error {
-		old, err := parseNumber(&rw.t, v)
-		if err != nil {
-			return err
+	return rw.eachMoneyValue(obj, progs, func(v int32) error { return rw.shiftNumber(v, delta) })
+}
+
+// shiftNumber adds delta to the number v.
+func (rw *rewriter) shiftNumber(v int32, delta decimal.Decimal) error {
+	old, err := parseNumber(&rw.t, v)
+	if err != nil {
+		return err
+	}
+	nv, ok := fastdec.Add(old, delta)
+	if !ok {
+		if nv, err = old.Add(delta); err != nil {
+			return fmt.Errorf("decimal arithmetic: %w", err)
 		}
-		nv, ok := fastdec.Add(old, delta)
-		if !ok {
-			var err error
-			if nv, err = old.Add(delta); err != nil {
-				return fmt.Errorf("decimal arithmetic: %w", err)
-			}
-		}
-		rw.replaceNumber(v, nv)
-		return nil
-	})
+	}
+	rw.replaceNumber(v, nv)
+	return nil
+}
+
+// readDiscount reports whether a prices program writes exactly the item discount value the
+// snapshot read, the client's total_item_discount { value } under the read prices key.
+func (rd *reads) readDiscount(pp *itemPricesProg) bool {
+	return pp.key == rd.itemPrices && len(pp.total) == 1 && pp.total[0].key == rd.itemDiscount &&
+		len(pp.total[0].values) == 1 && pp.total[0].values[0] == rd.itemDiscountValue
 }
 
 // eachMoneyValue calls fn with every non-null Money.value number the programs select.
@@ -344,17 +353,27 @@ func (rw *rewriter) clientItem(c int32, ip *itemsProg, k int, d *totals) error {
 	if prog == nil || !r.Discount.IsPos() {
 		return nil
 	}
+	h := &rw.items[k]
 	for i := range prog.prices {
 		pp := &prog.prices[i]
-		pn, err := rw.client(c, pp.key, kindObject)
-		if err != nil {
-			return err
-		}
-		if pn < 0 {
-			continue
-		}
-		if err := rw.shiftMoney(pn, pp.total, r.Discount); err != nil {
-			return err
+		var pn int32
+		if c == h.node && rw.rd.readDiscount(pp) {
+			// The item's prices and discount value, where the snapshot read them.
+			pn = h.prices
+			if err := rw.shiftNumber(h.discountValue, r.Discount); err != nil {
+				return err
+			}
+		} else {
+			var err error
+			if pn, err = rw.client(c, pp.key, kindObject); err != nil {
+				return err
+			}
+			if pn < 0 {
+				continue
+			}
+			if err := rw.shiftMoney(pn, pp.total, r.Discount); err != nil {
+				return err
+			}
 		}
 		for j := range pp.discounts {
 			if err := rw.itemDiscounts(pn, &pp.discounts[j], r, d); err != nil {
