@@ -258,8 +258,8 @@ key:
 // a control character (or len(src)), eight bytes at a time: bytes below 0x21 after flipping
 // bit 1 are the control characters and the quote. It is small enough to be inlined.
 func stopAt(src []byte, j int) int {
-	for j+8 <= len(src) {
-		w := binary.LittleEndian.Uint64(src[j : j+8])
+	for j < len(src)-7 { // one bounds check a word, where j+8 <= len(src) needed two
+		w := binary.LittleEndian.Uint64(src[j:])
 		x, b := w^(ones*0x02), w^(ones*'\\')
 		if m := ((x-ones*0x21)&^x | (b-ones)&^b) & highs; m != 0 {
 			return j + bits.TrailingZeros64(m)/8
