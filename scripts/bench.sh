@@ -265,13 +265,26 @@ loadgen() {
 		-pid "${pid[$v]}" -label "$v" -round "$round" -json "$@"
 }
 
+# steal BEFORE AFTER: the share of CPU time stolen between two "cpu" lines of /proc/stat
+# (user nice system idle iowait irq softirq steal ...): time this VM wanted to run but the
+# host ran something else, which slows every variant of a run unevenly.
+steal() {
+	echo "$1 $2" | awk '{
+		for (i = 2; i <= 9; i++) { before += $i; after += $(i + 11) }
+		total = after - before
+		if (total <= 0) { print "unknown"; exit }
+		printf "%.1f%%\n", 100 * ($(9 + 11) - $9) / total
+	}'
+}
+
 machine() {
 	printf -- '- Machine: %s CPUs (`nproc`), %s, %s memory, %s\n' "$(nproc)" \
 		"$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')" \
 		"$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)" "$(uname -sr)"
 	printf -- '- Load average (1, 5, 15 min): %s before, %s after\n' "$load_before" "$(cut -d' ' -f1-3 /proc/loadavg)"
+	[ -n "${cpu_before:-}" ] && printf -- '- CPU time the hypervisor gave to others (steal) during the load comparison: %s\n' "$(steal "$cpu_before" "$cpu_after")"
 	printf -- '- Go: %s\n- Caddy: %s (`bin/caddy version`), %s\n' "$($GO version)" "$caddy_version" "$binaries"
-	printf -- '- Source: %s\n' "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' with uncommitted changes')"
+	printf -- '- Source: %s\n' "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- . ':!BENCHMARKS.md' 2>/dev/null || echo ' with uncommitted changes')"
 }
 
 # replace_section FILE MARKER CONTENTFILE: puts CONTENTFILE between <!-- MARKER --> and
@@ -330,6 +343,7 @@ CADDY_BIN=$CADDY_BIN DEMOSTORE_BIN=$DEMOSTORE_BIN \
 say "load: $ROUNDS rounds of A B C D (B A D C in even rounds), $CONCURRENCY clients, $WARMUP warm-up + $DURATION each"
 results=$OUT/load.jsonl
 : >"$results"
+cpu_before=$(head -1 /proc/stat)
 # Odd rounds run A B C D, even rounds B A D C: the two variants of a ratio always run next to
 # each other, and neither always runs first, so a machine that gets busier (or quieter) over
 # a round does not favour one side of a ratio.
@@ -342,6 +356,7 @@ for round in $(seq 1 "$ROUNDS"); do
 		loadgen "$v" "$paths" "$round" -d "$DURATION" -rss-every 100ms >>"$results"
 	done
 done
+cpu_after=$(head -1 /proc/stat)
 stop_all
 
 say "results"
