@@ -266,14 +266,15 @@ loadgen() {
 }
 
 # steal BEFORE AFTER: the share of CPU time stolen between two "cpu" lines of /proc/stat
-# (user nice system idle iowait irq softirq steal ...): time this VM wanted to run but the
+# (cpu user nice system idle iowait irq softirq steal ...): time this VM wanted to run but the
 # host ran something else, which slows every variant of a run unevenly.
 steal() {
 	echo "$1 $2" | awk '{
-		for (i = 2; i <= 9; i++) { before += $i; after += $(i + 11) }
+		n = NF / 2 # fields per line
+		for (i = 2; i <= 9; i++) { before += $i; after += $(i + n) }
 		total = after - before
 		if (total <= 0) { print "unknown"; exit }
-		printf "%.1f%%\n", 100 * ($(9 + 11) - $9) / total
+		printf "%.1f%%\n", 100 * ($(9 + n) - $9) / total
 	}'
 }
 
@@ -282,7 +283,7 @@ machine() {
 		"$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')" \
 		"$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)" "$(uname -sr)"
 	printf -- '- Load average (1, 5, 15 min): %s before, %s after\n' "$load_before" "$(cut -d' ' -f1-3 /proc/loadavg)"
-	[ -n "${cpu_before:-}" ] && printf -- '- CPU time the hypervisor gave to others (steal) during the load comparison: %s\n' "$(steal "$cpu_before" "$cpu_after")"
+	printf -- '- CPU time the hypervisor gave to others (steal) during the load comparison: %s\n' "$(steal "$cpu_before" "$cpu_after")"
 	printf -- '- Go: %s\n- Caddy: %s (`bin/caddy version`), %s\n' "$($GO version)" "$caddy_version" "$binaries"
 	printf -- '- Source: %s\n' "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- . ':!BENCHMARKS.md' 2>/dev/null || echo ' with uncommitted changes')"
 }
