@@ -324,6 +324,8 @@ func globFold(pattern, s string) bool {
 		if p < len(pattern) && pattern[p] < utf8.RuneSelf && s[i] < utf8.RuneSelf {
 			// Both ASCII (the usual SKU): the rune path below, without decoding.
 			switch pc, sc := pattern[p], s[i]; {
+			case pc == '*' && p == len(pattern)-1:
+				return true // a trailing star takes the rest ("SKU-0*")
 			case pc == '*':
 				starP, starS = p, i
 				p++

@@ -84,6 +84,7 @@ type itemState struct {
 	pct       decimal.Decimal // Magento's discount_percent: accumulated by_percent rates
 	stoppedBy int32           // rule that stopped further rules on the item, or -1
 	nEntries  int32
+	delta     int32 // 1 + the index in scratch.deltas of pct's delta; 0: not looked up since pct changed
 }
 
 type entry struct {
@@ -410,7 +411,7 @@ func (e *evaluator) itemAmount(r *rule, i int32) decimal.Decimal {
 		}
 		raw = clampZero(c.mul(c.sub(c.mul(q, v.price), prev), r.pctRatio))
 		if a.MaxQty.IsZero() || cmpDec(a.MaxQty, q) > 0 {
-			st.pct = fastdec.Min(c.add(st.pct, a.Amount), hundred)
+			st.pct, st.delta = fastdec.Min(c.add(st.pct, a.Amount), hundred), 0
 		}
 	case ByFixed:
 		if a.Step.IsPos() {
@@ -430,23 +431,31 @@ func (e *evaluator) deltaRound(raw decimal.Decimal, i int32) decimal.Decimal {
 	if st.pct.IsZero() || !e.s.views[i].row.IsPos() {
 		return round2(raw)
 	}
-	d := e.delta(st.pct)
+	if st.delta == 0 {
+		st.delta = e.delta(st.pct) + 1
+	}
+	d := &e.s.deltas[st.delta-1].delta
+	if r, rest, ok := fastdec.AddRound(raw, *d, 2); ok {
+		*d = rest
+		return r
+	}
 	x := e.calc.add(raw, *d)
 	r := round2(x)
 	*d = e.calc.sub(x, r)
 	return r
 }
 
-func (e *evaluator) delta(key decimal.Decimal) *decimal.Decimal {
+// delta returns the index of the running delta for the discount percent key.
+func (e *evaluator) delta(key decimal.Decimal) int32 {
 	// Trimmed decimals have one representation per value, so == compares values cheaply.
 	key = key.Trim(0)
 	for k := range e.s.deltas {
 		if e.s.deltas[k].key == key {
-			return &e.s.deltas[k].delta
+			return int32(k)
 		}
 	}
 	e.s.deltas = append(e.s.deltas, pctDelta{key: key})
-	return &e.s.deltas[len(e.s.deltas)-1].delta
+	return int32(len(e.s.deltas) - 1)
 }
 
 // remaining is what is left of an item's row after every discount so far.

@@ -90,6 +90,41 @@ func Mul(a, b decimal.Decimal) (decimal.Decimal, bool) {
 	return r, err == nil
 }
 
+// AddRound returns a + b rounded to scale decimals, half away from zero as PHP's round()
+// does, and the rest, (a + b) − rounded: one step of a running rounding delta. As with
+// x := a.Add(b), rounded is x itself when x has at most scale decimals and otherwise has
+// exactly scale; rest is x.Sub(rounded), with x's decimals.
+func AddRound(a, b decimal.Decimal, scale int) (rounded, rest decimal.Decimal, ok bool) {
+	x, y, s, ok := aligned(a, b)
+	if !ok || scale < 0 || s-scale >= len(pow10x) {
+		return decimal.Decimal{}, decimal.Decimal{}, false
+	}
+	sum := x + y // both below 2^60: no overflow
+	q, rem, rs := sum, int64(0), s
+	if s > scale {
+		p := pow10x[s-scale]
+		q, rem, rs = sum/p, sum%p, scale
+		switch {
+		case rem > 0 && rem >= p-rem:
+			q, rem = q+1, rem-p
+		case rem < 0 && -rem >= p+rem:
+			q, rem = q-1, rem+p
+		}
+	}
+	rounded, err := decimal.New(q, rs)
+	if err != nil {
+		return decimal.Decimal{}, decimal.Decimal{}, false
+	}
+	if rest, err = decimal.New(rem, s); err != nil {
+		return decimal.Decimal{}, decimal.Decimal{}, false
+	}
+	return rounded, rest, true
+}
+
+// pow10x are the powers of ten that fit in an int64.
+var pow10x = [19]int64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13,
+	1e14, 1e15, 1e16, 1e17, 1e18}
+
 // Cmp compares a and b as a.Cmp(b) does.
 func Cmp(a, b decimal.Decimal) (int, bool) {
 	x, y, _, ok := aligned(a, b)

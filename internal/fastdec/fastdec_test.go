@@ -33,6 +33,42 @@ func check(t *testing.T, a, b decimal.Decimal) {
 	if r := Min(a, b); r != a.Min(b) {
 		t.Fatalf("Min(%s, %s) = %s (scale %d), want %s (scale %d)", a, b, r, r.Scale(), a.Min(b), a.Min(b).Scale())
 	}
+	for _, scale := range []int{0, 2, 4} {
+		if r, rest, ok := AddRound(a, b, scale); ok {
+			want, wantRest, err := addRound(a, b, scale)
+			if err != nil || r != want || rest != wantRest {
+				t.Fatalf("AddRound(%s, %s, %d) = %s (scale %d), %s (scale %d); want %s (scale %d), %s (scale %d) %v",
+					a, b, scale, r, r.Scale(), rest, rest.Scale(), want, want.Scale(), wantRest, wantRest.Scale(), err)
+			}
+		}
+	}
+}
+
+// addRound is AddRound with decimal methods: a + b rounded half away from zero, and the rest.
+func addRound(a, b decimal.Decimal, scale int) (rounded, rest decimal.Decimal, err error) {
+	x, err := a.Add(b)
+	if err != nil {
+		return
+	}
+	rounded = x
+	if x.Scale() > scale {
+		rounded = x.Trunc(scale)
+		frac, err := x.Sub(rounded)
+		if err != nil {
+			return rounded, rest, err
+		}
+		half, ulp := decimal.MustNew(5, scale+1), decimal.MustNew(1, scale)
+		if frac.Abs().Cmp(half) >= 0 {
+			if x.IsNeg() {
+				ulp = ulp.Neg()
+			}
+			if rounded, err = rounded.Add(ulp); err != nil {
+				return rounded, rest, err
+			}
+		}
+	}
+	rest, err = x.Sub(rounded)
+	return
 }
 
 // TestAgainstDecimal checks the fast paths on money-like values: cents, prices with up to four
@@ -59,7 +95,8 @@ func TestAgainstDecimal(t *testing.T) {
 	for range 200_000 {
 		check(t, value(), value())
 	}
-	for _, s := range [][2]string{{"0", "-0"}, {"1.5", "-1.5"}, {"-0.00", "0.0"}, {"34", "0.0825"}, {"99999999.9999", "0.000001"}, {"2.50", "2.5"}, {"2.5", "2.50"}} {
+	for _, s := range [][2]string{{"0", "-0"}, {"1.5", "-1.5"}, {"-0.00", "0.0"}, {"34", "0.0825"}, {"99999999.9999", "0.000001"}, {"2.50", "2.5"}, {"2.5", "2.50"},
+		{"0.005", "0"}, {"-0.005", "0"}, {"0.0049999", "0"}, {"-0.0150", "0.0001"}, {"16.636", "-0.004"}, {"1.0000", "-0.0050"}} {
 		check(t, decimal.MustParse(s[0]), decimal.MustParse(s[1]))
 	}
 	// check passes for a fast path that never answers: money operands must take them.
@@ -68,8 +105,9 @@ func TestAgainstDecimal(t *testing.T) {
 	_, sub := Sub(a, b)
 	_, mul := Mul(a, b)
 	_, cmp := Cmp(a, b)
-	if !add || !sub || !mul || !cmp {
-		t.Errorf("fast paths on %s and %s: add %v sub %v mul %v cmp %v", a, b, add, sub, mul, cmp)
+	_, _, round := AddRound(a, b, 2)
+	if !add || !sub || !mul || !cmp || !round {
+		t.Errorf("fast paths on %s and %s: add %v sub %v mul %v cmp %v round %v", a, b, add, sub, mul, cmp, round)
 	}
 }
 
