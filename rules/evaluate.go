@@ -434,15 +434,7 @@ func (e *evaluator) deltaRound(raw decimal.Decimal, i int32) decimal.Decimal {
 	if st.delta == 0 {
 		st.delta = e.delta(st.pct) + 1
 	}
-	d := &e.s.deltas[st.delta-1].delta
-	if r, rest, ok := fastdec.AddRound(raw, *d, 2); ok {
-		*d = rest
-		return r
-	}
-	x := e.calc.add(raw, *d)
-	r := round2(x)
-	*d = e.calc.sub(x, r)
-	return r
+	return e.calc.carryRound(raw, &e.s.deltas[st.delta-1].delta)
 }
 
 // delta returns the index of the running delta for the discount percent key.
@@ -517,10 +509,7 @@ func (e *evaluator) cartFixed(k int32, r *rule, o *outcome) {
 		}
 		amount := left
 		if n < last {
-			x := c.add(c.mulDiv(budget.dec(), s.basis[n], total), delta)
-			r := round2(x)
-			delta = c.sub(x, r)
-			amount = toCents(r)
+			amount = toCents(c.carryRound(c.mulDiv(budget.dec(), s.basis[n], total), &delta))
 		}
 		before := o.itemsTotal
 		e.record(i, k, o, min(amount, left))

@@ -137,6 +137,20 @@ func (c *calc) mul(a, b decimal.Decimal) decimal.Decimal {
 	return c.keep(r, err)
 }
 
+// carryRound rounds amount plus the running remainder *delta to cents, half away from zero,
+// and keeps the new remainder in *delta: one step of Magento's delta rounding. Money-sized
+// operands take fastdec's integer path.
+func (c *calc) carryRound(amount decimal.Decimal, delta *decimal.Decimal) decimal.Decimal {
+	if r, rest, ok := fastdec.AddRound(amount, *delta, 2); ok {
+		*delta = rest
+		return r
+	}
+	x := c.add(amount, *delta)
+	r := round2(x)
+	*delta = c.sub(x, r)
+	return r
+}
+
 // quo divides a by b; dividing by zero yields zero, as Magento's ratio helpers do.
 func (c *calc) quo(a, b decimal.Decimal) decimal.Decimal {
 	if b.IsZero() {

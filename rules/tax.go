@@ -103,8 +103,5 @@ func deltaRoundTax(c *calc, amount decimal.Decimal, delta *decimal.Decimal) deci
 	if amount.IsZero() {
 		return zero
 	}
-	x := c.add(amount, *delta)
-	r := round2(x)
-	*delta = c.sub(x, r)
-	return r
+	return c.carryRound(amount, delta)
 }
