@@ -21,10 +21,8 @@ var (
 const maxInputScale = 4
 
 var (
-	zero     = decimal.Zero
-	hundred  = decimal.Hundred
-	halfCent = decimal.MustNew(5, 3)
-	cent     = decimal.MustNew(1, 2)
+	zero    = decimal.Zero
+	hundred = decimal.Hundred
 )
 
 // pow10 holds the powers of ten that fit in a uint64.
@@ -32,43 +30,7 @@ var pow10 = [20]uint64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e1
 	1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19}
 
 // round2 rounds to 2 decimals, half away from zero, as PHP's round() and Magento do.
-// (decimal.Decimal.Round rounds half to even.)
-func round2(d decimal.Decimal) decimal.Decimal {
-	if d.Scale() <= 2 {
-		return d
-	}
-	if coef := d.Coef(); coef <= math.MaxInt64 {
-		p := pow10[d.Scale()-2]
-		q, rem := coef/p, coef%p
-		if rem >= p-rem {
-			q++
-		}
-		v := int64(q)
-		if d.IsNeg() {
-			v = -v
-		}
-		if r, err := decimal.New(v, 2); err == nil {
-			return r
-		}
-	}
-	t := d.Trunc(2)
-	rem, err := d.Sub(t)
-	if err != nil {
-		return d.Round(2)
-	}
-	if rem.Abs().Cmp(halfCent) < 0 {
-		return t
-	}
-	if d.IsNeg() {
-		t, err = t.Sub(cent)
-	} else {
-		t, err = t.Add(cent)
-	}
-	if err != nil {
-		return d.Round(2)
-	}
-	return t
-}
+func round2(d decimal.Decimal) decimal.Decimal { return fastdec.RoundAway(d, 2) }
 
 // cents is an amount of money in hundredths. The engine books rows, discounts and shipping
 // in cents, as Magento does once it has rounded them: their sums and differences need no

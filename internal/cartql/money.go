@@ -22,34 +22,7 @@ var (
 const maxInputScale = 4
 
 // round2 rounds to 2 decimals, half away from zero, as Magento's PriceCurrency does.
-// (decimal.Decimal.Round rounds half to even.)
-func round2(d decimal.Decimal) decimal.Decimal { return roundAway(d, 2) }
-
-// roundAway rounds d to scale decimals, half away from zero.
-func roundAway(d decimal.Decimal, scale int) decimal.Decimal {
-	if d.Scale() <= scale {
-		return d
-	}
-	t := d.Trunc(scale)
-	rem, err := d.Sub(t)
-	if err != nil {
-		return d.Round(scale)
-	}
-	half := decimal.MustNew(5, scale+1)
-	if rem.Abs().Cmp(half) < 0 {
-		return t
-	}
-	ulp := decimal.MustNew(1, scale)
-	if d.IsNeg() {
-		t, err = t.Sub(ulp)
-	} else {
-		t, err = t.Add(ulp)
-	}
-	if err != nil {
-		return d.Round(scale)
-	}
-	return t
-}
+func round2(d decimal.Decimal) decimal.Decimal { return fastdec.RoundAway(d, 2) }
 
 // parseNumber parses the JSON number node n of t.
 func parseNumber(t *tape, n int32) (decimal.Decimal, error) {
@@ -64,7 +37,7 @@ func parseNumber(t *tape, n int32) (decimal.Decimal, error) {
 	if err != nil {
 		return zero, fmt.Errorf("number at offset %d: %w", t.offset(n), err)
 	}
-	return roundAway(d, maxInputScale), nil
+	return fastdec.RoundAway(d, maxInputScale), nil
 }
 
 // parsePlain is the fast path of parseNumber for what backends print: a JSON number without

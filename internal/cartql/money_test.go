@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/govalues/decimal"
+
+	"github.com/caddy-audiences/caddy-audiences/internal/fastdec"
 )
 
 // FuzzParseNumber: the fast path of parseNumber reads every JSON number it accepts exactly as
@@ -23,7 +25,7 @@ func FuzzParseNumber(f *testing.F) {
 		if err != nil {
 			t.Fatalf("parsePlain(%q) = %s, decimal.Parse fails: %v", s, fast, err)
 		}
-		if want := roundAway(slow, maxInputScale); fast != want {
+		if want := fastdec.RoundAway(slow, maxInputScale); fast != want {
 			t.Fatalf("parsePlain(%q) = %s (%d, %d), want %s (%d, %d)", s, fast, fast.Coef(), fast.Scale(), want, want.Coef(), want.Scale())
 		}
 	})
@@ -39,7 +41,7 @@ func TestParseNumberPaths(t *testing.T) {
 			if !ok {
 				t.Fatalf("parsePlain(%q) refused", s)
 			}
-			if fast.Cmp(d) != 0 || fast != roundAway(decimal.MustParse(s), maxInputScale) {
+			if fast.Cmp(d) != 0 || fast != fastdec.RoundAway(decimal.MustParse(s), maxInputScale) {
 				t.Fatalf("parsePlain(%q) = %s, want %s", s, fast, d)
 			}
 		}

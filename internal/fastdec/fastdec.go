@@ -90,26 +90,19 @@ func Mul(a, b decimal.Decimal) (decimal.Decimal, bool) {
 	return r, err == nil
 }
 
-// AddRound returns a + b rounded to scale decimals, half away from zero as PHP's round()
-// does, and the rest, (a + b) − rounded: one step of a running rounding delta. As with
-// x := a.Add(b), rounded is x itself when x has at most scale decimals and otherwise has
-// exactly scale; rest is x.Sub(rounded), with x's decimals.
+// AddRound returns a + b rounded to scale decimals as RoundAway rounds, and the rest,
+// (a + b) − rounded: one step of a running rounding delta. As with x := a.Add(b), rounded is
+// x itself when x has at most scale decimals and otherwise has exactly scale; rest is
+// x.Sub(rounded), with x's decimals.
 func AddRound(a, b decimal.Decimal, scale int) (rounded, rest decimal.Decimal, ok bool) {
 	x, y, s, ok := aligned(a, b)
 	if !ok || scale < 0 || s-scale >= len(pow10x) {
 		return decimal.Decimal{}, decimal.Decimal{}, false
 	}
-	sum := x + y // both below 2^60: no overflow
-	q, rem, rs := sum, int64(0), s
+	q, rem, rs := x+y, int64(0), s // both below 2^60: no overflow
 	if s > scale {
-		p := pow10x[s-scale]
-		q, rem, rs = sum/p, sum%p, scale
-		switch {
-		case rem > 0 && rem >= p-rem:
-			q, rem = q+1, rem-p
-		case rem < 0 && -rem >= p+rem:
-			q, rem = q-1, rem+p
-		}
+		q, rem = roundInt(q, pow10x[s-scale])
+		rs = scale
 	}
 	rounded, err := decimal.New(q, rs)
 	if err != nil {
@@ -119,6 +112,57 @@ func AddRound(a, b decimal.Decimal, scale int) (rounded, rest decimal.Decimal, o
 		return decimal.Decimal{}, decimal.Decimal{}, false
 	}
 	return rounded, rest, true
+}
+
+// RoundAway returns d rounded to scale decimals, half away from zero as PHP's round() and
+// Magento do (decimal.Decimal.Round rounds half to even): d itself when it has at most scale
+// decimals, otherwise a decimal with exactly scale. It has no general method to fall back on,
+// so it takes decimal methods itself where d is not money-sized.
+func RoundAway(d decimal.Decimal, scale int) decimal.Decimal {
+	if d.Scale() <= scale {
+		return d
+	}
+	if c := d.Coef(); c < limit && d.Scale()-scale < len(pow10x) {
+		v := int64(c)
+		if d.IsNeg() {
+			v = -v
+		}
+		q, _ := roundInt(v, pow10x[d.Scale()-scale])
+		if r, err := decimal.New(q, scale); err == nil {
+			return r
+		}
+	}
+	t := d.Trunc(scale)
+	rem, err := d.Sub(t)
+	if err != nil {
+		return d.Round(scale)
+	}
+	if rem.Abs().Cmp(decimal.MustNew(5, scale+1)) < 0 {
+		return t
+	}
+	ulp := decimal.MustNew(1, scale)
+	if d.IsNeg() {
+		t, err = t.Sub(ulp)
+	} else {
+		t, err = t.Add(ulp)
+	}
+	if err != nil {
+		return d.Round(scale)
+	}
+	return t
+}
+
+// roundInt divides v by p, a power of ten, rounding half away from zero, and returns the
+// quotient and the remainder v − q·p.
+func roundInt(v, p int64) (q, rem int64) {
+	q, rem = v/p, v%p
+	switch {
+	case rem > 0 && rem >= p-rem:
+		q, rem = q+1, rem-p
+	case rem < 0 && -rem >= p+rem:
+		q, rem = q-1, rem+p
+	}
+	return q, rem
 }
 
 // pow10x are the powers of ten that fit in an int64.

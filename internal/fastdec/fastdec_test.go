@@ -34,6 +34,9 @@ func check(t *testing.T, a, b decimal.Decimal) {
 		t.Fatalf("Min(%s, %s) = %s (scale %d), want %s (scale %d)", a, b, r, r.Scale(), a.Min(b), a.Min(b).Scale())
 	}
 	for _, scale := range []int{0, 2, 4} {
+		if r, want := RoundAway(a, scale), roundAway(a, scale); r != want {
+			t.Fatalf("RoundAway(%s, %d) = %s (scale %d), want %s (scale %d)", a, scale, r, r.Scale(), want, want.Scale())
+		}
 		if r, rest, ok := AddRound(a, b, scale); ok {
 			want, wantRest, err := addRound(a, b, scale)
 			if err != nil || r != want || rest != wantRest {
@@ -50,25 +53,33 @@ func addRound(a, b decimal.Decimal, scale int) (rounded, rest decimal.Decimal, e
 	if err != nil {
 		return
 	}
-	rounded = x
-	if x.Scale() > scale {
-		rounded = x.Trunc(scale)
-		frac, err := x.Sub(rounded)
-		if err != nil {
-			return rounded, rest, err
-		}
-		half, ulp := decimal.MustNew(5, scale+1), decimal.MustNew(1, scale)
-		if frac.Abs().Cmp(half) >= 0 {
-			if x.IsNeg() {
-				ulp = ulp.Neg()
-			}
-			if rounded, err = rounded.Add(ulp); err != nil {
-				return rounded, rest, err
-			}
-		}
-	}
+	rounded = roundAway(x, scale)
 	rest, err = x.Sub(rounded)
 	return
+}
+
+// roundAway is RoundAway with decimal methods only, independent of it: truncate, then step
+// one unit away from zero when the truncated part is at least half a unit.
+func roundAway(x decimal.Decimal, scale int) decimal.Decimal {
+	if x.Scale() <= scale {
+		return x
+	}
+	t := x.Trunc(scale)
+	if must(x.Sub(t)).Abs().Cmp(decimal.MustNew(5, scale+1)) < 0 {
+		return t
+	}
+	ulp := decimal.MustNew(1, scale)
+	if x.IsNeg() {
+		ulp = ulp.Neg()
+	}
+	return must(t.Add(ulp))
+}
+
+func must(d decimal.Decimal, err error) decimal.Decimal {
+	if err != nil {
+		panic(err)
+	}
+	return d
 }
 
 // TestAgainstDecimal checks the fast paths on money-like values: cents, prices with up to four
