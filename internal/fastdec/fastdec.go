@@ -1,9 +1,9 @@
-// Package fastdec adds, subtracts, multiplies and compares the decimals of money arithmetic
-// (cents, unit prices, quantities, percentages: small coefficients, few decimals) with plain
-// int64 arithmetic. Each function reports false when its operands are outside that range;
-// the caller then uses the general github.com/govalues/decimal method. Where it reports true,
-// the result is exactly what that method returns, representation included, so the two paths
-// can be mixed freely.
+// Package fastdec adds, subtracts, multiplies, compares and rounds the decimals of money
+// arithmetic (cents, unit prices, quantities, percentages: small coefficients, few decimals)
+// with plain int64 arithmetic. Each function reports false when its operands are outside that
+// range; the caller then uses the general github.com/govalues/decimal method. Where it reports
+// true, the result is exactly what that method returns, representation included, so the two
+// paths can be mixed freely. RoundAway, which decimal lacks, falls back by itself.
 package fastdec
 
 import "github.com/govalues/decimal"
