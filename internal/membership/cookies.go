@@ -10,7 +10,7 @@ import (
 // browsers send unencoded (such as spaces after commas), and such input must be normalized,
 // not lost.
 func cookieValue(r *http.Request) (string, bool) {
-	for _, line := range r.Header.Values("Cookie") {
+	for _, line := range r.Header["Cookie"] {
 		for part := range strings.SplitSeq(line, ";") {
 			name, value, ok := strings.Cut(part, "=")
 			if ok && strings.TrimSpace(name) == CookieName {
@@ -23,7 +23,7 @@ func cookieValue(r *http.Request) (string, bool) {
 
 // hasCookie reports whether r carries a cookie called name, with any value.
 func hasCookie(r *http.Request, name string) bool {
-	for _, line := range r.Header.Values("Cookie") {
+	for _, line := range r.Header["Cookie"] {
 		for part := range strings.SplitSeq(line, ";") {
 			n, _, _ := strings.Cut(part, "=")
 			if strings.TrimSpace(n) == name {
@@ -38,7 +38,7 @@ func hasCookie(r *http.Request, name string) bool {
 // the normalized header. A Cookie line left empty is deleted.
 func StripInbound(h http.Header) {
 	h.Del(HeaderName)
-	lines := h.Values("Cookie")
+	lines := h["Cookie"]
 	if len(lines) == 0 {
 		return
 	}

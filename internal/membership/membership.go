@@ -247,24 +247,22 @@ func percentDecode(raw string) string {
 	}
 	var b strings.Builder // one allocation: String does not copy
 	b.Grow(len(raw))
-	b.WriteString(raw[:i])
-	for ; i < len(raw); i++ {
-		c := raw[i]
-		if c != '%' {
-			b.WriteByte(c)
-			continue
-		}
-		if i+2 >= len(raw) {
+	rest := raw
+	for i >= 0 {
+		if i+2 >= len(rest) {
 			return raw
 		}
-		hi, okHi := unhex(raw[i+1])
-		lo, okLo := unhex(raw[i+2])
+		hi, okHi := unhex(rest[i+1])
+		lo, okLo := unhex(rest[i+2])
 		if !okHi || !okLo {
 			return raw
 		}
+		b.WriteString(rest[:i])
 		b.WriteByte(hi<<4 | lo)
-		i += 2
+		rest = rest[i+3:]
+		i = strings.IndexByte(rest, '%')
 	}
+	b.WriteString(rest)
 	return b.String()
 }
 
