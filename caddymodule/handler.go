@@ -310,12 +310,16 @@ func (h *Handler) provisionState() error {
 		return err
 	}
 	h.state, h.stateKey, h.plans = state, cfg.key(), state.plans
+	var generation func() any
 	if state.catalog != nil && !h.AllowUnknownAudiences {
 		h.membership.Allow = func(id string) bool {
 			cat := state.audienceCatalog()
 			return cat == nil || cat.Has(id) // nil: a Platform catalog not read yet
 		}
+		generation = func() any { return state.audienceCatalog() }
 	}
+	// A shopper sends the same membership with every request: read each list once.
+	h.membership.Memo = membership.NewMemo(generation)
 	return nil
 }
 

@@ -67,6 +67,8 @@ type Config struct {
 	MaxBytes    int
 	// Allow, when set, keeps only the IDs it returns true for (the audience catalog).
 	Allow func(id string) bool
+	// Memo, when set, remembers the results of recent inputs (see Memo).
+	Memo *Memo
 }
 
 // Membership is the normalized audience membership of one request.
@@ -81,10 +83,15 @@ type Membership struct {
 	Unknown int
 	// Truncated is set when the raw input was over MaxBytes or held more than MaxSegments IDs.
 	Truncated bool
+
+	header string // Header's value, kept by a Memo
 }
 
 // Header returns the value of the normalized upstream header: the segments joined with ",".
 func (m Membership) Header() string {
+	if m.header != "" {
+		return m.header
+	}
 	return strings.Join(m.Segments, ",")
 }
 
@@ -127,6 +134,9 @@ func Read(r *http.Request, cfg Config) Membership {
 	}
 	if origin == OriginNone {
 		return Membership{Origin: OriginNone}
+	}
+	if cfg.Memo != nil && len(raws) == 1 {
+		return cfg.Memo.normalize(cfg, origin, raws[0])
 	}
 	m := Normalize(cfg, raws...)
 	m.Origin = origin
