@@ -11,10 +11,18 @@ import (
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
+
+	"github.com/caddy-audiences/caddy-audiences/internal/memo"
 )
 
 // DefaultCacheSize is the number of plans a Planner keeps when Options.CacheSize is 0.
 const DefaultCacheSize = 1000
+
+// How many texts Mentions remembers its answer for, and the longest it keeps.
+const (
+	mentionsMemoSlots   = 256
+	mentionsMemoMaxText = 2048
+)
 
 // Options configure a Planner.
 type Options struct {
@@ -41,6 +49,7 @@ type Planner struct {
 	// Options.Merchandising also the words of the merchandised fields), shortest first;
 	// anchors are pieces of them such that every name contains one (see anchorsOf).
 	names, anchors []string
+	mentioned      *memo.Table[bool] // Mentions' answers for recent texts
 }
 
 type planKey struct{ query, operationName string }
@@ -64,6 +73,7 @@ func NewPlanner(opt Options) (*Planner, error) {
 	// Shortest first: "cart" decides most cart operations at once.
 	slices.SortStableFunc(names, func(a, b string) int { return len(a) - len(b) })
 	p.names, p.anchors = names, anchorsOf(names)
+	p.mentioned = memo.New[bool](mentionsMemoSlots, mentionsMemoMaxText)
 	size := opt.CacheSize
 	if size == 0 {
 		size = DefaultCacheSize
@@ -82,9 +92,17 @@ func NewPlanner(opt Options) (*Planner, error) {
 // survive URL and JSON encoding unchanged, so an operation whose text mentions none of them
 // has no cart, places no order and selects nothing to merchandise, and can pass without
 // being parsed.
+//
+// Storefronts send the same text for every shopper on a page (a product's query, say), so
+// the answers for recent texts are remembered.
 func (pl *Planner) Mentions(text string) bool {
+	if m, ok := pl.mentioned.Get(text); ok {
+		return m
+	}
 	// Most requests that are not cart operations stop at the anchors.
-	return containsAny(text, pl.anchors) && containsAny(text, pl.names)
+	m := containsAny(text, pl.anchors) && containsAny(text, pl.names)
+	pl.mentioned.Put(text, m)
+	return m
 }
 
 // anchorsOf returns, for names, a few substrings such that each name contains one: a
