@@ -5,6 +5,10 @@
 #                            plain Caddy and the sidecar, interleaved per round (A B C D, then
 #                            B A D C); prints
 #                            the table, ratios and budgets and writes BENCHMARKS.md.
+#   scripts/bench.sh instructions
+#                            the same four proxies one at a time under callgrind (valgrind),
+#                            one client: the instructions each spends per request in user
+#                            space, GC off — a count the rest of the machine does not move.
 #   scripts/bench.sh soak    the sidecar under load for 5 minutes with 10,000 distinct segment
 #                            sets and 1,000 distinct query texts, RSS sampled every 10 s, after
 #                            30 s of plain Caddy under the same traffic for its RSS; the result
@@ -22,8 +26,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 mode=${1:-bench}
-case "$mode" in bench | soak) ;; *)
-	echo "usage: $0 bench|soak" >&2
+case "$mode" in bench | soak | instructions) ;; *)
+	echo "usage: $0 bench|soak|instructions" >&2
 	exit 2
 	;;
 esac
@@ -150,10 +154,11 @@ listen_addr() {
 	die "$log: no listening line"
 }
 
-# wait_ready polls URL until it answers 200.
+# wait_ready polls URL until it answers 200 (READY_TRIES times, every 0.1 s).
+READY_TRIES=200
 wait_ready() {
 	local url=$1 pid=$2 log=$3
-	for _ in $(seq 1 200); do
+	for _ in $(seq 1 "$READY_TRIES"); do
 		curl -fsS -o /dev/null "$url" 2>/dev/null && return
 		kill -0 "$pid" 2>/dev/null || die "process $pid exited: $(tail -5 "$log")"
 		sleep 0.1
@@ -162,7 +167,9 @@ wait_ready() {
 }
 
 # start_caddy NAME PORT UPSTREAM AUDIENCES(0|1): writes a Caddyfile (admin off, automatic
-# HTTPS off, logs to a file) and starts bin/caddy with GOMAXPROCS unset. Sets caddy_pid.
+# HTTPS off, logs to a file) and starts bin/caddy with GOMAXPROCS unset, under the command
+# in CADDY_WRAP if any. Sets caddy_pid.
+CADDY_WRAP=()
 start_caddy() {
 	local name=$1 port=$2 upstream=$3 audiences=$4 dir=$run_dir/caddy-$1 block=""
 	mkdir -p "$dir"
@@ -186,7 +193,7 @@ $block
 }
 EOF
 	env -u GOMAXPROCS HOME="$dir" XDG_DATA_HOME="$dir" XDG_CONFIG_HOME="$dir" \
-		"$CADDY_BIN" run --config "$dir/Caddyfile" --adapter caddyfile >"$dir/stdout.log" 2>&1 &
+		"${CADDY_WRAP[@]}" "$CADDY_BIN" run --config "$dir/Caddyfile" --adapter caddyfile >"$dir/stdout.log" 2>&1 &
 	caddy_pid=$!
 	pids+=("$caddy_pid")
 	wait_ready "http://127.0.0.1:$port$(cat "$rec/nocart.path")" "$caddy_pid" "$dir/stdout.log"
@@ -214,6 +221,60 @@ bin/fixedupstream -dir "$rec" -listen 127.0.0.1:0 >"$run_dir/fixedupstream.log" 
 fixed_pid=$!
 pids+=("$fixed_pid")
 fixed_addr=$(listen_addr "$run_dir/fixedupstream.log" "$fixed_pid")
+
+# --- instructions per request ----------------------------------------------------------------
+
+if [ "$mode" = instructions ]; then
+	command -v callgrind_control >/dev/null || die "valgrind is not installed (apt-get install valgrind)"
+	WARM=${WARM:-300} REQUESTS=${REQUESTS:-1000}
+	[ -n "$QUICK" ] && WARM=50 REQUESTS=200
+	# curl_config N PATHFILE: a curl config asking for the path N times, answers discarded.
+	curl_config() {
+		local url line
+		url="http://127.0.0.1:${port[$v]}$(cat "$2")"
+		line=$(printf 'url = "%s"\noutput = /dev/null' "$url")
+		for _ in $(seq 1 "$1"); do echo "$line"; done
+	}
+	out=$OUT/instructions.md
+	{
+		printf '| Variant | What | instructions per request |\n|---|---|--:|\n'
+	} >"$out"
+	declare -A per
+	READY_TRIES=1200 # valgrind starts Caddy in seconds, not milliseconds
+	for v in A B C D; do
+		paths=$rec/cart.path
+		case $v in A | B) paths=$rec/nocart.path ;; esac
+		audiences=0
+		case $v in B | C) audiences=1 ;; esac
+		pick_port "$v"
+		# Go's asynchronous preemption signals trip callgrind; GC off: the count is the
+		# request's own work, not when the collector happens to run.
+		CADDY_WRAP=(env GOGC=off GODEBUG=asyncpreemptoff=1 valgrind --tool=callgrind
+			"--callgrind-out-file=$run_dir/callgrind.$v.out")
+		start_caddy "$v" "${port[$v]}" "$fixed_addr" "$audiences"
+		curl_config "$WARM" "$paths" | curl -sS -H "$SHOPPER" -H 'Store: default' -K - || die "variant $v: warm-up failed"
+		callgrind_control -z "$caddy_pid" >/dev/null 2>&1
+		curl_config "$REQUESTS" "$paths" | curl -sS -H "$SHOPPER" -H 'Store: default' -K - || die "variant $v: requests failed"
+		callgrind_control -d "$caddy_pid" >/dev/null 2>&1
+		stop_pid "$caddy_pid"
+		total=$(sed -n 's/^\(summary\|totals\): *//p' "$run_dir/callgrind.$v.out.1" | head -1)
+		[ -n "$total" ] || die "variant $v: no callgrind totals in $run_dir/callgrind.$v.out.1"
+		per[$v]=$((total / REQUESTS))
+		echo "$v: ${per[$v]} instructions per request" >&2
+	done
+	{
+		printf '| A | plain reverse_proxy, product search | %s |\n' "${per[A]}"
+		printf '| B | audiences, same product search (pass-through) | %s |\n' "${per[B]}"
+		printf '| C | audiences, 20-line cart page (rewrite) | %s |\n' "${per[C]}"
+		printf '| D | plain reverse_proxy, same cart page | %s |\n\n' "${per[D]}"
+		awk -v a="${per[A]}" -v b="${per[B]}" -v c="${per[C]}" -v d="${per[D]}" 'BEGIN {
+			printf "B/A %.3f× (+%d a request), C/D %.3f× (+%d a request).\n\n", b / a, b - a, c / d, c - d }'
+		printf 'Command: `make instructions%s` (callgrind, %s warm-up requests then %s counted, one client, GOGC=off), %s, source %s, Caddy %s.\n' \
+			"${QUICK:+ QUICK=1}" "$WARM" "$REQUESTS" "$(date -u '+%Y-%m-%d %H:%M UTC')" "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" "$binaries"
+	} >>"$out"
+	cat "$out"
+	exit 0
+fi
 
 # --- the proxies -----------------------------------------------------------------------------
 

@@ -36,15 +36,16 @@ type HitCount struct {
 // NewHits returns an empty counter.
 func NewHits() *Hits { return &Hits{} }
 
-// Add counts one request for each of segments that known accepts.
+// Add counts one request for each of segments that known accepts. An audience is checked
+// against known once, when first seen: one that has a counter keeps counting.
 func (c *Hits) Add(segments []string, known func(string) bool, now time.Time) {
 	minute := now.Unix() / 60
 	for _, id := range segments {
-		if !known(id) {
-			continue
-		}
 		v, ok := c.counters.Load(id)
 		if !ok {
+			if !known(id) {
+				continue
+			}
 			v, _ = c.counters.LoadOrStore(id, new(audienceHits))
 		}
 		v.(*audienceHits).add(minute)
