@@ -9,13 +9,13 @@ import (
 
 // Sizes of a Memo: how many inputs it holds, and the longest raw input it keeps.
 const (
-	memoSlots  = 1024
-	memoMaxRaw = 1024
+	memoSlots  = 512
+	memoMaxRaw = 512
 )
 
 // A Memo remembers the memberships of recent raw inputs, so that a shopper's every request
 // does not decode, validate, sort and join the same list again (a memo.Table: no lock,
-// bounded memory, inputs over 1 KiB not kept).
+// bounded memory, inputs over 512 bytes not kept).
 //
 // A Memo serves one Config (set as its Memo field). What Config.Allow keeps may change, so
 // the Memo starts afresh whenever generation, given to NewMemo, returns a different value.
