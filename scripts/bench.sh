@@ -317,13 +317,15 @@ echo "C over the fixed upstream = C over the demo store ($(wc -c <"$check/C") by
 # The demo store and its sidecar are not needed under load.
 stop_pid "${pid[V]}" "$store_pid"
 
-# loadgen VARIANT PATHFILE ROUND ARGS...: one run against a variant's Caddy.
+# loadgen VARIANT PATHFILE ROUND ARGS...: one run against a variant's Caddy; the fixed
+# upstream's CPU over the same window is read too (the same work for every variant: a
+# measure of how fast the machine ran in that window).
 loadgen() {
 	local v=$1 paths=$2 round=$3
 	shift 3
 	bin/loadgen -target "http://127.0.0.1:${port[$v]}" -paths "$paths" \
 		-H "$SHOPPER" -H 'Store: default' -c "$CONCURRENCY" -warmup "$WARMUP" \
-		-pid "${pid[$v]}" -label "$v" -round "$round" -json "$@"
+		-pid "${pid[$v]}" -ref-pid "$fixed_pid" -label "$v" -round "$round" -json "$@"
 }
 
 # steal BEFORE AFTER: the share of CPU time stolen between two "cpu" lines of /proc/stat

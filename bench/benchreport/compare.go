@@ -55,6 +55,9 @@ type comparison struct {
 	ratioBA, ratioCD       []float64
 	p99DeltaBA, p99DeltaCD []float64
 	cpuBA, cpuCD           []float64
+	// relBA and relCD are the CPU ratios with each proxy's CPU per request divided by the
+	// fixed upstream's in the same window, which cancels how fast the machine ran then.
+	relBA, relCD []float64
 }
 
 // compare aggregates the A/B/C/D results and checks the budgets.
@@ -116,6 +119,14 @@ func compare(results []result) (*comparison, error) {
 	}
 	c.cpuBA = c.perRound(func(r map[string]result) float64 { return cpu(r["B"]) / cpu(r["A"]) }, "A", "B")
 	c.cpuCD = c.perRound(func(r map[string]result) float64 { return cpu(r["C"]) / cpu(r["D"]) }, "C", "D")
+	rel := func(r result) float64 {
+		if r.Process == nil || r.Process.RefCPUPerReq <= 0 {
+			return math.NaN()
+		}
+		return cpu(r) / r.Process.RefCPUPerReq
+	}
+	c.relBA = c.perRound(func(r map[string]result) float64 { return rel(r["B"]) / rel(r["A"]) }, "A", "B")
+	c.relCD = c.perRound(func(r map[string]result) float64 { return rel(r["C"]) / rel(r["D"]) }, "C", "D")
 	c.addChecks()
 	return c, nil
 }
@@ -185,6 +196,11 @@ func (c *comparison) addChecks() {
 		check{name: "proxy CPU per request B/A", measured: fmt.Sprintf("%.2f×", median(c.cpuBA)), budget: "(no budget)", info: true},
 		c.cpuCheck(),
 	)
+	if len(c.relBA) > 0 && len(c.relCD) > 0 {
+		c.checks = append(c.checks,
+			check{name: "proxy CPU per request over the upstream's, B/A", measured: fmt.Sprintf("%.3f× (rounds %s)", median(c.relBA), ratios(c.relBA)), budget: "(no budget)", info: true},
+			check{name: "proxy CPU per request over the upstream's, C/D", measured: fmt.Sprintf("%.3f× (rounds %s)", median(c.relCD), ratios(c.relCD)), budget: "(no budget)", info: true})
+	}
 	for _, pair := range [][2]string{{"B", "A"}, {"C", "D"}} {
 		sidecar, plain := c.rows[pair[0]].rssKB, c.rows[pair[1]].rssKB
 		name := fmt.Sprintf("max RSS %s/%s", pair[0], pair[1])

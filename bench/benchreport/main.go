@@ -138,6 +138,8 @@ type processStats struct {
 	LastKB    int64       `json:"last_kb"`
 	Samples   []rssSample `json:"samples"`
 	CPUPerReq float64     `json:"cpu_us_per_request"`
+	// RefCPUPerReq is the fixed upstream's CPU per request over the same window.
+	RefCPUPerReq float64 `json:"ref_cpu_us_per_request"`
 }
 
 // rssSample is one reading, at seconds since the measured window began.

@@ -250,3 +250,51 @@ func TestCompareUnsampledCPU(t *testing.T) {
 		t.Errorf("C's median CPU/req %v, want %v", got, 1e6/6000)
 	}
 }
+
+// TestCPUOverUpstream: a round where the machine ran slower for B than for A (the upstream,
+// doing the same work, spent 20 % more CPU a request) shows B 20 % dearer in raw CPU and
+// equal relative to the upstream; without the upstream's CPU the rows are left out.
+func TestCPUOverUpstream(t *testing.T) {
+	var results []result
+	for round := 1; round <= 3; round++ {
+		for _, v := range []struct {
+			label    string
+			cpu, ref float64
+		}{{"A", 100, 50}, {"B", 120, 60}, {"C", 260, 50}, {"D", 200, 50}} {
+			r := res(v.label, round, 5000, 1000, 60_000)
+			r.Process.CPUPerReq, r.Process.RefCPUPerReq = v.cpu, v.ref
+			results = append(results, r)
+		}
+	}
+	c, err := compare(results)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"proxy CPU per request B/A":                      "1.20×",
+		"proxy CPU per request over the upstream's, B/A": "1.000× (rounds 1.000 1.000 1.000)",
+		"proxy CPU per request over the upstream's, C/D": "1.300× (rounds 1.300 1.300 1.300)",
+	}
+	for _, ch := range c.checks {
+		if w, ok := want[ch.name]; ok {
+			if ch.measured != w {
+				t.Errorf("%s: %s, want %s", ch.name, ch.measured, w)
+			}
+			delete(want, ch.name)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("checks missing: %v", want)
+	}
+	for i := range results {
+		results[i].Process.RefCPUPerReq = 0
+	}
+	if c, err = compare(results); err != nil {
+		t.Fatal(err)
+	}
+	for _, ch := range c.checks {
+		if strings.Contains(ch.name, "upstream") {
+			t.Errorf("%s reported without the upstream's CPU", ch.name)
+		}
+	}
+}

@@ -8,7 +8,7 @@
 //	    [-method GET] [-H 'Name: value']... [-body s | -body-file f] \
 //	    [-paths file] [-header-values 'Name=file']... \
 //	    [-c 32] [-d 10s] [-warmup 2s] [-timeout 10s] [-expect-status 200] \
-//	    [-pid N] [-rss-every 250ms] [-label A] [-round 1] [-json]
+//	    [-pid N] [-ref-pid N] [-rss-every 250ms] [-label A] [-round 1] [-json]
 //
 // -paths rotates request paths (one per line) and -header-values rotates one header's value
 // (one per line): request i takes line i modulo the file's length. Only http:// targets on
@@ -74,6 +74,7 @@ type config struct {
 	timeout      time.Duration
 	expectStatus int
 	pid          int
+	refPID       int
 	rssEvery     time.Duration
 	label        string
 	round        int
@@ -98,6 +99,7 @@ func parseFlags(args []string) (*config, error) {
 	fs.DurationVar(&cfg.timeout, "timeout", 10*time.Second, "per-request timeout")
 	fs.IntVar(&cfg.expectStatus, "expect-status", 200, "status code that counts as success")
 	fs.IntVar(&cfg.pid, "pid", 0, "sample this process's RSS (VmRSS) and CPU time during the measured window")
+	fs.IntVar(&cfg.refPID, "ref-pid", 0, "with -pid, also read this process's CPU time over the same window (a reference, such as the upstream)")
 	fs.DurationVar(&cfg.rssEvery, "rss-every", 250*time.Millisecond, "RSS sampling interval")
 	fs.StringVar(&cfg.label, "label", "", "name of this run in the output")
 	fs.IntVar(&cfg.round, "round", 0, "round number in the output")

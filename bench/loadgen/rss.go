@@ -80,6 +80,14 @@ func readCPU(pid int) (time.Duration, error) {
 	return parseStatCPU(b)
 }
 
+// readRefCPU is readCPU of the reference process, or 0 without one.
+func readRefCPU(pid int) (time.Duration, error) {
+	if pid <= 0 {
+		return 0, nil
+	}
+	return readCPU(pid)
+}
+
 // parseStatCPU reads utime and stime (fields 14 and 15) of a /proc/PID/stat line. The
 // command name (field 2) may hold spaces and parentheses, so fields count from its last ')'.
 func parseStatCPU(stat []byte) (time.Duration, error) {

@@ -60,7 +60,12 @@ type ProcessStats struct {
 	Samples    []rssSample `json:"samples"`
 	CPUSeconds float64     `json:"cpu_s"`
 	CPUPerReq  float64     `json:"cpu_us_per_request"`
-	Error      string      `json:"error,omitempty"`
+	// RefCPUPerReq is the CPU time per request of the -ref-pid process over the same window:
+	// a process doing the same work for every variant (the upstream) shows how fast the
+	// machine ran in that window.
+	RefCPUPerReq float64 `json:"ref_cpu_us_per_request,omitempty"`
+	Error        string  `json:"error,omitempty"`
+	refSeconds   float64
 }
 
 // workerStats is what one client counted; merged at the end, so workers never contend.
@@ -97,14 +102,17 @@ func run(ctx context.Context, cfg *config) (*Result, error) {
 			defer close(watchDone)
 			waitUntil(watchCtx, measureFrom)
 			cpuFrom, cpuErr := readCPU(cfg.pid)
+			refFrom, refErr := readRefCPU(cfg.refPID)
 			samples, err := sampleRSS(watchCtx, cfg.pid, cfg.rssEvery, measureFrom)
 			cpuTo, cpuErr2 := readCPU(cfg.pid)
+			refTo, refErr2 := readRefCPU(cfg.refPID)
 			proc.Samples = samples
-			if err = cmp.Or(err, cpuErr, cpuErr2); err != nil {
+			if err = cmp.Or(err, cpuErr, cpuErr2, refErr, refErr2); err != nil {
 				proc.Error = err.Error()
 				return
 			}
 			proc.CPUSeconds = (cpuTo - cpuFrom).Seconds()
+			proc.refSeconds = (refTo - refFrom).Seconds()
 		}()
 	} else {
 		close(watchDone)
@@ -292,6 +300,7 @@ func summarize(cfg *config, stats []*workerStats, proc *ProcessStats) *Result {
 		}
 		if res.Requests > 0 {
 			proc.CPUPerReq = proc.CPUSeconds * 1e6 / float64(res.Requests)
+			proc.RefCPUPerReq = proc.refSeconds * 1e6 / float64(res.Requests)
 		}
 	}
 	return res

@@ -24,7 +24,7 @@ func TestRunCountsAndErrors(t *testing.T) {
 	}))
 	defer srv.Close()
 	cfg, err := parseFlags([]string{"-target", srv.URL, "-c", "2", "-d", "100ms", "-warmup", "20ms",
-		"-pid", strconv.Itoa(os.Getpid()), "-rss-every", "10ms", "-label", "T", "-round", "3"})
+		"-pid", strconv.Itoa(os.Getpid()), "-ref-pid", strconv.Itoa(os.Getpid()), "-rss-every", "10ms", "-label", "T", "-round", "3"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,6 +43,10 @@ func TestRunCountsAndErrors(t *testing.T) {
 	}
 	if res.Process == nil || res.Process.MaxKB == 0 || len(res.Process.Samples) < 2 || res.Process.Error != "" || res.Process.CPUSeconds < 0 {
 		t.Fatalf("rss %+v", res.Process)
+	}
+	// The reference is this process too (it serves the requests): it used CPU in the window.
+	if res.Process.RefCPUPerReq <= 0 {
+		t.Fatalf("reference CPU per request %v", res.Process.RefCPUPerReq)
 	}
 	if res.Label != "T" || res.Round != 3 || res.DurationS != 0.1 {
 		t.Fatalf("label %q round %d duration %v", res.Label, res.Round, res.DurationS)
