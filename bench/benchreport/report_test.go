@@ -1,6 +1,7 @@
 package main
 
 import (
+	"maps"
 	"math"
 	"strings"
 	"testing"
@@ -42,19 +43,7 @@ func TestCompareBudgets(t *testing.T) {
 		"proxy CPU per request B/A": "1.02× ",
 		"proxy CPU per request C/D": "1.33× (0 of 3 rounds) MISS",
 	}
-	for _, ch := range c.checks {
-		w, ok := want[ch.name]
-		if !ok {
-			continue
-		}
-		if got := ch.measured + " " + ch.verdict(); got != w {
-			t.Errorf("%s: %s, want %s", ch.name, got, w)
-		}
-		delete(want, ch.name)
-	}
-	if len(want) > 0 {
-		t.Errorf("checks missing: %v", want)
-	}
+	wantChecks(t, c, want)
 	if r := c.rows["A"]; r.rps != 10000 || r.rounds != 3 {
 		t.Errorf("A median req/s %v over %d rounds, want 10000 over 3", r.rps, r.rounds)
 	}
@@ -271,21 +260,11 @@ func TestCPUOverUpstream(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]string{
-		"proxy CPU per request B/A":                      "1.20×",
-		"proxy CPU per request over the upstream's, B/A": "1.000× (rounds 1.000 1.000 1.000)",
-		"proxy CPU per request over the upstream's, C/D": "1.300× (rounds 1.300 1.300 1.300)",
+		"proxy CPU per request B/A":                      "1.20× ",
+		"proxy CPU per request over the upstream's, B/A": "1.000× (rounds 1.000 1.000 1.000) ",
+		"proxy CPU per request over the upstream's, C/D": "1.300× (rounds 1.300 1.300 1.300) ",
 	}
-	for _, ch := range c.checks {
-		if w, ok := want[ch.name]; ok {
-			if ch.measured != w {
-				t.Errorf("%s: %s, want %s", ch.name, ch.measured, w)
-			}
-			delete(want, ch.name)
-		}
-	}
-	if len(want) > 0 {
-		t.Errorf("checks missing: %v", want)
-	}
+	wantChecks(t, c, want)
 	for i := range results {
 		results[i].Process.RefCPUPerReq = 0
 	}
@@ -296,5 +275,25 @@ func TestCPUOverUpstream(t *testing.T) {
 		if strings.Contains(ch.name, "upstream") {
 			t.Errorf("%s reported without the upstream's CPU", ch.name)
 		}
+	}
+}
+
+// wantChecks fails unless c has every check named in want, each measuring and judged as
+// want says ("measured verdict").
+func wantChecks(t *testing.T, c *comparison, want map[string]string) {
+	t.Helper()
+	missing := maps.Clone(want)
+	for _, ch := range c.checks {
+		w, ok := want[ch.name]
+		if !ok {
+			continue
+		}
+		if got := ch.measured + " " + ch.verdict(); got != w {
+			t.Errorf("%s: %s, want %s", ch.name, got, w)
+		}
+		delete(missing, ch.name)
+	}
+	if len(missing) > 0 {
+		t.Errorf("checks missing: %v", missing)
 	}
 }
