@@ -29,11 +29,7 @@ func TestCompareBudgets(t *testing.T) {
 			res("D", round, 8000*scale, 1500/scale, 61_000),
 		)
 	}
-	c, err := compare(results)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]string{
+	c := wantChecks(t, results, map[string]string{
 		"pass-through req/s B/A":    "0.980 (3 of 3 rounds) PASS",
 		"pass-through p99 B vs A":   "+4.0% (3 of 3 rounds) PASS",
 		"cart rewrite req/s C/D":    "0.750 (0 of 3 rounds) MISS",
@@ -42,8 +38,7 @@ func TestCompareBudgets(t *testing.T) {
 		"errors, all variants":      "0 PASS",
 		"proxy CPU per request B/A": "1.02× ",
 		"proxy CPU per request C/D": "1.33× (0 of 3 rounds) MISS",
-	}
-	wantChecks(t, c, want)
+	})
 	if r := c.rows["A"]; r.rps != 10000 || r.rounds != 3 {
 		t.Errorf("A median req/s %v over %d rounds, want 10000 over 3", r.rps, r.rounds)
 	}
@@ -255,33 +250,29 @@ func TestCPUOverUpstream(t *testing.T) {
 			results = append(results, r)
 		}
 	}
-	c, err := compare(results)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]string{
+	wantChecks(t, results, map[string]string{
 		"proxy CPU per request B/A":                      "1.20× ",
 		"proxy CPU per request over the upstream's, B/A": "1.000× (rounds 1.000 1.000 1.000) ",
 		"proxy CPU per request over the upstream's, C/D": "1.300× (rounds 1.300 1.300 1.300) ",
-	}
-	wantChecks(t, c, want)
+	})
 	for i := range results {
 		results[i].Process.RefCPUPerReq = 0
 	}
-	if c, err = compare(results); err != nil {
-		t.Fatal(err)
-	}
-	for _, ch := range c.checks {
+	for _, ch := range wantChecks(t, results, nil).checks {
 		if strings.Contains(ch.name, "upstream") {
 			t.Errorf("%s reported without the upstream's CPU", ch.name)
 		}
 	}
 }
 
-// wantChecks fails unless c has every check named in want, each measuring and judged as
-// want says ("measured verdict").
-func wantChecks(t *testing.T, c *comparison, want map[string]string) {
+// wantChecks compares results and fails unless the comparison has every check named in
+// want, each measuring and judged as want says ("measured verdict").
+func wantChecks(t *testing.T, results []result, want map[string]string) *comparison {
 	t.Helper()
+	c, err := compare(results)
+	if err != nil {
+		t.Fatal(err)
+	}
 	missing := maps.Clone(want)
 	for _, ch := range c.checks {
 		w, ok := want[ch.name]
@@ -296,4 +287,5 @@ func wantChecks(t *testing.T, c *comparison, want map[string]string) {
 	if len(missing) > 0 {
 		t.Errorf("checks missing: %v", missing)
 	}
+	return c
 }
