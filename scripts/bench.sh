@@ -228,17 +228,15 @@ if [ "$mode" = instructions ]; then
 	command -v callgrind_control >/dev/null || die "valgrind is not installed (apt-get install valgrind)"
 	WARM=${WARM:-300} REQUESTS=${REQUESTS:-1000}
 	[ -n "$QUICK" ] && WARM=50 REQUESTS=200
-	# curl_config N PATHFILE: a curl config asking for the path N times, answers discarded.
-	curl_config() {
-		local url line
-		url="http://127.0.0.1:${port[$v]}$(cat "$2")"
-		line=$(printf 'url = "%s"\noutput = /dev/null' "$url")
-		for _ in $(seq 1 "$1"); do echo "$line"; done
+	# send VARIANT PATHFILE N: asks the variant's Caddy for the path N times, as the
+	# shopper of make bench, over one connection; answers discarded.
+	send() {
+		local url="http://127.0.0.1:${port[$1]}$(cat "$2")"
+		for _ in $(seq 1 "$3"); do printf 'url = "%s"\noutput = /dev/null\n' "$url"; done |
+			curl -sS -H "$SHOPPER" -H 'Store: default' -K -
 	}
 	out=$OUT/instructions.md
-	{
-		printf '| Variant | What | instructions per request |\n|---|---|--:|\n'
-	} >"$out"
+	printf '| Variant | What | instructions per request |\n|---|---|--:|\n' >"$out"
 	declare -A per
 	READY_TRIES=1200 # valgrind starts Caddy in seconds, not milliseconds
 	for v in A B C D; do
@@ -252,9 +250,9 @@ if [ "$mode" = instructions ]; then
 		CADDY_WRAP=(env GOGC=off GODEBUG=asyncpreemptoff=1 valgrind --tool=callgrind
 			"--callgrind-out-file=$run_dir/callgrind.$v.out")
 		start_caddy "$v" "${port[$v]}" "$fixed_addr" "$audiences"
-		curl_config "$WARM" "$paths" | curl -sS -H "$SHOPPER" -H 'Store: default' -K - || die "variant $v: warm-up failed"
+		send "$v" "$paths" "$WARM" || die "variant $v: warm-up failed"
 		callgrind_control -z "$caddy_pid" >/dev/null 2>&1
-		curl_config "$REQUESTS" "$paths" | curl -sS -H "$SHOPPER" -H 'Store: default' -K - || die "variant $v: requests failed"
+		send "$v" "$paths" "$REQUESTS" || die "variant $v: requests failed"
 		callgrind_control -d "$caddy_pid" >/dev/null 2>&1
 		stop_pid "$caddy_pid"
 		total=$(sed -n 's/^\(summary\|totals\): *//p' "$run_dir/callgrind.$v.out.1" | head -1)

@@ -15,10 +15,11 @@ const (
 	limit32 = 1 << 30
 )
 
-// pow10 are the alignment factors for scale differences up to 6 decimals, and maxAligned
-// the largest coefficient each may multiply.
+// pow10 are the powers of ten that fit in an int64. Scales are aligned across at most 6
+// decimals; maxAligned is the largest coefficient each factor may multiply.
 var (
-	pow10      = [7]int64{1, 10, 100, 1_000, 10_000, 100_000, 1_000_000}
+	pow10 = [19]int64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13,
+		1e14, 1e15, 1e16, 1e17, 1e18}
 	maxAligned = [7]int64{limit, limit / 10, limit / 100, limit / 1_000, limit / 10_000, limit / 100_000, limit / 1_000_000}
 )
 
@@ -34,12 +35,12 @@ func aligned(a, b decimal.Decimal) (x, y int64, scale int, ok bool) {
 	if sa != sb {
 		d := sa - sb
 		if d > 0 {
-			if d >= len(pow10) || y >= maxAligned[d] {
+			if d >= len(maxAligned) || y >= maxAligned[d] {
 				return 0, 0, 0, false
 			}
 			y *= pow10[d]
 		} else {
-			if -d >= len(pow10) || x >= maxAligned[-d] {
+			if -d >= len(maxAligned) || x >= maxAligned[-d] {
 				return 0, 0, 0, false
 			}
 			x *= pow10[-d]
@@ -96,12 +97,12 @@ func Mul(a, b decimal.Decimal) (decimal.Decimal, bool) {
 // x.Sub(rounded), with x's decimals.
 func AddRound(a, b decimal.Decimal, scale int) (rounded, rest decimal.Decimal, ok bool) {
 	x, y, s, ok := aligned(a, b)
-	if !ok || scale < 0 || s-scale >= len(pow10x) {
+	if !ok || scale < 0 || s-scale >= len(pow10) {
 		return decimal.Decimal{}, decimal.Decimal{}, false
 	}
 	q, rem, rs := x+y, int64(0), s // both below 2^60: no overflow
 	if s > scale {
-		q, rem = roundInt(q, pow10x[s-scale])
+		q, rem = roundInt(q, pow10[s-scale])
 		rs = scale
 	}
 	rounded, err := decimal.New(q, rs)
@@ -122,12 +123,12 @@ func RoundAway(d decimal.Decimal, scale int) decimal.Decimal {
 	if d.Scale() <= scale {
 		return d
 	}
-	if c := d.Coef(); c < limit && d.Scale()-scale < len(pow10x) {
+	if c := d.Coef(); c < limit && d.Scale()-scale < len(pow10) {
 		v := int64(c)
 		if d.IsNeg() {
 			v = -v
 		}
-		q, _ := roundInt(v, pow10x[d.Scale()-scale])
+		q, _ := roundInt(v, pow10[d.Scale()-scale])
 		if r, err := decimal.New(q, scale); err == nil {
 			return r
 		}
@@ -164,10 +165,6 @@ func roundInt(v, p int64) (q, rem int64) {
 	}
 	return q, rem
 }
-
-// pow10x are the powers of ten that fit in an int64.
-var pow10x = [19]int64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13,
-	1e14, 1e15, 1e16, 1e17, 1e18}
 
 // Cmp compares a and b as a.Cmp(b) does.
 func Cmp(a, b decimal.Decimal) (int, bool) {

@@ -138,6 +138,11 @@ func Read(r *http.Request, cfg Config) Membership {
 	if cfg.Memo != nil && len(raws) == 1 {
 		return cfg.Memo.normalize(cfg, origin, raws[0])
 	}
+	return normalizeFrom(cfg, origin, raws...)
+}
+
+// normalizeFrom is Normalize with the origin of raws set.
+func normalizeFrom(cfg Config, origin Origin, raws ...string) Membership {
 	m := Normalize(cfg, raws...)
 	m.Origin = origin
 	return m

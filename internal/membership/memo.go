@@ -52,8 +52,7 @@ func (mm *Memo) normalize(cfg Config, origin Origin, raw string) Membership {
 	if m, ok := g.table.Get(raw); ok && m.Origin == origin {
 		return m
 	}
-	m := Normalize(cfg, raw)
-	m.Origin = origin
+	m := normalizeFrom(cfg, origin, raw)
 	m.header = strings.Join(m.Segments, ",")
 	g.table.Put(raw, m)
 	return m
