@@ -15,7 +15,7 @@
 #                            goes into BENCHMARKS.md's soak section.
 #
 # Environment: QUICK=1 (short runs: under a minute for bench, 30 s soak); ROUNDS, DURATION,
-# WARMUP, CONCURRENCY, SOAK_DURATION, SOAK_EVERY, SOAK_PLAIN_DURATION override the settings;
+# WARMUP, CONCURRENCY, FIXED_RATE, FIXED_ROUNDS, FIXED_DURATION, SOAK_DURATION, SOAK_EVERY, SOAK_PLAIN_DURATION override the settings;
 # CADDY_BIN / DEMOSTORE_BIN use prebuilt binaries instead of building bin/caddy and
 # bin/demostore; SHARED_DIR locates the Venia fixtures; BENCH_OUT holds raw results and logs
 # (default bin/bench).
@@ -38,12 +38,17 @@ QUICK=${QUICK:-}
 OUT=${BENCH_OUT:-bin/bench}
 RULES=scripts/bench/rules.json
 CONCURRENCY=${CONCURRENCY:-32}
+# The paced comparison: a rate every variant keeps with room to spare on 2 CPUs (the rewrite
+# saturates at 4,000–6,000 req/s here).
+FIXED_RATE=${FIXED_RATE:-2000}
 if [ -n "$QUICK" ]; then
 	ROUNDS=${ROUNDS:-4} DURATION=${DURATION:-1500ms} WARMUP=${WARMUP:-500ms}
+	FIXED_ROUNDS=${FIXED_ROUNDS:-2} FIXED_DURATION=${FIXED_DURATION:-1500ms}
 	SOAK_DURATION=${SOAK_DURATION:-30s} SOAK_EVERY=${SOAK_EVERY:-5s} SOAK_PLAIN_DURATION=${SOAK_PLAIN_DURATION:-10s}
 	GO_BENCH_ARGS=(-benchtime=100x ./internal/membership ./internal/cartql ./rules)
 else
 	ROUNDS=${ROUNDS:-8} DURATION=${DURATION:-8s} WARMUP=${WARMUP:-2s}
+	FIXED_ROUNDS=${FIXED_ROUNDS:-6} FIXED_DURATION=${FIXED_DURATION:-5s}
 	SOAK_DURATION=${SOAK_DURATION:-5m} SOAK_EVERY=${SOAK_EVERY:-10s} SOAK_PLAIN_DURATION=${SOAK_PLAIN_DURATION:-30s}
 	GO_BENCH_ARGS=(./...)
 fi
@@ -199,6 +204,10 @@ EOF
 	wait_ready "http://127.0.0.1:$port$(cat "$rec/nocart.path")" "$caddy_pid" "$dir/stdout.log"
 }
 
+# paths_of VARIANT prints the file of request paths the variant is asked for: the product
+# search for A and B, the cart page for C and D.
+paths_of() { case $1 in A | B) echo "$rec/nocart.path" ;; *) echo "$rec/cart.path" ;; esac; }
+
 # fetch URL OUT: GET with the shopper's headers; fails on a status other than 200.
 fetch() {
 	local code
@@ -240,8 +249,7 @@ if [ "$mode" = instructions ]; then
 	declare -A per
 	READY_TRIES=1200 # valgrind starts Caddy in seconds, not milliseconds
 	for v in A B C D; do
-		paths=$rec/cart.path
-		case $v in A | B) paths=$rec/nocart.path ;; esac
+		paths=$(paths_of "$v")
 		audiences=0
 		case $v in B | C) audiences=1 ;; esac
 		pick_port "$v"
@@ -402,27 +410,36 @@ CADDY_BIN=$CADDY_BIN DEMOSTORE_BIN=$DEMOSTORE_BIN \
 
 # --- load comparison -------------------------------------------------------------------------
 
+# rounds N OUT ARGS...: N interleaved rounds of the four variants, each one loadgen run with
+# ARGS, results appended to OUT. Odd rounds run A B C D, even rounds B A D C: the two
+# variants of a ratio always run next to each other, and neither always runs first, so a
+# machine that gets busier (or quieter) over a round does not favour one side of a ratio.
+rounds() {
+	local n=$1 out=$2 round v order
+	shift 2
+	: >"$out"
+	for round in $(seq 1 "$n"); do
+		order="A B C D"
+		[ $((round % 2)) = 0 ] && order="B A D C"
+		for v in $order; do
+			loadgen "$v" "$(paths_of "$v")" "$round" "$@" >>"$out"
+		done
+	done
+}
+
 say "load: $ROUNDS rounds of A B C D (B A D C in even rounds), $CONCURRENCY clients, $WARMUP warm-up + $DURATION each"
 results=$OUT/load.jsonl
-: >"$results"
 cpu_before=$(head -1 /proc/stat)
-# Odd rounds run A B C D, even rounds B A D C: the two variants of a ratio always run next to
-# each other, and neither always runs first, so a machine that gets busier (or quieter) over
-# a round does not favour one side of a ratio.
-for round in $(seq 1 "$ROUNDS"); do
-	order="A B C D"
-	[ $((round % 2)) = 0 ] && order="B A D C"
-	for v in $order; do
-		paths=$rec/cart.path
-		case $v in A | B) paths=$rec/nocart.path ;; esac
-		loadgen "$v" "$paths" "$round" -d "$DURATION" -rss-every 100ms >>"$results"
-	done
-done
+rounds "$ROUNDS" "$results" -d "$DURATION" -rss-every 100ms
 cpu_after=$(head -1 /proc/stat)
+
+say "CPU at a fixed rate: $FIXED_ROUNDS rounds as above, $FIXED_RATE req/s, 1s warm-up + $FIXED_DURATION each"
+fixed=$OUT/fixed.jsonl
+rounds "$FIXED_ROUNDS" "$fixed" -rate "$FIXED_RATE" -warmup 1s -d "$FIXED_DURATION"
 stop_all
 
 say "results"
-bin/benchreport -load "$results" -gobench "$OUT/go-bench.txt" -augment "$rec/augment.json" -markdown "$OUT/load.md"
+bin/benchreport -load "$results" -fixed "$fixed" -gobench "$OUT/go-bench.txt" -augment "$rec/augment.json" -markdown "$OUT/load.md"
 
 command="make bench${QUICK:+ QUICK=1}"
 {
@@ -431,6 +448,8 @@ command="make bench${QUICK:+ QUICK=1}"
 	machine
 	printf -- '- Load: %s rounds, A B C D in odd rounds and B A D C in even ones, `bin/loadgen -c %s -warmup %s -d %s`, every Caddy with GOMAXPROCS unset, admin off, automatic HTTPS off, logs to a file; loadgen, Caddy and the fixed upstream share the machine\n' \
 		"$ROUNDS" "$CONCURRENCY" "$WARMUP" "$DURATION"
+	printf -- '- CPU at a fixed rate: %s rounds, same order, `bin/loadgen -c %s -rate %s -warmup 1s -d %s`\n' \
+		"$FIXED_ROUNDS" "$CONCURRENCY" "$FIXED_RATE" "$FIXED_DURATION"
 	printf -- '- Upstream: `bin/fixedupstream` serving the demo store'"'"'s recorded answers (20-line cart with coupon and shipping; product search); the sidecar'"'"'s answer over it is checked byte for byte against its answer over the demo store before the load\n'
 	printf -- '- Rules: `%s` (10 rules; the shopper of C is in the audiences of two that apply: VIP 20%% and $10 off)\n' "$RULES"
 	printf -- '- Go benchmarks: `go test -run '"'"'^$'"'"' -bench . -benchmem %s`%s\n\n' "${GO_BENCH_ARGS[*]}" \

@@ -29,19 +29,20 @@ func main() {
 	loadFile := flag.String("load", "", "loadgen JSON results of the A/B/C/D comparison")
 	goBench := flag.String("gobench", "", "output of go test -bench, for the in-process budgets")
 	augmentFile := flag.String("augment", "", "benchrecord's augment.json: what the augmented query adds to the Venia operations")
+	fixedFile := flag.String("fixed", "", "loadgen JSON results of the A/B/C/D comparison at a fixed rate (with -load)")
 	soakFile := flag.String("soak", "", "loadgen JSON result of the soak")
 	plainFile := flag.String("plain", "", "loadgen JSON result of plain Caddy under the soak's traffic")
 	mdFile := flag.String("markdown", "", "also write the report as Markdown to this file")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("benchreport: ")
-	if err := run(inputs{load: *loadFile, goBench: *goBench, augment: *augmentFile, soak: *soakFile, plain: *plainFile}, *mdFile, os.Stdout); err != nil {
+	if err := run(inputs{load: *loadFile, fixed: *fixedFile, goBench: *goBench, augment: *augmentFile, soak: *soakFile, plain: *plainFile}, *mdFile, os.Stdout); err != nil {
 		log.Fatal(err)
 	}
 }
 
 // inputs are the files a report is made of.
-type inputs struct{ load, goBench, augment, soak, plain string }
+type inputs struct{ load, fixed, goBench, augment, soak, plain string }
 
 func run(in inputs, mdFile string, stdout io.Writer) error {
 	var text, md strings.Builder
@@ -50,6 +51,8 @@ func run(in inputs, mdFile string, stdout io.Writer) error {
 		return errors.New("-load and -soak exclude each other")
 	case in.plain != "" && in.soak == "":
 		return errors.New("-plain goes with -soak")
+	case in.fixed != "" && in.load == "":
+		return errors.New("-fixed goes with -load")
 	case in.load != "":
 		results, err := readResults(in.load)
 		if err != nil {
@@ -61,6 +64,18 @@ func run(in inputs, mdFile string, stdout io.Writer) error {
 		}
 		cmp.writeText(&text)
 		cmp.writeMarkdown(&md)
+		if in.fixed != "" {
+			results, err := readResults(in.fixed)
+			if err != nil {
+				return err
+			}
+			fixed, err := newFixedRate(results)
+			if err != nil {
+				return fmt.Errorf("%s: %w", in.fixed, err)
+			}
+			fixed.writeText(&text)
+			fixed.writeMarkdown(&md)
+		}
 	case in.soak != "":
 		soak, err := readOne(in.soak)
 		if err != nil {
@@ -119,6 +134,7 @@ type result struct {
 	Concurrency int     `json:"concurrency"`
 	WarmupS     float64 `json:"warmup_s"`
 	DurationS   float64 `json:"duration_s"`
+	Rate        float64 `json:"rate"` // paced runs: the rate asked for
 	Requests    uint64  `json:"requests"`
 	Errors      uint64  `json:"errors"`
 	RPS         float64 `json:"rps"`

@@ -289,3 +289,51 @@ func wantChecks(t *testing.T, results []result, want map[string]string) *compari
 	}
 	return c
 }
+
+// TestFixedRate: the fixed-rate section gives each variant's CPU and the upstream's, the
+// ratios raw and over the upstream's per round, and warns about a variant that did not keep
+// the rate.
+func TestFixedRate(t *testing.T) {
+	var results []result
+	for round := 1; round <= 3; round++ {
+		slow := float64(round) // the machine slows down round by round: raw CPU moves, ratios do not
+		for _, v := range []struct {
+			label    string
+			rps      float64
+			cpu, ref float64
+		}{{"A", 2000, 100, 50}, {"B", 2000, 102, 50}, {"C", 1990, 240, 50}, {"D", 1900, 200, 50}} {
+			r := res(v.label, round, v.rps, 1000, 60_000)
+			r.Rate = 2000
+			r.Process.CPUPerReq, r.Process.RefCPUPerReq = v.cpu*slow, v.ref*slow
+			results = append(results, r)
+		}
+	}
+	f, err := newFixedRate(results)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"proxy CPU per request B/A":                      "1.020×",
+		"proxy CPU per request C/D":                      "1.200×",
+		"proxy CPU per request over the upstream's, C/D": "1.200×",
+	}
+	for _, r := range f.ratioRows() {
+		if w, ok := want[r[0]]; ok && r[1] != w {
+			t.Errorf("%s: %s, want %s", r[0], r[1], w)
+		}
+	}
+	if f.rate != 2000 || f.ref["C"] != 100 || f.rows["C"].cpuPerReq != 480 {
+		t.Errorf("rate %v, C's upstream CPU %v, C's CPU %v", f.rate, f.ref["C"], f.rows["C"].cpuPerReq)
+	}
+	var md strings.Builder
+	f.writeMarkdown(&md)
+	for _, s := range []string{"paced at 2000 requests per second", "| C | 1990 | 480.0 µs | 100.0 µs | 0 |",
+		"| proxy CPU per request C/D | 1.200× | 1.200 1.200 1.200 |", "D served 1900 req/s of the 2000 asked"} {
+		if !strings.Contains(md.String(), s) {
+			t.Errorf("markdown lacks %q:\n%s", s, md.String())
+		}
+	}
+	if strings.Contains(md.String(), "C served") {
+		t.Errorf("C kept the rate within 3 %%, warned anyway:\n%s", md.String())
+	}
+}

@@ -69,6 +69,7 @@ func main() {
 type config struct {
 	src          *requestSource
 	concurrency  int
+	rate         float64 // requests per second over all clients; 0: as fast as they can
 	duration     time.Duration
 	warmup       time.Duration
 	timeout      time.Duration
@@ -94,6 +95,7 @@ func parseFlags(args []string) (*config, error) {
 	fs.Var(&headers, "H", "request header `Name: value` (repeatable)")
 	fs.Var(&headerValues, "header-values", "`Name=file`: rotate that header's value through the file's lines (repeatable)")
 	fs.IntVar(&cfg.concurrency, "c", 32, "concurrent keep-alive clients")
+	fs.Float64Var(&cfg.rate, "rate", 0, "send `N` requests per second in all (paced; the clients must keep up), instead of as many as the server answers")
 	fs.DurationVar(&cfg.duration, "d", 10*time.Second, "measured duration")
 	fs.DurationVar(&cfg.warmup, "warmup", 2*time.Second, "warm-up before measuring (not counted)")
 	fs.DurationVar(&cfg.timeout, "timeout", 10*time.Second, "per-request timeout")
@@ -113,6 +115,8 @@ func parseFlags(args []string) (*config, error) {
 	switch {
 	case cfg.concurrency < 1 || cfg.concurrency > 10000:
 		return nil, fmt.Errorf("-c: want 1..10000, got %d", cfg.concurrency)
+	case cfg.rate < 0 || cfg.rate > 1e6:
+		return nil, fmt.Errorf("-rate: want 0..1000000 requests per second, got %g", cfg.rate)
 	case cfg.duration <= 0 || cfg.duration > 24*time.Hour:
 		return nil, fmt.Errorf("-d: want a duration up to 24h, got %s", cfg.duration)
 	case cfg.warmup < 0 || cfg.timeout <= 0 || cfg.rssEvery <= 0:

@@ -23,6 +23,7 @@ type Result struct {
 	Round       int            `json:"round,omitempty"`
 	Target      string         `json:"target"`
 	Concurrency int            `json:"concurrency"`
+	Rate        float64        `json:"rate,omitempty"` // the paced rate asked for, if any
 	WarmupS     float64        `json:"warmup_s"`
 	DurationS   float64        `json:"duration_s"`
 	Requests    uint64         `json:"requests"`
@@ -124,7 +125,7 @@ func run(ctx context.Context, cfg *config) (*Result, error) {
 	for w := range stats {
 		st := &workerStats{hist: NewHistogram(), kinds: map[string]int64{}}
 		stats[w] = st
-		wg.Go(func() { work(ctx, client, cfg, &next, measureFrom, measureTo, st) })
+		wg.Go(func() { work(ctx, client, cfg, &next, start, measureFrom, measureTo, st) })
 	}
 	wg.Wait()
 	<-watchDone
@@ -134,14 +135,19 @@ func run(ctx context.Context, cfg *config) (*Result, error) {
 	return summarize(cfg, stats, proc), nil
 }
 
-// work is one keep-alive client: request after request until the window closes.
-func work(ctx context.Context, client *http.Client, cfg *config, next *atomic.Uint64, from, to time.Time, st *workerStats) {
+// work is one keep-alive client: request after request until the window closes. With a
+// rate, request n (counted over all clients from start) is not sent before start + n/rate.
+func work(ctx context.Context, client *http.Client, cfg *config, next *atomic.Uint64, start, from, to time.Time, st *workerStats) {
 	for ctx.Err() == nil {
+		seq := next.Add(1) - 1
+		if cfg.rate > 0 {
+			waitUntil(ctx, start.Add(time.Duration(float64(seq)*float64(time.Second)/cfg.rate)))
+		}
 		began := time.Now()
 		if !began.Before(to) {
 			return
 		}
-		req := cfg.src.request(ctx, next.Add(1)-1)
+		req := cfg.src.request(ctx, seq)
 		n, err := do(client, req, cfg.expectStatus)
 		elapsed := time.Since(began)
 		if began.Before(from) {
@@ -239,6 +245,9 @@ func newClient(concurrency int, timeout time.Duration) *http.Client {
 }
 
 func waitUntil(ctx context.Context, t time.Time) {
+	if !time.Now().Before(t) {
+		return
+	}
 	timer := time.NewTimer(time.Until(t))
 	defer timer.Stop()
 	select {
@@ -254,6 +263,7 @@ func summarize(cfg *config, stats []*workerStats, proc *ProcessStats) *Result {
 		Round:       cfg.round,
 		Target:      cfg.src.urls[0].Scheme + "://" + cfg.src.urls[0].Host,
 		Concurrency: cfg.concurrency,
+		Rate:        cfg.rate,
 		WarmupS:     cfg.warmup.Seconds(),
 		DurationS:   cfg.duration.Seconds(),
 		hist:        NewHistogram(),

@@ -67,3 +67,33 @@ func TestProbeFailsFast(t *testing.T) {
 		t.Fatalf("run = %v after %v, want a probe error at once", err, time.Since(start))
 	}
 }
+
+// TestRunPaced: with -rate, requests are sent no faster than asked (request n not before
+// start + n/rate), so a fast server sees about rate × time, not as many as it can answer.
+func TestRunPaced(t *testing.T) {
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		_, _ = w.Write([]byte("ok"))
+	}))
+	defer srv.Close()
+	cfg, err := parseFlags([]string{"-target", srv.URL, "-c", "4", "-rate", "200", "-d", "500ms", "-warmup", "100ms"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 0.6 s at 200/s: at most 121 requests (and the probe); at least half of them on a
+	// slow machine. Unpaced, this server answers thousands.
+	if total := n.Load(); total > 122 || total < 60 {
+		t.Fatalf("server saw %d requests in 0.6 s at -rate 200", total)
+	}
+	if res.Rate != 200 || res.Requests == 0 || res.RPS > 202 {
+		t.Fatalf("rate %v requests %d rps %v", res.Rate, res.Requests, res.RPS)
+	}
+	if _, err := parseFlags([]string{"-target", srv.URL, "-rate", "-1"}); err == nil {
+		t.Fatal("-rate -1 accepted")
+	}
+}
