@@ -275,7 +275,12 @@ func (c *comparison) writeText(w io.Writer) {
 	for _, ch := range c.checks {
 		fmt.Fprintf(w, "%-26s %-30s budget %-11s %s\n", ch.name, ch.measured, ch.budget, ch.verdict())
 	}
-	for _, warn := range c.warnings() {
+	warnLines(w, c.warnings())
+}
+
+// warnLines writes each warning on a line of its own, for the text report.
+func warnLines(w io.Writer, warns []string) {
+	for _, warn := range warns {
 		fmt.Fprintf(w, "warning: %s\n", warn)
 	}
 }
@@ -286,17 +291,17 @@ func (c *comparison) writeMarkdown(w io.Writer) {
 		"max RSS is the largest sample of the proxy under test; CPU/req is the proxy process's "+
 		"CPU time (user + system) per request, which other work on the machine inflates less than req/s, though not by nothing (caches and cores are shared).\n\n",
 		len(c.rounds), c.concurrency, c.warmupS, c.durationS)
-	fmt.Fprintln(w, "| Variant | What | req/s | p50 | p99 | p99.9 | max RSS | CPU/req | errors | response bytes |")
-	fmt.Fprintln(w, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|")
-	for _, v := range variants {
-		r := c.rows[v.id]
-		fmt.Fprintf(w, "| %s | %s | %.0f | %s | %s | %s | %s | %.0f µs | %d | %.0f |\n", v.id, v.what, r.rps, ms(r.p50), ms(r.p99), ms(r.p999), mib(r.rssKB), r.cpuPerReq, r.errors, r.bytes)
-	}
-	fmt.Fprintln(w, "\n| Budget | Measured | Budget | |")
-	fmt.Fprintln(w, "|---|--:|--:|---|")
+	rows := c.variantRows(func(v variant, r row) []string {
+		return []string{v.id, v.what, fmt.Sprintf("%.0f", r.rps), ms(r.p50), ms(r.p99), ms(r.p999), mib(r.rssKB),
+			fmt.Sprintf("%.0f µs", r.cpuPerReq), fmt.Sprint(r.errors), fmt.Sprintf("%.0f", r.bytes)}
+	})
+	mdTable(w, "| Variant | What | req/s | p50 | p99 | p99.9 | max RSS | CPU/req | errors | response bytes |", "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|", rows)
+	rows = nil
 	for _, ch := range c.checks {
-		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", ch.name, ch.measured, ch.budget, ch.verdict())
+		rows = append(rows, []string{ch.name, ch.measured, ch.budget, ch.verdict()})
 	}
+	fmt.Fprintln(w)
+	mdTable(w, "| Budget | Measured | Budget | |", "|---|--:|--:|---|", rows)
 	fmt.Fprintf(w, "\nPer round: B/A req/s %s; B vs A p99 %s; C/D req/s %s; C vs D p99 %s; CPU/req B/A %s, C/D %s.\n\n",
 		ratios(c.ratioBA), deltas(c.p99DeltaBA), ratios(c.ratioCD), deltas(c.p99DeltaCD), ratios(c.cpuBA), ratios(c.cpuCD))
 	if warns := c.warnings(); len(warns) > 0 {
@@ -306,6 +311,23 @@ func (c *comparison) writeMarkdown(w io.Writer) {
 			fmt.Fprintf(w, "- %s\n", warn)
 		}
 		fmt.Fprintln(w)
+	}
+}
+
+// variantRows is one table row per variant, its cells made by cells.
+func (c *comparison) variantRows(cells func(v variant, r row) []string) [][]string {
+	rows := make([][]string, 0, len(variants))
+	for _, v := range variants {
+		rows = append(rows, cells(v, c.rows[v.id]))
+	}
+	return rows
+}
+
+// mdTable writes a Markdown table: its header and rule (alignment) lines, then the rows.
+func mdTable(w io.Writer, header, rule string, rows [][]string) {
+	fmt.Fprintf(w, "%s\n%s\n", header, rule)
+	for _, r := range rows {
+		fmt.Fprintf(w, "| %s |\n", strings.Join(r, " | "))
 	}
 }
 

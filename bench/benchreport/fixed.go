@@ -64,9 +64,7 @@ func (f *fixedRate) writeText(w io.Writer) {
 	for _, r := range f.ratioRows() {
 		fmt.Fprintf(w, "%-48s %-8s rounds %s\n", r[0], r[1], r[2])
 	}
-	for _, warn := range f.shortfalls() {
-		fmt.Fprintf(w, "warning: %s\n", warn)
-	}
+	warnLines(w, f.shortfalls())
 }
 
 func (f *fixedRate) writeMarkdown(w io.Writer) {
@@ -75,17 +73,16 @@ func (f *fixedRate) writeMarkdown(w io.Writer) {
 		"wakes as often per request and the fixed upstream does the same work in every window, which is what a store's proxy "+
 		"pays at its usual load. No budget is read here (the budgets above are at saturation).\n\n",
 		len(f.rounds), f.rate, f.warmupS, f.durationS)
-	fmt.Fprintln(w, "| Variant | req/s | CPU/req | upstream's CPU/req | errors |")
-	fmt.Fprintln(w, "|---|--:|--:|--:|--:|")
-	for _, v := range variants {
-		r := f.rows[v.id]
-		fmt.Fprintf(w, "| %s | %.0f | %.1f µs | %.1f µs | %d |\n", v.id, r.rps, r.cpuPerReq, f.ref[v.id], r.errors)
-	}
-	fmt.Fprintln(w, "\n| Ratio | Median | Rounds |")
-	fmt.Fprintln(w, "|---|--:|---|")
+	rows := f.variantRows(func(v variant, r row) []string {
+		return []string{v.id, fmt.Sprintf("%.0f", r.rps), fmt.Sprintf("%.1f µs", r.cpuPerReq), fmt.Sprintf("%.1f µs", f.ref[v.id]), fmt.Sprint(r.errors)}
+	})
+	mdTable(w, "| Variant | req/s | CPU/req | upstream's CPU/req | errors |", "|---|--:|--:|--:|--:|", rows)
+	rows = nil
 	for _, r := range f.ratioRows() {
-		fmt.Fprintf(w, "| %s | %s | %s |\n", r[0], r[1], r[2])
+		rows = append(rows, r[:])
 	}
+	fmt.Fprintln(w)
+	mdTable(w, "| Ratio | Median | Rounds |", "|---|--:|---|", rows)
 	fmt.Fprintln(w)
 	if warns := f.shortfalls(); len(warns) > 0 {
 		for _, warn := range warns {
