@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"math"
 )
 
 // fixedRate is the A/B/C/D comparison at one paced rate below saturation: every variant
@@ -95,14 +94,14 @@ func (f *fixedRate) writeMarkdown(w io.Writer) {
 // shortfalls names the variants that did not keep the rate (within 3 %): their rounds were
 // saturated after all, and the comparison loses its point.
 func (f *fixedRate) shortfalls() []string {
+	if f.rate == 0 {
+		return []string{"the results carry no rate: they were not paced"}
+	}
 	var out []string
 	for _, v := range variants {
-		if r := f.rows[v.id]; f.rate > 0 && r.rps < 0.97*f.rate {
+		if r := f.rows[v.id]; r.rps < 0.97*f.rate {
 			out = append(out, fmt.Sprintf("%s served %.0f req/s of the %.0f asked (median): it could not keep the rate", v.id, r.rps, f.rate))
 		}
-	}
-	if math.IsNaN(f.rate) || f.rate == 0 {
-		out = append(out, "the results carry no rate: they were not paced")
 	}
 	return out
 }
