@@ -15,7 +15,8 @@
 #                            goes into BENCHMARKS.md's soak section.
 #
 # Environment: QUICK=1 (short runs: under a minute for bench, 30 s soak); ROUNDS, DURATION,
-# WARMUP, CONCURRENCY, FIXED_RATE, FIXED_ROUNDS, FIXED_DURATION, SOAK_DURATION, SOAK_EVERY, SOAK_PLAIN_DURATION override the settings;
+# WARMUP, CONCURRENCY, FIXED_RATE, FIXED_ROUNDS, FIXED_DURATION, SOAK_DURATION, SOAK_EVERY,
+# SOAK_PLAIN_DURATION override the settings;
 # CADDY_BIN / DEMOSTORE_BIN use prebuilt binaries instead of building bin/caddy and
 # bin/demostore; SHARED_DIR locates the Venia fixtures; BENCH_OUT holds raw results and logs
 # (default bin/bench).
@@ -171,14 +172,17 @@ wait_ready() {
 	die "$url did not become ready"
 }
 
-# start_caddy NAME PORT UPSTREAM AUDIENCES(0|1): writes a Caddyfile (admin off, automatic
-# HTTPS off, logs to a file) and starts bin/caddy with GOMAXPROCS unset, under the command
-# in CADDY_WRAP if any. Sets caddy_pid.
+# start_caddy VARIANT UPSTREAM: picks the variant's port, writes its Caddyfile (admin off,
+# automatic HTTPS off, logs to a file; the audiences handler for the sidecar variants B, C and
+# V) and starts bin/caddy with GOMAXPROCS unset, under the command in CADDY_WRAP if any.
+# Sets pid[VARIANT] and caddy_pid.
 CADDY_WRAP=()
 start_caddy() {
-	local name=$1 port=$2 upstream=$3 audiences=$4 dir=$run_dir/caddy-$1 block=""
+	local name=$1 upstream=$2 dir=$run_dir/caddy-$1 block="" listen
+	pick_port "$name"
+	listen=${port[$name]}
 	mkdir -p "$dir"
-	if [ "$audiences" = 1 ]; then
+	if [[ $name == [BCV] ]]; then
 		block=$(printf '\taudiences {\n\t\trules %s\n\t\ttax_rate "US-CA-*-Rate 1" 8.25\n\t}' "$PWD/$RULES")
 	fi
 	cat >"$dir/Caddyfile" <<EOF
@@ -192,7 +196,7 @@ start_caddy() {
 	}
 }
 
-http://127.0.0.1:$port {
+http://127.0.0.1:$listen {
 $block
 	reverse_proxy $upstream
 }
@@ -200,8 +204,9 @@ EOF
 	env -u GOMAXPROCS HOME="$dir" XDG_DATA_HOME="$dir" XDG_CONFIG_HOME="$dir" \
 		"${CADDY_WRAP[@]}" "$CADDY_BIN" run --config "$dir/Caddyfile" --adapter caddyfile >"$dir/stdout.log" 2>&1 &
 	caddy_pid=$!
+	pid[$name]=$caddy_pid
 	pids+=("$caddy_pid")
-	wait_ready "http://127.0.0.1:$port$(cat "$rec/nocart.path")" "$caddy_pid" "$dir/stdout.log"
+	wait_ready "http://127.0.0.1:$listen$(cat "$rec/nocart.path")" "$caddy_pid" "$dir/stdout.log"
 }
 
 # paths_of VARIANT prints the file of request paths the variant is asked for: the product
@@ -250,14 +255,11 @@ if [ "$mode" = instructions ]; then
 	READY_TRIES=1200 # valgrind starts Caddy in seconds, not milliseconds
 	for v in A B C D; do
 		paths=$(paths_of "$v")
-		audiences=0
-		case $v in B | C) audiences=1 ;; esac
-		pick_port "$v"
 		# Go's asynchronous preemption signals trip callgrind; GC off: the count is the
 		# request's own work, not when the collector happens to run.
 		CADDY_WRAP=(env GOGC=off GODEBUG=asyncpreemptoff=1 valgrind --tool=callgrind
 			"--callgrind-out-file=$run_dir/callgrind.$v.out")
-		start_caddy "$v" "${port[$v]}" "$fixed_addr" "$audiences"
+		start_caddy "$v" "$fixed_addr"
 		send "$v" "$paths" "$WARM" || die "variant $v: warm-up failed"
 		callgrind_control -z "$caddy_pid" >/dev/null 2>&1
 		send "$v" "$paths" "$REQUESTS" || die "variant $v: requests failed"
@@ -284,20 +286,10 @@ fi
 
 # --- the proxies -----------------------------------------------------------------------------
 
-if [ "$mode" = bench ]; then
-	for v in A B C D; do pick_port $v; done
-	start_caddy A "${port[A]}" "$fixed_addr" 0 && pid[A]=$caddy_pid
-	start_caddy B "${port[B]}" "$fixed_addr" 1 && pid[B]=$caddy_pid
-	start_caddy C "${port[C]}" "$fixed_addr" 1 && pid[C]=$caddy_pid
-	start_caddy D "${port[D]}" "$fixed_addr" 0 && pid[D]=$caddy_pid
-else
-	pick_port C
-	pick_port D
-	start_caddy C "${port[C]}" "$fixed_addr" 1 && pid[C]=$caddy_pid
-	start_caddy D "${port[D]}" "$fixed_addr" 0 && pid[D]=$caddy_pid
-fi
-pick_port V
-start_caddy V "${port[V]}" "$store_addr" 1 && pid[V]=$caddy_pid
+proxies="A B C D"
+[ "$mode" = soak ] && proxies="C D"
+for v in $proxies; do start_caddy "$v" "$fixed_addr"; done
+start_caddy V "$store_addr"
 
 # --- check that every variant answers what it should ----------------------------------------
 

@@ -39,14 +39,14 @@ func newFixedRate(results []result) (*fixedRate, error) {
 }
 
 // ratioRows are the per-request CPU ratios of the fixed-rate runs: name, median, rounds.
-func (f *fixedRate) ratioRows() [][3]string {
-	row := func(name string, xs []float64) [3]string {
+func (f *fixedRate) ratioRows() [][]string {
+	row := func(name string, xs []float64) []string {
 		if len(xs) == 0 {
-			return [3]string{name, "not sampled", ""}
+			return []string{name, "not sampled", ""}
 		}
-		return [3]string{name, fmt.Sprintf("%.3f×", median(xs)), ratios(xs)}
+		return []string{name, fmt.Sprintf("%.3f×", median(xs)), ratios(xs)}
 	}
-	return [][3]string{
+	return [][]string{
 		row("proxy CPU per request B/A", f.cpuBA),
 		row("proxy CPU per request C/D", f.cpuCD),
 		row("proxy CPU per request over the upstream's, B/A", f.relBA),
@@ -76,12 +76,8 @@ func (f *fixedRate) writeMarkdown(w io.Writer) {
 		return []string{v.id, fmt.Sprintf("%.0f", r.rps), fmt.Sprintf("%.1f µs", r.cpuPerReq), fmt.Sprintf("%.1f µs", f.ref[v.id]), fmt.Sprint(r.errors)}
 	})
 	mdTable(w, "| Variant | req/s | CPU/req | upstream's CPU/req | errors |", "|---|--:|--:|--:|--:|", rows)
-	rows = nil
-	for _, r := range f.ratioRows() {
-		rows = append(rows, r[:])
-	}
 	fmt.Fprintln(w)
-	mdTable(w, "| Ratio | Median | Rounds |", "|---|--:|---|", rows)
+	mdTable(w, "| Ratio | Median | Rounds |", "|---|--:|---|", f.ratioRows())
 	fmt.Fprintln(w)
 	if warns := f.shortfalls(); len(warns) > 0 {
 		for _, warn := range warns {
